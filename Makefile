@@ -1,0 +1,46 @@
+# platefocus: the two commands of the README are `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip install --disable-pip-version-check -q -c requirements/constraints.txt
+CORES ?= all
+
+.PHONY: demo test lint report lock clean
+
+# Install into the project virtual environment and run the whole pipeline on the
+# embedded synthetic plate.
+demo: $(VENV)/.installed
+	$(BIN)/snakemake --cores $(CORES)
+
+# Install the test extras and run every test (unit, browser, end-to-end).
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check src scripts tests benchmarks
+	$(BIN)/pytest -q
+
+report: $(VENV)/.installed
+	$(BIN)/snakemake --cores $(CORES) --report report.html
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src scripts tests benchmarks
+	$(BIN)/ruff format --check src scripts tests benchmarks
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/snakemake --lint
+
+$(VENV)/.installed: pyproject.toml requirements/constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) torch==2.13.0
+	$(PIP) -e ".[train]"
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) -e ".[train,test]"
+	touch $@
+
+# Re-pin every package to what is installed now.
+lock:
+	{ sed -n '1,2p' requirements/constraints.txt; \
+	  $(BIN)/pip freeze --exclude-editable | sed 's/+cpu$$//'; } > requirements/constraints.tmp
+	mv requirements/constraints.tmp requirements/constraints.txt
+
+clean:
+	rm -rf results logs resources .snakemake report.html

@@ -1,0 +1,85 @@
+"""Command line interface: ``platefocus <command> ...`` for use outside Snakemake."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+
+from platefocus.logs import run_step
+
+
+def _synth(args: argparse.Namespace) -> None:
+    from platefocus.steps import synthesize_plate
+
+    overrides = json.loads(args.overrides) if args.overrides else {}
+    synthesize_plate(args.out, args.name, args.preset, args.seed, overrides, args.threads)
+
+
+def _ingest(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from platefocus.steps import ingest_plate
+
+    out = Path(args.output)
+    ingest_plate(
+        plate=args.plate,
+        root=args.input,
+        pattern=args.pattern,
+        extensions=[".tif", ".tiff"],
+        ignore=[r"(^|/)\."],
+        acquisition={
+            "pixel_size_um": args.pixel_size_um,
+            "z_step_um": args.z_step_um,
+            "channel_names": args.channel_names,
+        },
+        out_plate=out,
+        out_manifest=out.with_name(out.name.split(".")[0] + ".manifest.parquet"),
+        out_qc=out.with_name(out.name.split(".")[0] + ".ingest_qc.tsv"),
+        on_bad_file=args.on_bad_file,
+        workers=args.threads,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from platefocus import __version__
+
+    parser = argparse.ArgumentParser(prog="platefocus", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"platefocus {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("synth", help="generate a synthetic plate in the BBBC006 layout")
+    p.add_argument("--out", required=True, help="folder to create (images/ and truth/)")
+    p.add_argument("--preset", default="demo", choices=["demo", "bbbc006"])
+    p.add_argument("--name", default="demo", help="plate name used in file names")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--overrides", help='JSON object of PlateSpec fields, e.g. \'{"rows": 1}\'')
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(func=_synth)
+
+    p = sub.add_parser("ingest", help="ingest TIFF Z-stacks into an OME-Zarr HCS plate")
+    p.add_argument("--input", required=True, help="folder holding the plate's planes")
+    p.add_argument("--output", required=True, help="PLATE.ome.zarr to create")
+    p.add_argument("--plate", default=None, help="plate to select (or name, if no group)")
+    p.add_argument(
+        "--pattern",
+        default=r"_z_(?P<z>\d+)/(?P<plate>[^/]+)_(?P<well>[A-Pa-p]\d{2})_s(?P<site>\d+)"
+        r"_w(?P<channel>\d)[^/]*\.tiff?$",
+        help="regular expression with groups well, site, channel, z (and plate)",
+    )
+    p.add_argument("--pixel-size-um", type=float, required=True)
+    p.add_argument("--z-step-um", type=float, required=True)
+    p.add_argument("--channel-names", nargs="*", default=[])
+    p.add_argument("--on-bad-file", choices=["error", "skip"], default="error")
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(func=_ingest)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    run_step(lambda: args.func(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Atomic writes: build the output under a temporary name, then rename it into place."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary sibling of ``path`` to write to; rename it to ``path`` on success.
+
+    Works for files and folders. On error the temporary is removed and ``path`` is left
+    as it was, so a crash never leaves something that looks complete.
+    """
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.name}.partial-{os.getpid()}")
+    _remove(tmp)
+    try:
+        yield tmp
+        if final.is_dir() and tmp.is_dir():
+            _remove(final)
+        os.replace(tmp, final)
+    finally:
+        _remove(tmp)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def write_table(table: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write a table atomically; the format follows the suffix (.parquet, .tsv, .csv)."""
+    final = Path(path)
+    with atomic_path(final) as tmp:
+        if final.suffix == ".parquet":
+            table.to_parquet(tmp, index=False)
+        elif final.suffix == ".tsv":
+            table.to_csv(tmp, sep="\t", index=False)
+        elif final.suffix == ".csv":
+            table.to_csv(tmp, index=False)
+        else:
+            raise ValueError(f"{final}: unsupported table format {final.suffix!r}")

@@ -1,0 +1,151 @@
+"""Find the planes of a plate on disk from a folder and a regular expression.
+
+The pattern is matched (``re.search``) against each file's path relative to the root,
+with ``/`` separators. Named groups: ``well``, ``site``, ``channel``, ``z`` (required)
+and ``plate`` (optional). Anything else in the name, such as BBBC006's per-plane UID,
+is ignored, so planes are joined on plate, well, site and channel.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from platefocus.errors import InputError
+
+REQUIRED_GROUPS = ("well", "site", "channel", "z")
+MANIFEST_COLUMNS = [
+    "plate",
+    "well",
+    "row",
+    "column",
+    "site",
+    "channel",
+    "z",
+    "path",
+]
+
+_WELL = re.compile(r"^([A-Za-z]{1,2})0*(\d{1,3})$")
+
+
+@dataclass(frozen=True)
+class DiscoveryConfig:
+    """Where a plate's files are and how their names are read.
+
+    Attributes
+    ----------
+    root : Path
+        Folder holding the plate (searched recursively).
+    pattern : str
+        Regular expression with the named groups listed in the module docstring.
+    extensions : tuple of str
+        File suffixes considered image planes (case-insensitive).
+    ignore : tuple of str
+        Regular expressions of relative paths to skip silently (thumbnails, sidecars).
+    plate : str or None
+        Plate name to use when the pattern has no ``plate`` group, or to select one plate
+        from a root that holds several.
+    """
+
+    root: Path
+    pattern: str
+    extensions: tuple[str, ...] = (".tif", ".tiff")
+    ignore: tuple[str, ...] = field(default_factory=lambda: (r"(^|/)\.",))
+    plate: str | None = None
+
+
+def parse_well(name: str) -> tuple[str, int]:
+    """Split a well name such as ``a01``, ``B7`` or ``AF48`` into (row letters, column).
+
+    The row comes back upper-case; raises ``ValueError`` for anything else.
+    """
+    m = _WELL.match(name)
+    if not m:
+        raise ValueError(f"not a well name: {name!r}")
+    return m.group(1).upper(), int(m.group(2))
+
+
+def compile_pattern(pattern: str, where: str = "input.pattern") -> re.Pattern:
+    """Compile a discovery pattern, checking that it names the required groups."""
+    try:
+        regex = re.compile(pattern)
+    except re.error as err:
+        raise InputError(where, f"not a valid regular expression: {err}") from None
+    missing = [g for g in REQUIRED_GROUPS if g not in regex.groupindex]
+    if missing:
+        raise InputError(where, f"pattern lacks the named group(s) {missing}")
+    return regex
+
+
+def discover_planes(cfg: DiscoveryConfig) -> pd.DataFrame:
+    """List the image planes of a plate, one row per file.
+
+    Returns
+    -------
+    manifest : DataFrame
+        Columns ``plate, well, row, column, site, channel, z, path`` sorted by
+        ``plate, row, column, site, channel, z``. ``well`` is normalised to
+        ``<ROW><column:02d>`` (``A01``); ``path`` is absolute.
+
+    Raises
+    ------
+    InputError
+        The root is missing or holds no image files; a file name does not match the
+        pattern; two files claim the same plane; a well name cannot be read.
+    """
+    root = Path(cfg.root)
+    regex = compile_pattern(cfg.pattern)
+    ignore = [re.compile(p) for p in cfg.ignore]
+    if not root.is_dir():
+        raise InputError(root, "input folder does not exist")
+    exts = tuple(e.lower() for e in cfg.extensions)
+    rows = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            rel = path.relative_to(root).as_posix()
+            if any(p.search(rel) for p in ignore) or not name.lower().endswith(exts):
+                continue
+            m = regex.search(rel)
+            if m is None:
+                raise InputError(path, f"file name does not match input.pattern {cfg.pattern!r}")
+            rows.append(_row_from_match(m, path, cfg.plate))
+    if not rows:
+        raise InputError(root, f"no image files ({', '.join(exts)}) found in the input folder")
+    manifest = pd.DataFrame(rows, columns=MANIFEST_COLUMNS)
+    if cfg.plate is not None:
+        manifest = manifest[manifest["plate"] == cfg.plate]
+        if manifest.empty:
+            raise InputError(root, f"no files of plate {cfg.plate!r} in the input folder")
+    key = ["plate", "well", "site", "channel", "z"]
+    dup = manifest[manifest.duplicated(key, keep=False)]
+    if not dup.empty:
+        first = dup.sort_values(key).head(2)["path"].tolist()
+        raise InputError(first[1], f"claims the same plane as {first[0]}")
+    return manifest.sort_values(
+        ["plate", "row", "column", "site", "channel", "z"], kind="stable"
+    ).reset_index(drop=True)
+
+
+def _row_from_match(m: re.Match, path: Path, default_plate: str | None) -> dict:
+    groups = m.groupdict()
+    try:
+        row, column = parse_well(groups["well"])
+    except ValueError as err:
+        raise InputError(path, str(err)) from None
+    plate = groups.get("plate") or default_plate or "plate"
+    return dict(
+        plate=plate,
+        well=f"{row}{column:02d}",
+        row=row,
+        column=column,
+        site=int(groups["site"]),
+        channel=int(groups["channel"]),
+        z=int(groups["z"]),
+        path=str(path.resolve()),
+    )

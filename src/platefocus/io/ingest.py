@@ -1,0 +1,284 @@
+"""Ingest TIFF Z-stacks listed in a manifest into an OME-Zarr HCS plate.
+
+Every file is checked before anything is written: readable TIFF holding one 2D plane,
+same shape and dtype as the rest of the plate, and every field holds every (channel, z)
+plane present in the plate. With ``on_bad_file="error"`` the first problem stops the
+ingest with an :class:`~platefocus.errors.InputError`; with ``"skip"`` the fields with
+bad files are left out and listed in the QC table.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tifffile
+from tqdm.auto import tqdm
+
+from platefocus.errors import InputError
+from platefocus.io.atomic import atomic_path
+from platefocus.io.omezarr import (
+    Acquisition,
+    create_plate,
+    write_field,
+    write_plate,
+    write_well,
+)
+
+log = logging.getLogger(__name__)
+
+FIELD_KEY = ["plate", "well", "row", "column", "site"]
+QC_COLUMNS = ["plate", "well", "site", "path", "problem"]
+ON_BAD_FILE = ("error", "skip")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What an ingest wrote: the manifest of ingested planes and the QC table of skips.
+
+    ``manifest`` adds to the discovery columns ``field`` (index within the well),
+    ``shape`` (``"YxX"``) and ``dtype``; ``qc`` has columns ``plate, well, site, path,
+    problem``.
+    """
+
+    manifest: pd.DataFrame
+    qc: pd.DataFrame
+
+
+def read_plane(path: str | os.PathLike) -> np.ndarray:
+    """Read one 2D plane from a TIFF, with a clear error for anything else.
+
+    Returns
+    -------
+    plane : (Y, X) ndarray in the file's dtype
+    """
+    try:
+        plane = tifffile.imread(path)
+    except Exception as err:  # tifffile raises many types for corrupt files
+        raise InputError(path, f"cannot read TIFF ({type(err).__name__}: {err})") from None
+    if plane.ndim != 2:
+        raise InputError(path, f"expected one 2D plane, got an array of shape {plane.shape}")
+    return plane
+
+
+def probe_plane(path: str | os.PathLike) -> tuple[tuple[int, int], np.dtype]:
+    """Shape and dtype of a TIFF plane from its header, without reading the pixels."""
+    try:
+        with tifffile.TiffFile(path) as tif:
+            series = tif.series[0]
+            shape, dtype = tuple(series.shape), np.dtype(series.dtype)
+            expected = int(np.prod(shape)) * dtype.itemsize
+            page = tif.pages.first
+            stored = sum(page.databytecounts)
+            if page.compression == 1 and stored < expected:
+                raise ValueError(f"file holds {stored} of {expected} pixel bytes")
+            end = max(o + n for o, n in zip(page.dataoffsets, page.databytecounts, strict=True))
+            if end > os.path.getsize(path):
+                raise ValueError("pixel data runs past the end of the file (truncated)")
+    except InputError:
+        raise
+    except Exception as err:
+        raise InputError(path, f"cannot read TIFF ({type(err).__name__}: {err})") from None
+    if len(shape) != 2:
+        raise InputError(path, f"expected one 2D plane, got an array of shape {shape}")
+    return shape, dtype
+
+
+def check_manifest(manifest: pd.DataFrame, workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Probe every file and check plate consistency.
+
+    Returns
+    -------
+    manifest : DataFrame
+        The input with ``shape`` and ``dtype`` columns (empty strings where unreadable).
+    problems : DataFrame
+        One row per problem, columns ``QC_COLUMNS``, in manifest order.
+    """
+    if manifest["plate"].nunique() != 1:
+        raise InputError(
+            "input.pattern",
+            f"files of {manifest['plate'].nunique()} plates found "
+            f"({sorted(manifest['plate'].unique())[:5]}); select one with `plates`",
+        )
+    paths = manifest["path"].tolist()
+    problems: list[dict] = []
+    shapes: list[str] = []
+    dtypes: list[str] = []
+
+    def probe(path):
+        try:
+            return probe_plane(path), None
+        except InputError as err:
+            return None, err.problem
+
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        results = list(pool.map(probe, paths))
+    for (_, row), (info, problem) in zip(manifest.iterrows(), results, strict=True):
+        if info is None:
+            problems.append(_problem(row, problem))
+            shapes.append("")
+            dtypes.append("")
+        else:
+            shapes.append("x".join(map(str, info[0])))
+            dtypes.append(str(info[1]))
+    manifest = manifest.assign(shape=shapes, dtype=dtypes)
+
+    readable = manifest[manifest["shape"] != ""]
+    if not readable.empty:
+        ref_shape = readable["shape"].mode().iloc[0]
+        ref_dtype = readable["dtype"].mode().iloc[0]
+        for _, row in readable.iterrows():
+            if row["shape"] != ref_shape or row["dtype"] != ref_dtype:
+                problems.append(
+                    _problem(
+                        row,
+                        f"plane of shape {row['shape']} {row['dtype']} differs from the "
+                        f"plate's {ref_shape} {ref_dtype}",
+                    )
+                )
+
+    z_all = sorted(manifest["z"].unique())
+    channels = sorted(manifest["channel"].unique())
+    for key, group in manifest.groupby(FIELD_KEY, sort=False):
+        for ch in channels:
+            present = set(group.loc[group["channel"] == ch, "z"])
+            missing = [int(z) for z in z_all if z not in present]
+            if missing:
+                plate, well, _, _, site = key
+                problems.append(
+                    dict(
+                        plate=plate,
+                        well=well,
+                        site=site,
+                        path=str(Path(group["path"].iloc[0]).parent.parent),
+                        problem=f"field {well} site {site} channel {ch} lacks planes "
+                        f"z={missing} of the plate's {len(z_all)}",
+                    )
+                )
+    return manifest, pd.DataFrame(problems, columns=QC_COLUMNS)
+
+
+def _problem(row: pd.Series, problem: str) -> dict:
+    return dict(
+        plate=row["plate"], well=row["well"], site=row["site"], path=row["path"], problem=problem
+    )
+
+
+def ingest_plate(
+    manifest: pd.DataFrame,
+    out_path: str | os.PathLike,
+    acquisition: Acquisition,
+    *,
+    on_bad_file: str = "error",
+    workers: int = 1,
+    pyramid_levels: int = 2,
+    progress: bool = True,
+) -> IngestResult:
+    """Write the planes of a manifest as an OME-Zarr HCS plate at ``out_path``.
+
+    The plate is assembled under a temporary name and renamed at the end. Fields are
+    read and written in parallel threads (``workers``).
+
+    Raises
+    ------
+    InputError
+        On the first bad file with ``on_bad_file="error"``; when no field is left with
+        ``"skip"``.
+    """
+    if on_bad_file not in ON_BAD_FILE:
+        raise InputError("ingest.on_bad_file", f"must be one of {ON_BAD_FILE}, got {on_bad_file!r}")
+    manifest, problems = check_manifest(manifest, workers)
+    if not problems.empty and on_bad_file == "error":
+        first = problems.iloc[0]
+        raise InputError(first["path"], first["problem"])
+
+    bad_fields = set(zip(problems["well"], problems["site"], strict=True))
+    good = manifest[
+        [(w, s) not in bad_fields for w, s in zip(manifest["well"], manifest["site"], strict=True)]
+    ].copy()
+    if good.empty:
+        raise InputError(out_path, "no field left to ingest: every field has a bad file")
+    good["field"] = good.groupby("well")["site"].rank(method="dense").astype(int) - 1
+    channels = sorted(good["channel"].unique())
+    z_levels = sorted(good["z"].unique())
+    fields = list(good.groupby([*FIELD_KEY, "field"], sort=False))
+    wells = list(dict.fromkeys(zip(good["row"], good["column"], strict=True)))
+    read_failures: list[dict] = []
+
+    with atomic_path(out_path) as tmp:
+        root = create_plate(tmp, wells)
+
+        def ingest_field(item) -> tuple[tuple, dict | None]:
+            (plate, well, row, column, site, field), planes = item
+            planes = planes.set_index(["channel", "z"]).sort_index()
+            stack = np.empty(
+                (len(channels), len(z_levels), *map(int, planes["shape"].iloc[0].split("x"))),
+                dtype=planes["dtype"].iloc[0],
+            )
+            try:
+                for ci, ch in enumerate(channels):
+                    for zi, z in enumerate(z_levels):
+                        stack[ci, zi] = read_plane(planes.loc[(ch, z), "path"])
+            except InputError as err:
+                if on_bad_file == "error":
+                    raise
+                return (well, site), dict(
+                    plate=plate, well=well, site=site, path=err.where, problem=err.problem
+                )
+            write_field(
+                root,
+                row,
+                column,
+                field,
+                stack,
+                acquisition,
+                channels,
+                pyramid_levels=pyramid_levels,
+                extra_attrs={
+                    "z_indices": [int(z) for z in z_levels],
+                    "channels": [int(c) for c in channels],
+                    "well": well,
+                    "site": int(site),
+                },
+            )
+            return (well, site), None
+
+        done = set()
+        with ThreadPoolExecutor(max(1, workers)) as pool:
+            for key, failure in tqdm(
+                pool.map(ingest_field, fields),
+                total=len(fields),
+                desc="ingesting fields",
+                disable=not progress,
+            ):
+                if failure is None:
+                    done.add(key)
+                else:
+                    read_failures.append(failure)
+        good = good[[(w, s) in done for w, s in zip(good["well"], good["site"], strict=True)]]
+        if good.empty:
+            raise InputError(out_path, "no field left to ingest: every field has a bad file")
+        for (row, column), planes in good.groupby(["row", "column"], sort=False):
+            write_well(root, row, column, sorted(planes["field"].unique()))
+        write_plate(
+            root,
+            good["plate"].iloc[0],
+            list(dict.fromkeys(zip(good["row"], good["column"], strict=True))),
+            int(good.groupby("well")["site"].nunique().max()),
+        )
+
+    qc = pd.concat([problems, pd.DataFrame(read_failures, columns=QC_COLUMNS)], ignore_index=True)
+    for failure in qc.itertuples():
+        log.warning(
+            "skipped field %s site %s: %s: %s",
+            failure.well,
+            failure.site,
+            failure.path,
+            failure.problem,
+        )
+    return IngestResult(good.reset_index(drop=True), qc)

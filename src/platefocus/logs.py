@@ -1,0 +1,41 @@
+"""Logging set-up and error reporting for pipeline steps and the command line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from platefocus.errors import InputError
+
+T = TypeVar("T")
+
+
+def setup_logging(log_file: str | Path | None = None, level: int = logging.INFO) -> None:
+    """Log to stderr and, when given, to ``log_file`` (created with its folder)."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file, mode="w"))
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=handlers,
+        force=True,
+    )
+
+
+def run_step(step: Callable[[], T], log_file: str | Path | None = None) -> T:
+    """Run a pipeline step; bad input ends the process with a one-line message and exit 1.
+
+    Unexpected errors keep their traceback: they are bugs, not user errors.
+    """
+    setup_logging(log_file)
+    try:
+        return step()
+    except InputError as err:
+        logging.getLogger("platefocus").error("bad input: %s", err)
+        print(f"platefocus: error: {err}", file=sys.stderr)
+        raise SystemExit(1) from None

@@ -1,0 +1,104 @@
+"""The Snakemake workflow itself: lint, formatting, config validation, and end-to-end runs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import REPO
+
+BIN = Path(sys.executable).parent
+# The tiny integration config is merged over the default one.
+TINY = ("--configfile", str(REPO / "config" / "config.yaml"), str(REPO / ".test" / "config.yaml"))
+
+
+def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    cmd = [str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"),
+           "--directory", str(workdir), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def test_lint_clean():
+    out = subprocess.run([str(BIN / "snakemake"), "--lint"], cwd=REPO,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Congratulations" in out.stdout + out.stderr
+
+
+def test_snakefmt_clean():
+    files = [REPO / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]
+    out = subprocess.run([str(BIN / "snakefmt"), "--check", *map(str, files)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_dry_run_default_config(tmp_path):
+    out = snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / "config.yaml"))
+    assert out.returncode == 0, out.stderr
+    assert "ingest_plate" in out.stdout + out.stderr
+
+
+@pytest.mark.parametrize(
+    "override, key, problem",
+    [
+        ("ingest:\n  on_bad_fle: skip\n", "on_bad_fle", "was unexpected"),
+        ("acquisition:\n  pixel_size_um: -1\n", "pixel_size_um", "minimum"),
+        ("ingest:\n  on_bad_file: ignore\n", "on_bad_file", "is not one of"),
+        ("synthetic:\n  preset: huge\n", "preset", "is not one of"),
+    ],
+)
+def test_bad_config_is_reported_by_key(tmp_path, override, key, problem):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(override)
+    out = snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / "config.yaml"),
+                    str(cfg))
+    assert out.returncode != 0
+    text = out.stdout + out.stderr
+    assert key in text and problem in text, text[-2000:]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """The whole workflow on the tiny integration config, run once for this module."""
+    work = tmp_path_factory.mktemp("e2e")
+    out = snakemake(work, "--cores", "2", *TINY)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    return work
+
+
+@pytest.mark.e2e
+def test_end_to_end_outputs(tiny_run):
+    from ome_zarr.io import parse_url
+    from ome_zarr.reader import Reader
+
+    plate = tiny_run / "results" / "tiny" / "plate.ome.zarr"
+    assert list(Reader(parse_url(str(plate)))())
+    manifest = pd.read_parquet(tiny_run / "results" / "tiny" / "manifest.parquet")
+    assert len(manifest) == 2 * 2 * 9
+    assert (tiny_run / "results" / "tiny" / "qc" / "ingest_qc.tsv").exists()
+    assert (tiny_run / "logs" / "ingest_plate" / "tiny.log").read_text()
+
+
+@pytest.mark.e2e
+def test_rerun_has_nothing_to_do(tiny_run):
+    out = snakemake(tiny_run, "-n", *TINY)
+    assert out.returncode == 0
+    assert "Nothing to be done" in out.stdout + out.stderr
+
+
+@pytest.mark.e2e
+def test_bad_file_fails_job_and_leaves_no_output(tiny_run, tmp_path):
+    work = tmp_path / "w"
+    shutil.copytree(tiny_run / "resources", work / "resources")
+    victim = sorted((work / "resources" / "synthetic" / "tiny" / "images").rglob("*.tif"))[4]
+    victim.write_bytes(b"broken")
+    out = snakemake(work, "--cores", "2", *TINY)
+    assert out.returncode != 0
+    log = (work / "logs" / "ingest_plate" / "tiny.log").read_text()
+    assert victim.name in log and "cannot read TIFF" in log
+    assert not (work / "results" / "tiny" / "plate.ome.zarr").exists()
+    assert not (work / "results" / "tiny" / "manifest.parquet").exists()
