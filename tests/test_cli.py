@@ -8,25 +8,51 @@ BIN = Path(sys.executable).parent
 
 
 def run(*args):
-    return subprocess.run([str(BIN / "platefocus"), *args], capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [str(BIN / "platefocus"), *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_synth_then_ingest(tmp_path):
-    out = run("synth", "--out", str(tmp_path / "p"), "--name", "cli",
-              "--overrides", '{"rows": 1, "columns": 1, "sites": 1, "planes": 3, '
-              '"best_plane": 1, "height": 64, "width": 64}')
+    out = run(
+        "synth",
+        "--out",
+        str(tmp_path / "p"),
+        "--name",
+        "cli",
+        "--overrides",
+        '{"rows": 1, "columns": 1, "sites": 1, "planes": 3, '
+        '"best_plane": 1, "height": 64, "width": 64}',
+    )
     assert out.returncode == 0, out.stderr
-    out = run("ingest", "--input", str(tmp_path / "p" / "images"), "--output",
-              str(tmp_path / "cli.ome.zarr"), "--pixel-size-um", "0.65", "--z-step-um", "2")
+    out = run(
+        "ingest",
+        "--input",
+        str(tmp_path / "p" / "images"),
+        "--output",
+        str(tmp_path / "cli.ome.zarr"),
+        "--pixel-size-um",
+        "0.65",
+        "--z-step-um",
+        "2",
+    )
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "cli.ome.zarr" / "zarr.json").exists()
     assert (tmp_path / "cli.manifest.parquet").exists()
 
 
 def test_bad_input_one_line_error(tmp_path):
-    out = run("ingest", "--input", str(tmp_path), "--output", str(tmp_path / "x.ome.zarr"),
-              "--pixel-size-um", "0.65", "--z-step-um", "2")
+    out = run(
+        "ingest",
+        "--input",
+        str(tmp_path),
+        "--output",
+        str(tmp_path / "x.ome.zarr"),
+        "--pixel-size-um",
+        "0.65",
+        "--z-step-um",
+        "2",
+    )
     assert out.returncode == 1
     assert f"platefocus: error: {tmp_path}: no image files" in out.stderr
     assert "Traceback" not in out.stderr

@@ -86,7 +86,7 @@ def test_truncated_tiff(plate_copy, tmp_path):
     data = victim.read_bytes()
     victim.write_bytes(data[: len(data) // 2])
     err = assert_fails_cleanly(plate_copy, tmp_path / "p.ome.zarr", "truncated|cannot read")
-    assert err.where == str(victim.resolve())
+    assert err.where == str(victim)
 
 
 def test_unreadable_tiff(plate_copy, tmp_path):

@@ -17,22 +17,33 @@ TINY = ("--configfile", str(REPO / "config" / "config.yaml"), str(REPO / ".test"
 
 
 def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    cmd = [str(BIN / "snakemake"), "--snakefile", str(REPO / "Snakefile"),
-           "--directory", str(workdir), *args]
+    cmd = [
+        str(BIN / "snakemake"),
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
 def test_lint_clean():
-    out = subprocess.run([str(BIN / "snakemake"), "--lint"], cwd=REPO,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [str(BIN / "snakemake"), "--lint"], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Congratulations" in out.stdout + out.stderr
 
 
 def test_snakefmt_clean():
     files = [REPO / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]
-    out = subprocess.run([str(BIN / "snakefmt"), "--check", *map(str, files)],
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [str(BIN / "snakefmt"), "--check", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
 
 
@@ -54,8 +65,7 @@ def test_dry_run_default_config(tmp_path):
 def test_bad_config_is_reported_by_key(tmp_path, override, key, problem):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text(override)
-    out = snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / "config.yaml"),
-                    str(cfg))
+    out = snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / "config.yaml"), str(cfg))
     assert out.returncode != 0
     text = out.stdout + out.stderr
     assert key in text and problem in text, text[-2000:]
@@ -81,6 +91,38 @@ def test_end_to_end_outputs(tiny_run):
     assert len(manifest) == 2 * 2 * 9
     assert (tiny_run / "results" / "tiny" / "qc" / "ingest_qc.tsv").exists()
     assert (tiny_run / "logs" / "ingest_plate" / "tiny.log").read_text()
+    focus = tiny_run / "results" / "tiny" / "focus"
+    scores = pd.read_parquet(focus / "plane_scores.parquet")
+    assert len(scores) == 2 * 2 * 9 * 5  # fields x planes x (field + 4 tiles)
+    targets = pd.read_parquet(focus / "targets.parquet")
+    assert set(targets.columns) >= {"well", "site", "region", "best_z", "keep", "reason"}
+    accuracy = pd.read_parquet(focus / "accuracy.parquet")
+    assert accuracy["within_one"].mean() >= 0.9
+    for name in ("focus_curves", "plate_heatmaps", "field_focus_map", "best_plane_accuracy"):
+        assert (focus / "figures" / f"{name}.png").stat().st_size > 10_000
+
+
+@pytest.mark.e2e
+def test_seeded_rerun_gives_identical_tables_and_images(tiny_run, tmp_path):
+    import hashlib
+
+    out = snakemake(tmp_path, "--cores", "2", *TINY)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+    def digests(root):
+        files = sorted(
+            p
+            for p in (root / "results").rglob("*")
+            if p.is_file() and p.suffix in (".parquet", ".png", ".tsv")
+        )
+        return {
+            p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in files
+        }
+
+    first, second = digests(tiny_run), digests(tmp_path)
+    assert first.keys() == second.keys() and len(first) >= 8
+    assert first == second
 
 
 @pytest.mark.e2e

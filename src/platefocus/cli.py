@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default="demo", choices=["demo", "bbbc006"])
     p.add_argument("--name", default="demo", help="plate name used in file names")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--overrides", help='JSON object of PlateSpec fields, e.g. \'{"rows": 1}\'')
+    p.add_argument("--overrides", help="JSON object of PlateSpec fields, e.g. '{\"rows\": 1}'")
     p.add_argument("--threads", type=int, default=1)
     p.set_defaults(func=_synth)
 

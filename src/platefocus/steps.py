@@ -75,3 +75,155 @@ def ingest_plate(
         len(result.qc),
         out_qc,
     )
+
+
+def score_focus(
+    plate_path: str | Path,
+    manifest_path: str | Path,
+    out_scores: str | Path,
+    grid: list[int],
+    window: int,
+    workers: int = 1,
+) -> None:
+    """Score every plane of every field and tile; write the plane-score table."""
+    import pandas as pd
+
+    from platefocus.focus_plate import score_plate
+    from platefocus.io.atomic import write_table
+
+    manifest = pd.read_parquet(manifest_path)
+    scores = score_plate(plate_path, manifest, grid=grid, window=window, workers=workers)
+    write_table(scores, out_scores)
+    log.info("scored %d planes x regions into %s", len(scores), out_scores)
+
+
+def select_targets(
+    plate_path: str | Path,
+    manifest_path: str | Path,
+    scores_path: str | Path,
+    out_best: str | Path,
+    out_targets: str | Path,
+    focus: dict,
+    targets: dict,
+    segmentation: dict,
+    workers: int = 1,
+) -> None:
+    """Choose the best plane of every region, then judge every tile as a training target."""
+    import pandas as pd
+
+    from platefocus.bestplane import BestPlaneConfig, best_planes
+    from platefocus.focus_plate import select_plate_targets
+    from platefocus.io.atomic import write_table
+    from platefocus.targets import TargetConfig
+
+    scores = pd.read_parquet(scores_path)
+    best = best_planes(
+        scores,
+        BestPlaneConfig(
+            metric=focus["metric"],
+            min_prominence=focus["min_prominence"],
+            max_saturated_fraction=focus["max_saturated_fraction"],
+            min_contrast=focus["min_contrast"],
+        ),
+    )
+    keys = ["plate", "well", "row", "column", "site", "field"]
+    best = scores[keys].drop_duplicates().merge(best, on=["plate", "well", "site"])
+    verdicts = select_plate_targets(
+        plate_path,
+        pd.read_parquet(manifest_path),
+        best,
+        grid=focus["grid"],
+        channel=focus["target_channel"],
+        segmentation=segmentation_config(segmentation),
+        config=TargetConfig(**{**targets, "reject_flags": tuple(targets["reject_flags"])}),
+        workers=workers,
+    )
+    write_table(best, out_best)
+    write_table(verdicts, out_targets)
+    log.info(
+        "best planes of %d regions; %d of %d tiles kept as targets",
+        len(best),
+        int(verdicts["keep"].sum()) if len(verdicts) else 0,
+        len(verdicts),
+    )
+
+
+def segmentation_config(params: dict):
+    """A :class:`~platefocus.segment.SegmentationConfig` from the `segmentation` config."""
+    from platefocus.segment import SegmentationConfig
+
+    return SegmentationConfig(**{**params, "diameter_px": tuple(params["diameter_px"])})
+
+
+def focus_accuracy(
+    best_path: str | Path, truth_root: str | Path, out_table: str | Path, channel: int = 1
+) -> None:
+    """Compare chosen best planes with the synthetic plate's true best planes."""
+    import pandas as pd
+
+    from platefocus.bestplane import compare_to_truth
+    from platefocus.io.atomic import write_table
+
+    truth_csv = Path(truth_root) / "best_planes.csv"
+    if not truth_csv.exists():
+        raise InputError(truth_csv, "no true best planes here (truth.root is wrong?)")
+    table = compare_to_truth(pd.read_parquet(best_path), pd.read_csv(truth_csv), channel)
+    write_table(table, out_table)
+    log.info(
+        "best plane within one plane of truth for %.1f%% of %d regions with objects",
+        100 * table["within_one"].mean() if len(table) else float("nan"),
+        len(table),
+    )
+
+
+def plot_focus(
+    plate_path: str | Path,
+    manifest_path: str | Path,
+    scores_path: str | Path,
+    best_path: str | Path,
+    targets_path: str | Path,
+    metric: str,
+    out_curves: str | Path,
+    out_plate: str | Path,
+    out_field_map: str | Path,
+) -> None:
+    """Write the focus QC figures."""
+    import numpy as np
+    import pandas as pd
+
+    from platefocus.focus import score_stack
+    from platefocus.io.fields import field_array, list_fields
+    from platefocus.report import focus_figures as ff
+    from platefocus.report.style import save_figure
+
+    scores = pd.read_parquet(scores_path)
+    best = pd.read_parquet(best_path)
+    save_figure(ff.focus_curves(scores, best, metric), out_curves)
+    save_figure(ff.plate_heatmaps(best, pd.read_parquet(targets_path)), out_plate)
+
+    ref = list_fields(pd.read_parquet(manifest_path))[0]
+    row = best[
+        (best["well"] == ref.well)
+        & (best["site"] == ref.site)
+        & (best["region"] == "field")
+        & (best["channel"] == ref.channels[0])
+    ]
+    plane = ref.z_indices.index(int(row["best_z"].iloc[0]))
+    stack = np.asarray(field_array(plate_path, ref)[0])
+    grid = score_stack(stack, (8, 8))
+    edges = grid["tenengrad"][plane, 1:].reshape(8, 8)
+    local = np.asarray(ref.z_indices, float)[np.argmax(grid["tenengrad"][:, 1:], axis=0)]
+    contrast = (grid["std"] / np.maximum(grid["mean"], 1e-12)).max(axis=0)[1:]
+    local[contrast < 0.15] = np.nan
+    title = f"{ref.well} site {ref.site}, best plane z={ref.z_indices[plane]}"
+    save_figure(ff.field_focus_map(stack[plane], edges, local.reshape(8, 8), title), out_field_map)
+
+
+def plot_focus_accuracy(accuracy_path: str | Path, out_figure: str | Path) -> None:
+    """Histogram of chosen minus true best planes."""
+    import pandas as pd
+
+    from platefocus.report.focus_figures import accuracy_histogram
+    from platefocus.report.style import save_figure
+
+    save_figure(accuracy_histogram(pd.read_parquet(accuracy_path)), out_figure)

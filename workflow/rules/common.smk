@@ -12,12 +12,25 @@ def synthetic_plate_dir(wildcards):
     return []
 
 
+def has_truth():
+    """Whether ground truth (a synthetic plate's) is configured."""
+    return bool(config["truth"]["root"])
+
+
+def truth_dir(wildcards):
+    """The ground-truth folder; for a synthetic plate it is made by `synthesize_plate`."""
+    if config["synthetic"]["enabled"]:
+        return f"{config['synthetic']['out_dir']}/{wildcards.plate}"
+    return config["truth"]["root"]
+
+
 def all_outputs():
     """Every final output of the workflow, for `rule all`."""
-    return expand(
-        [
-            "results/{plate}/plate.ome.zarr",
-            "results/{plate}/manifest.parquet",
-        ],
-        plate=config["plates"],
-    )
+    outputs = [
+        "results/{plate}/plate.ome.zarr",
+        "results/{plate}/focus/targets.parquet",
+        "results/{plate}/focus/figures/focus_curves.png",
+    ]
+    if has_truth():
+        outputs.append("results/{plate}/focus/figures/best_plane_accuracy.png")
+    return expand(outputs, plate=config["plates"])

@@ -89,7 +89,8 @@ def discover_planes(cfg: DiscoveryConfig) -> pd.DataFrame:
     manifest : DataFrame
         Columns ``plate, well, row, column, site, channel, z, path`` sorted by
         ``plate, row, column, site, channel, z``. ``well`` is normalised to
-        ``<ROW><column:02d>`` (``A01``); ``path`` is absolute.
+        ``<ROW><column:02d>`` (``A01``); ``path`` joins the root and the file (relative if the root
+        is, so manifests do not depend on the run folder).
 
     Raises
     ------
@@ -147,5 +148,5 @@ def _row_from_match(m: re.Match, path: Path, default_plate: str | None) -> dict:
         site=int(groups["site"]),
         channel=int(groups["channel"]),
         z=int(groups["z"]),
-        path=str(path.resolve()),
+        path=str(path),
     )

@@ -41,7 +41,7 @@ class NucleusPopulation:
     thickness_um: float = 5.0
     brightness_sd: float = 0.25
     min_gap_factor: float = 0.85
-    height_jitter_um: float = 0.4
+    height_jitter_um: float = 0.8
 
 
 @dataclass(frozen=True)

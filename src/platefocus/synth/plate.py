@@ -71,7 +71,9 @@ class PlateSpec:
     Focus geometry (micrometres): ``best_plane`` is the nominal in-focus plane index;
     ``plate_tilt_um`` the focus drift from the first to the last column; ``well_jitter_um``
     the random per-well focus offset; ``field_tilt_um`` the height difference between the
-    field centre and its edge; ``field_curvature_um`` the bow from centre to corner.
+    field centre and its edge; ``field_curvature_um`` the bow from centre to corner;
+    ``well_offsets_um`` extra focus offsets of named wells (an autofocus failure: the demo
+    plate's well b03 sits 9 um above the others).
     """
 
     name: str = "demo"
@@ -85,10 +87,11 @@ class PlateSpec:
     width: int = 256
     prefix: str = "synthetic_v1_images"
     seed: int = 0
-    plate_tilt_um: float = 3.0
+    plate_tilt_um: float = 5.0
     well_jitter_um: float = 1.0
-    field_tilt_um: float = 3.0
-    field_curvature_um: float = 1.5
+    field_tilt_um: float = 5.0
+    field_curvature_um: float = 2.0
+    well_offsets_um: dict[str, float] = field(default_factory=lambda: {"b03": 9.0})
     optics: Optics = field(default_factory=Optics)
     camera: Camera = field(default_factory=Camera)
     nuclei: NucleusPopulation = field(default_factory=NucleusPopulation)
@@ -140,6 +143,7 @@ def preset(preset_name: str, /, **overrides) -> PlateSpec:
             height=520,
             width=696,
             prefix="BBBC006_v1_images",
+            well_offsets_um={},
         ),
     }
     if preset_name not in presets:
@@ -184,7 +188,7 @@ def _plan_fields(spec: PlateSpec, pad: int) -> list[_Field]:
         well_rng = _field_rng(spec.seed, wi)
         drift = spec.plate_tilt_um * (col / max(spec.columns - 1, 1) - 0.5)
         z_well = spec.best_plane * spec.optics.z_step_um + drift
-        z_well += well_rng.normal(0, spec.well_jitter_um)
+        z_well += well_rng.normal(0, spec.well_jitter_um) + spec.well_offsets_um.get(well, 0.0)
         for site in range(1, spec.sites + 1):
             rng = _field_rng(spec.seed, wi, site)
             angle = rng.uniform(0, 2 * np.pi)
@@ -253,6 +257,7 @@ def generate_plate(
     stack_span = (spec.planes - 1) * z_step
     z_margin = spec.field_tilt_um + spec.field_curvature_um + 4 * spec.well_jitter_um
     z_margin += abs(spec.plate_tilt_um) + spec.nuclei.thickness_um
+    z_margin += max((abs(v) for v in spec.well_offsets_um.values()), default=0.0)
     max_defocus = stack_span + z_margin
     psf_size = psf_size_for(optics, max_defocus)
     pad = psf_size // 2

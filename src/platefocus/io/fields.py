@@ -1,0 +1,58 @@
+"""Lazy access to the field images of an ingested plate, as Dask arrays."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import dask.array as da
+import pandas as pd
+import zarr
+
+from platefocus.io.omezarr import field_path
+
+
+@dataclass(frozen=True)
+class FieldRef:
+    """One field of a plate: where it is, and the channel and plane ids of its axes."""
+
+    plate: str
+    well: str
+    row: str
+    column: int
+    site: int
+    field: int
+    channels: tuple[int, ...]
+    z_indices: tuple[int, ...]
+
+    @property
+    def path(self) -> str:
+        return field_path(self.row, self.column, self.field)
+
+
+def list_fields(manifest: pd.DataFrame) -> list[FieldRef]:
+    """Every field of an ingest manifest, in plate order."""
+    refs = []
+    keys = ["plate", "well", "row", "column", "site", "field"]
+    for key, planes in manifest.groupby(keys, sort=False):
+        plate, well, row, column, site, field = key
+        refs.append(
+            FieldRef(
+                plate=str(plate),
+                well=str(well),
+                row=str(row),
+                column=int(column),
+                site=int(site),
+                field=int(field),
+                channels=tuple(sorted(int(c) for c in planes["channel"].unique())),
+                z_indices=tuple(sorted(int(z) for z in planes["z"].unique())),
+            )
+        )
+    return refs
+
+
+def field_array(plate_path: str | os.PathLike, ref: FieldRef, level: int = 0) -> da.Array:
+    """The field image ``(c, z, y, x)`` as a Dask array, one chunk per plane."""
+    group = zarr.open_group(str(plate_path), mode="r")[ref.path]
+    datasets = group.attrs["ome"]["multiscales"][0]["datasets"]
+    return da.from_zarr(group[datasets[level]["path"]])
