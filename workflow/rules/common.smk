@@ -1,4 +1,13 @@
 # Helpers shared by every stage: input functions and the final target list.
+import os
+
+# Rules import platefocus from this checkout, also inside conda environments (envs/),
+# where the package itself is not installed.
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        p for p in (f"{workflow.basedir}/src", os.getenv("PYTHONPATH")) if p
+    )
+)
 
 
 wildcard_constraints:

@@ -1,0 +1,54 @@
+"""The conda environment stays consistent with the project's pinned Python dependencies."""
+
+import re
+import tomllib
+
+import yaml
+from conftest import REPO
+
+
+def pinned():
+    pins = {}
+    for line in (REPO / "requirements" / "constraints.txt").read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[normalise(name)] = version.strip()
+    return pins
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def env_packages():
+    env = yaml.safe_load((REPO / "envs" / "platefocus.yaml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    out = {}
+    for spec in pip:
+        name, version = spec.split("==")
+        out[normalise(name)] = version
+    return env, out
+
+
+def test_every_env_package_is_pinned_to_the_constraints_version():
+    pins = pinned()
+    _, packages = env_packages()
+    for name, version in packages.items():
+        assert name in pins, f"{name} is in envs/platefocus.yaml but not pinned"
+        assert pins[name].split("+")[0] == version, f"{name}: env {version}, pin {pins[name]}"
+
+
+def test_every_runtime_dependency_is_in_the_env():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    wanted = project["dependencies"] + project["optional-dependencies"]["train"]
+    env, packages = env_packages()
+    for spec in wanted:
+        name = normalise(re.split(r"[<>=\[ ;]", spec)[0])
+        if name == "snakemake":  # runs the workflow; not needed inside the job env
+            continue
+        assert name in packages, f"{name} (pyproject) is missing from envs/platefocus.yaml"
+    assert "python=3.11" in env["dependencies"]
+
+
+def test_torch_is_pinned_to_the_local_cpu_wheel_version():
+    assert pinned()["torch"] == "2.13.0"
