@@ -17,6 +17,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/focus.smk"
+include: "workflow/rules/training.smk"
 
 
 rule all:

@@ -46,3 +46,61 @@ def plane_files(plate_dir: Path) -> list[Path]:
 
 def z_of(path: Path) -> int:
     return int(re.search(r"_z_(\d+)", str(path)).group(1))
+
+
+@pytest.fixture(scope="session")
+def pairs_dataset(tmp_path_factory):
+    """A small training dataset cut from a 6-well plate: (zarr path, pair table)."""
+    from platefocus.bestplane import BestPlaneConfig, best_planes
+    from platefocus.dataset import DatasetConfig, build_dataset
+    from platefocus.focus_plate import score_plate, select_plate_targets
+    from platefocus.io.discover import DiscoveryConfig, discover_planes
+    from platefocus.io.ingest import ingest_plate
+    from platefocus.io.omezarr import Acquisition
+    from platefocus.segment import SegmentationConfig
+    from platefocus.targets import TargetConfig
+
+    out = tmp_path_factory.mktemp("pairs")
+    spec = tiny_spec(
+        name="pairs",
+        rows=2,
+        columns=3,
+        sites=2,
+        planes=11,
+        best_plane=5.0,
+        height=128,
+        width=128,
+        seed=5,
+    )
+    plate = generate_plate(spec, out / "plate", progress=False)
+    manifest = discover_planes(DiscoveryConfig(plate / "images", BBBC006_PATTERN))
+    manifest = ingest_plate(
+        manifest, out / "p.ome.zarr", Acquisition(0.65, 2.0), progress=False
+    ).manifest
+    scores = score_plate(out / "p.ome.zarr", manifest, progress=False)
+    best = (
+        scores[["plate", "well", "row", "column", "site", "field"]]
+        .drop_duplicates()
+        .merge(best_planes(scores, BestPlaneConfig()), on=["plate", "well", "site"])
+    )
+    targets = select_plate_targets(
+        out / "p.ome.zarr",
+        manifest,
+        best,
+        (2, 2),
+        1,
+        SegmentationConfig(),
+        TargetConfig(min_objects=1),
+        progress=False,
+    )
+    config = DatasetConfig(
+        offsets=(-3, -2, 2, 3), patch_size=32, stride=32, split_fractions=(0.5, 0.17, 0.33), seed=1
+    )
+    table = build_dataset(
+        out / "p.ome.zarr", manifest, targets, config, out / "pairs.zarr", progress=False
+    )
+    return (
+        out / "pairs.zarr",
+        table,
+        dict(plate=out / "p.ome.zarr", manifest=manifest, targets=targets, config=config),
+    )

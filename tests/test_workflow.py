@@ -88,18 +88,25 @@ def test_end_to_end_outputs(tiny_run):
     plate = tiny_run / "results" / "tiny" / "plate.ome.zarr"
     assert list(Reader(parse_url(str(plate)))())
     manifest = pd.read_parquet(tiny_run / "results" / "tiny" / "manifest.parquet")
-    assert len(manifest) == 2 * 2 * 9
+    assert len(manifest) == 4 * 2 * 9
     assert (tiny_run / "results" / "tiny" / "qc" / "ingest_qc.tsv").exists()
     assert (tiny_run / "logs" / "ingest_plate" / "tiny.log").read_text()
     focus = tiny_run / "results" / "tiny" / "focus"
     scores = pd.read_parquet(focus / "plane_scores.parquet")
-    assert len(scores) == 2 * 2 * 9 * 5  # fields x planes x (field + 4 tiles)
+    assert len(scores) == 4 * 2 * 9 * 5  # fields x planes x (field + 4 tiles)
     targets = pd.read_parquet(focus / "targets.parquet")
     assert set(targets.columns) >= {"well", "site", "region", "best_z", "keep", "reason"}
     accuracy = pd.read_parquet(focus / "accuracy.parquet")
     assert accuracy["within_one"].mean() >= 0.9
     for name in ("focus_curves", "plate_heatmaps", "field_focus_map", "best_plane_accuracy"):
         assert (focus / "figures" / f"{name}.png").stat().st_size > 10_000
+    models = tiny_run / "results" / "tiny" / "models"
+    for model in ("restormer", "unet"):
+        assert (models / model / "checkpoint.pt").exists()
+        pairs = pd.read_parquet(models / model / "test_pairs.parquet")
+        assert {"dz", "psnr_input", "psnr_pred", "ssim_input", "ssim_pred"} <= set(pairs.columns)
+    for name in ("training_curves", "metrics_by_dz"):
+        assert (models / "figures" / f"{name}.png").stat().st_size > 10_000
 
 
 @pytest.mark.e2e

@@ -227,3 +227,133 @@ def plot_focus_accuracy(accuracy_path: str | Path, out_figure: str | Path) -> No
     from platefocus.report.style import save_figure
 
     save_figure(accuracy_histogram(pd.read_parquet(accuracy_path)), out_figure)
+
+
+def build_training_dataset(
+    plate_path: str | Path,
+    manifest_path: str | Path,
+    targets_path: str | Path,
+    params: dict,
+    grid: list[int],
+    channel: int,
+    out_dataset: str | Path,
+    out_table: str | Path,
+) -> None:
+    """Cut (defocused, best) pairs from the kept targets into a chunked Zarr dataset."""
+    import pandas as pd
+
+    from platefocus.dataset import DatasetConfig, build_dataset
+    from platefocus.io.atomic import write_table
+
+    config = DatasetConfig(
+        offsets=tuple(params["offsets"]),
+        patch_size=params["patch_size"],
+        stride=params["stride"],
+        percentiles=tuple(params["percentiles"]),
+        split_fractions=tuple(params["split_fractions"]),
+        train_sides=params["train_sides"],
+        context_planes=params["context_planes"],
+        grid=tuple(grid),
+        channel=channel,
+        seed=params["seed"],
+    )
+    table = build_dataset(
+        plate_path,
+        pd.read_parquet(manifest_path),
+        pd.read_parquet(targets_path),
+        config,
+        out_dataset,
+    )
+    write_table(table, out_table)
+
+
+def train_model(
+    dataset_path: str | Path,
+    table_path: str | Path,
+    model: str,
+    params: dict,
+    work_dir: str | Path,
+    out_checkpoint: str | Path,
+    out_history: str | Path,
+    threads: int = 1,
+) -> None:
+    """Train one registered model; resume from ``work_dir`` after an interruption."""
+    import shutil
+
+    import pandas as pd
+    import zarr
+
+    from platefocus.io.atomic import atomic_path, write_table
+    from platefocus.train import TrainConfig, train
+
+    model_params = params["models"].get(model)
+    if model_params is None:
+        raise InputError(f"training.models.{model}", "no settings for this model")
+    config = TrainConfig(
+        model=model,
+        model_kwargs=dict(model_params),
+        loss=dict(params["loss"]),
+        epochs=params["epochs"],
+        batch_size=params["batch_size"],
+        max_steps_per_epoch=params["max_steps_per_epoch"],
+        lr=params["lr"],
+        weight_decay=params["weight_decay"],
+        warmup_epochs=params["warmup_epochs"],
+        patience=params["patience"],
+        augment=params["augment"],
+        intensity_jitter=params["intensity_jitter"],
+        device=params["device"],
+        bf16=params["bf16"],
+        compile=params["compile"],
+        seed=params["seed"],
+        threads=threads,
+    )
+    info = dict(zarr.open_group(str(dataset_path), mode="r").attrs["platefocus"])
+    history = train(dataset_path, pd.read_parquet(table_path), config, work_dir, dataset_info=info)
+    with atomic_path(out_checkpoint) as tmp:
+        shutil.copyfile(Path(work_dir) / "best.pt", tmp)
+    write_table(history, out_history)
+
+
+def evaluate_model(
+    checkpoint: str | Path,
+    dataset_path: str | Path,
+    table_path: str | Path,
+    out_pairs: str | Path,
+    out_by_dz: str | Path,
+) -> None:
+    """PSNR/SSIM of input and prediction on the test split, per pair and per |dz|."""
+    import pandas as pd
+
+    from platefocus.evaluate import evaluate_split, summarise_by_dz
+    from platefocus.io.atomic import write_table
+    from platefocus.train import load_checkpoint
+
+    model, _ = load_checkpoint(checkpoint)
+    per_pair = evaluate_split(model, dataset_path, pd.read_parquet(table_path))
+    write_table(per_pair, out_pairs)
+    summary = summarise_by_dz(per_pair)
+    write_table(summary, out_by_dz)
+    log.info("test split by |dz|:\n%s", summary.to_string(index=False))
+
+
+def plot_training(
+    histories: list[str | Path],
+    summaries: list[str | Path],
+    names: list[str],
+    out_curves: str | Path,
+    out_metrics: str | Path,
+) -> None:
+    """Training curves and metric-against-dz figures of every trained model."""
+    from platefocus.io.atomic import read_table
+    from platefocus.report.style import save_figure
+    from platefocus.report.training_figures import metrics_by_dz, training_curves
+
+    save_figure(
+        training_curves({n: read_table(h) for n, h in zip(names, histories, strict=True)}),
+        out_curves,
+    )
+    save_figure(
+        metrics_by_dz({n: read_table(s) for n, s in zip(names, summaries, strict=True)}),
+        out_metrics,
+    )

@@ -12,6 +12,7 @@ os.environ.update(
 
 wildcard_constraints:
     plate="|".join(config["plates"]),
+    model="|".join(config["training"]["models"]),
 
 
 def synthetic_plate_dir(wildcards):
@@ -33,12 +34,18 @@ def truth_dir(wildcards):
     return config["truth"]["root"]
 
 
+def trained_models():
+    """Names of the models trained on every plate (keys of training.models)."""
+    return list(config["training"]["models"])
+
+
 def all_outputs():
     """Every final output of the workflow, for `rule all`."""
     outputs = [
         "results/{plate}/plate.ome.zarr",
         "results/{plate}/focus/targets.parquet",
         "results/{plate}/focus/figures/focus_curves.png",
+        "results/{plate}/models/figures/metrics_by_dz.png",
     ]
     if has_truth():
         outputs.append("results/{plate}/focus/figures/best_plane_accuracy.png")

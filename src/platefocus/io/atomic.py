@@ -50,3 +50,11 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike) -> None:
             table.to_csv(tmp, index=False)
         else:
             raise ValueError(f"{final}: unsupported table format {final.suffix!r}")
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a table written by :func:`write_table` (format from the suffix)."""
+    path = Path(path)
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    return pd.read_csv(path, sep="\t" if path.suffix == ".tsv" else ",")

@@ -1,0 +1,96 @@
+rule build_dataset:
+    input:
+        plate="results/{plate}/plate.ome.zarr",
+        manifest="results/{plate}/manifest.parquet",
+        targets="results/{plate}/focus/targets.parquet",
+    output:
+        dataset=directory("results/{plate}/dataset/pairs.zarr"),
+        table="results/{plate}/dataset/pairs.parquet",
+    log:
+        "logs/build_dataset/{plate}.log",
+    conda:
+        "../../envs/platefocus.yaml"
+    resources:
+        mem_mb=8000,
+    params:
+        dataset=config["dataset"],
+        grid=config["focus"]["grid"],
+        channel=config["focus"]["target_channel"],
+    script:
+        "../../scripts/build_dataset.py"
+
+
+rule train_model:
+    input:
+        dataset="results/{plate}/dataset/pairs.zarr",
+        table="results/{plate}/dataset/pairs.parquet",
+    output:
+        checkpoint="results/{plate}/models/{model}/checkpoint.pt",
+        history="results/{plate}/models/{model}/history.parquet",
+    log:
+        "logs/train_model/{plate}/{model}.log",
+    conda:
+        "../../envs/platefocus.yaml"
+    threads: config["training"]["threads"]
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=120,
+    params:
+        training=config["training"],
+        # Not an output: Snakemake would delete it after a crash, and it is what
+        # an interrupted run resumes from.
+        work_dir=lambda wildcards: f"results/{wildcards.plate}/models/{wildcards.model}/work",
+    script:
+        "../../scripts/train_model.py"
+
+
+rule evaluate_model:
+    input:
+        checkpoint="results/{plate}/models/{model}/checkpoint.pt",
+        dataset="results/{plate}/dataset/pairs.zarr",
+        table="results/{plate}/dataset/pairs.parquet",
+    output:
+        pairs="results/{plate}/models/{model}/test_pairs.parquet",
+        by_dz=report(
+            "results/{plate}/models/{model}/test_metrics_by_dz.tsv",
+            caption="../report/test_metrics_by_dz.rst",
+            category="2. Training",
+            subcategory="{model}",
+        ),
+    log:
+        "logs/evaluate_model/{plate}/{model}.log",
+    conda:
+        "../../envs/platefocus.yaml"
+    script:
+        "../../scripts/evaluate_model.py"
+
+
+rule plot_training:
+    input:
+        histories=expand(
+            "results/{{plate}}/models/{model}/history.parquet", model=trained_models()
+        ),
+        summaries=expand(
+            "results/{{plate}}/models/{model}/test_metrics_by_dz.tsv",
+            model=trained_models(),
+        ),
+    output:
+        curves=report(
+            "results/{plate}/models/figures/training_curves.png",
+            caption="../report/training_curves.rst",
+            category="2. Training",
+        ),
+        metrics=report(
+            "results/{plate}/models/figures/metrics_by_dz.png",
+            caption="../report/metrics_by_dz.rst",
+            category="2. Training",
+        ),
+    log:
+        "logs/plot_training/{plate}.log",
+    conda:
+        "../../envs/platefocus.yaml"
+    params:
+        names=trained_models(),
+    script:
+        "../../scripts/plot_training.py"
