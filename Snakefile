@@ -18,6 +18,7 @@ include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/focus.smk"
 include: "workflow/rules/training.smk"
+include: "workflow/rules/restore.smk"
 
 
 rule all:

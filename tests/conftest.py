@@ -102,5 +102,35 @@ def pairs_dataset(tmp_path_factory):
     return (
         out / "pairs.zarr",
         table,
-        dict(plate=out / "p.ome.zarr", manifest=manifest, targets=targets, config=config),
+        dict(
+            plate=out / "p.ome.zarr", manifest=manifest, targets=targets, config=config, best=best
+        ),
     )
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoints(pairs_dataset, tmp_path_factory):
+    """Briefly trained Restormers (InstanceNorm as MONAI, and per-pixel LayerNorm)."""
+    import shutil
+
+    import zarr
+
+    from platefocus.train import TrainConfig, train
+
+    path, table, _ = pairs_dataset
+    info = dict(zarr.open_group(str(path), mode="r").attrs["platefocus"])
+    out = {}
+    for norm in ("instance", "layer"):
+        work = tmp_path_factory.mktemp(f"ckpt_{norm}")
+        config = TrainConfig(
+            model="restormer",
+            model_kwargs={"levels": 2, "width": 8, "norm": norm},
+            epochs=3,
+            max_steps_per_epoch=10,
+            lr=3e-3,
+            threads=1,
+        )
+        train(path, table, config, work, dataset_info=info, progress=False)
+        shutil.copyfile(work / "best.pt", work / "checkpoint.pt")
+        out[norm] = work / "checkpoint.pt"
+    return out

@@ -357,3 +357,62 @@ def plot_training(
         metrics_by_dz({n: read_table(s) for n, s in zip(names, summaries, strict=True)}),
         out_metrics,
     )
+
+
+def restore(
+    plate_path: str | Path,
+    manifest_path: str | Path,
+    checkpoint: str | Path,
+    out_plate: str | Path,
+    params: dict,
+    acquisition: dict,
+    best_path: str | Path | None = None,
+    channel: int = 1,
+    workers: int = 1,
+) -> None:
+    """Restore a plate with a checkpoint into a new OME-Zarr plate (resumable)."""
+    import pandas as pd
+
+    from platefocus.io.omezarr import Acquisition
+    from platefocus.restore import RestoreConfig
+    from platefocus.restore_plate import PlaneSelection, restore_plate
+
+    planes = params["planes"]
+    selection = PlaneSelection(
+        mode=planes["mode"], z=tuple(planes.get("z", ())), offsets=tuple(planes.get("offsets", ()))
+    )
+    state_percentiles = _checkpoint_percentiles(checkpoint)
+    config = RestoreConfig(
+        tile=params["tile"],
+        overlap=params["overlap"],
+        batch_size=params["batch_size"],
+        percentiles=state_percentiles,
+        bf16=params["bf16"],
+    )
+    result = restore_plate(
+        plate_path,
+        pd.read_parquet(manifest_path),
+        checkpoint,
+        out_plate,
+        selection,
+        config,
+        Acquisition(
+            float(acquisition["pixel_size_um"]),
+            float(acquisition["z_step_um"]),
+            tuple(acquisition.get("channel_names", ())),
+        ),
+        best=pd.read_parquet(best_path) if best_path else None,
+        channel=channel,
+        device=params["device"],
+        workers=workers,
+        scheduler_address=params.get("scheduler_address"),
+        pyramid_levels=params["pyramid_levels"],
+    )
+    log.info("restored %(computed)d fields, %(skipped)d already done, of %(fields)d", result)
+
+
+def _checkpoint_percentiles(checkpoint: str | Path) -> tuple[float, float]:
+    import torch
+
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    return tuple(state.get("dataset", {}).get("percentiles", (1.0, 99.8)))

@@ -46,7 +46,8 @@ def all_outputs():
         "results/{plate}/focus/targets.parquet",
         "results/{plate}/focus/figures/focus_curves.png",
         "results/{plate}/models/figures/metrics_by_dz.png",
+        "results/{plate}/restored/{model}.ome.zarr",
     ]
     if has_truth():
         outputs.append("results/{plate}/focus/figures/best_plane_accuracy.png")
-    return expand(outputs, plate=config["plates"])
+    return expand(outputs, plate=config["plates"], model=config["restore"]["model"])

@@ -1,0 +1,258 @@
+"""Restore a whole plate, field by field, from OME-Zarr to OME-Zarr; resumable.
+
+The output is built in ``.<name>.partial`` beside the final path. Each field is written
+and then marked done (a marker file written after its arrays); a rerun skips marked
+fields. Only when every field is done are the well and plate metadata written and the
+folder renamed into place, so a kill at any moment leaves nothing that looks complete.
+
+Fields are Dask tasks: the threaded scheduler by default (threads overlap reading,
+normalising and writing one field with inference on another), or an existing cluster
+(``scheduler_address``). The model is loaded once per process, not per field.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import dask
+import numpy as np
+import pandas as pd
+import torch
+import zarr
+
+from platefocus.errors import InputError
+from platefocus.io.fields import FieldRef, field_array, list_fields
+from platefocus.io.omezarr import Acquisition, create_plate, write_field, write_plate, write_well
+from platefocus.restore import RestoreConfig, file_sha256, restore_planes
+from platefocus.train import choose_device, load_checkpoint
+
+log = logging.getLogger(__name__)
+PLANE_MODES = ("all", "list", "offsets")
+
+
+@dataclass(frozen=True)
+class PlaneSelection:
+    """Which planes of each field to restore.
+
+    ``mode="all"``: every plane; ``"list"``: the plane indices ``z``; ``"offsets"``: the
+    planes ``offsets`` away from each field's best plane (needs the best-plane table).
+    Every field gets the same number of output planes (viewers stitch plates of equal
+    fields): a plane outside a field's stack is written as zeros and listed as missing.
+    """
+
+    mode: str = "offsets"
+    z: tuple[int, ...] = ()
+    offsets: tuple[int, ...] = (-6, -4, -2, 2, 4, 6)
+
+    def __post_init__(self) -> None:
+        if self.mode not in PLANE_MODES:
+            raise ValueError(f"restore planes mode must be one of {PLANE_MODES}: {self.mode!r}")
+
+    def positions(
+        self, ref: FieldRef, best_z: int | None
+    ) -> tuple[list[int | None], list[int | None]]:
+        """Stack positions to restore (None: outside the stack) and, for offsets, their dz."""
+        n = len(ref.z_indices)
+        if self.mode == "all":
+            return list(range(n)), [None] * n
+        if self.mode == "list":
+            pos = [ref.z_indices.index(z) if z in ref.z_indices else None for z in self.z]
+            return pos, [None] * len(pos)
+        if best_z is None:
+            raise InputError(f"{ref.well} site {ref.site}", "no best plane for offsets mode")
+        k = ref.z_indices.index(best_z)
+        pos = [k + d if 0 <= k + d < n else None for d in self.offsets]
+        return pos, list(self.offsets)
+
+
+@functools.lru_cache(maxsize=4)
+def cached_model(checkpoint: str, device: str) -> tuple[torch.nn.Module, dict]:
+    """The checkpoint's model, loaded once per process and device."""
+    return load_checkpoint(checkpoint, device)
+
+
+def _done_marker(partial: Path, ref: FieldRef) -> Path:
+    return partial / ".done" / f"{ref.row}{ref.column}_{ref.field}"
+
+
+def restore_field(
+    plate_in: str,
+    partial: str,
+    ref: FieldRef,
+    channel: int,
+    positions: list[int | None],
+    dz: list[int | None],
+    checkpoint: str,
+    config: RestoreConfig,
+    device: str,
+    acquisition: Acquisition,
+    metadata: dict,
+) -> str:
+    """Restore one field's planes and write them (then its done marker)."""
+    model, state = cached_model(checkpoint, device)
+    context = int(state.get("dataset", {}).get("context_planes", 0))
+    stack = np.asarray(field_array(plate_in, ref)[ref.channels.index(channel)])
+    valid = [p for p in positions if p is not None]
+    restored = np.zeros((len(positions), *stack.shape[1:]), dtype=stack.dtype)
+    if valid:
+        planes = restore_planes(model, stack, valid, config, device, context)
+        restored[[i for i, p in enumerate(positions) if p is not None]] = planes
+    root = zarr.open_group(partial, mode="r+")
+    attrs = {
+        **metadata,
+        "well": ref.well,
+        "site": ref.site,
+        "source_z": [None if p is None else ref.z_indices[p] for p in positions],
+        "dz": dz,
+        "missing": [p is None for p in positions],
+    }
+    write_field(
+        root,
+        ref.row,
+        ref.column,
+        ref.field,
+        restored[None],
+        acquisition,
+        [channel],
+        pyramid_levels=metadata["pyramid_levels"],
+        extra_attrs=attrs,
+    )
+    marker = _done_marker(Path(partial), ref)
+    marker.write_text("done\n")
+    return ref.path
+
+
+def restore_plate(
+    plate_in: str | os.PathLike,
+    manifest: pd.DataFrame,
+    checkpoint: str | os.PathLike,
+    out_path: str | os.PathLike,
+    selection: PlaneSelection,
+    config: RestoreConfig,
+    acquisition: Acquisition,
+    best: pd.DataFrame | None = None,
+    channel: int = 1,
+    device: str = "auto",
+    workers: int = 1,
+    scheduler_address: str | None = None,
+    pyramid_levels: int = 1,
+    progress: bool = True,
+) -> dict:
+    """Restore every field of a plate into a new OME-Zarr HCS plate at ``out_path``.
+
+    Returns
+    -------
+    dict
+        ``computed`` (fields restored by this call), ``skipped`` (already done by an
+        earlier, interrupted call) and ``fields`` (total).
+    """
+    out = Path(out_path)
+    if out.exists():
+        raise InputError(out, "output exists already; remove it to restore again")
+    partial = out.with_name(f".{out.name}.partial")
+    dev = str(choose_device(device))
+    refs = [r for r in list_fields(manifest) if channel in r.channels]
+    if not refs:
+        raise InputError("restore.channel", f"no field has channel {channel}")
+    wells = list(dict.fromkeys((r.row, r.column) for r in refs))
+    if not partial.exists():
+        create_plate(partial, wells)
+        (partial / ".done").mkdir()
+    _, state = cached_model(str(checkpoint), dev)
+    metadata = {
+        "model": state["model"],
+        "model_kwargs": state["model_kwargs"],
+        "checkpoint_sha256": file_sha256(checkpoint),
+        "normalisation": {"percentiles": list(config.percentiles), "per": "plane"},
+        "restore": asdict(config),
+        "channel": channel,
+        "pyramid_levels": pyramid_levels,
+    }
+    best_of = {}
+    if best is not None:
+        field_rows = best[(best["region"] == "field") & (best["channel"] == channel)]
+        best_of = {
+            (w, s): int(z)
+            for w, s, z in zip(
+                field_rows["well"], field_rows["site"], field_rows["best_z"], strict=True
+            )
+        }
+    todo, skipped = [], 0
+    for ref in refs:
+        if _done_marker(partial, ref).exists():
+            skipped += 1
+            continue
+        positions, dz = selection.positions(ref, best_of.get((ref.well, ref.site)))
+        if positions:
+            todo.append(
+                dask.delayed(restore_field)(
+                    str(plate_in),
+                    str(partial),
+                    ref,
+                    channel,
+                    positions,
+                    dz,
+                    str(checkpoint),
+                    config,
+                    dev,
+                    acquisition,
+                    metadata,
+                )
+            )
+    log.info("restoring %d fields (%d already done) on %s", len(todo), skipped, dev)
+    _run(todo, workers, scheduler_address, progress)
+
+    root = zarr.open_group(str(partial), mode="r+")
+    written = [r for r in refs if _done_marker(partial, r).exists()]
+    for row, column in wells:
+        fields = sorted(r.field for r in written if (r.row, r.column) == (row, column))
+        if fields:
+            write_well(root, row, column, fields)
+    kept_wells = list(dict.fromkeys((r.row, r.column) for r in written))
+    write_plate(
+        root,
+        refs[0].plate,
+        kept_wells,
+        max(len({r.field for r in written if (r.row, r.column) == w}) for w in kept_wells),
+    )
+    root.attrs.update(
+        {
+            "platefocus": {
+                k: metadata[k] for k in ("model", "checkpoint_sha256", "normalisation", "restore")
+            }
+        }
+    )
+    shutil.rmtree(partial / ".done")
+    os.replace(partial, out)
+    return {"computed": len(todo), "skipped": skipped, "fields": len(refs)}
+
+
+def _run(tasks: Sequence, workers: int, scheduler_address: str | None, progress: bool) -> None:
+    if not tasks:
+        return
+    if scheduler_address:
+        from distributed import Client
+        from distributed import progress as dist_progress
+
+        with Client(scheduler_address) as client:
+            futures = client.compute(list(tasks))
+            if progress:
+                dist_progress(futures)
+            client.gather(futures)
+        return
+    from dask.diagnostics import ProgressBar
+
+    bar = ProgressBar(dt=1.0) if progress else None
+    if bar:
+        bar.register()
+    try:
+        dask.compute(*tasks, scheduler="threads", num_workers=max(1, workers))
+    finally:
+        if bar:
+            bar.unregister()
