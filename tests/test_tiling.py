@@ -1,5 +1,7 @@
 """Tiling and blending: exact reconstruction, window shape, coverage."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -31,7 +33,7 @@ def test_starts_cover_the_axis_and_end_flush():
             covered[s : s + tile] = True
         assert covered[:size].all()
         assert starts[-1] + tile == max(size, tile)
-        assert all(b - a <= tile - overlap for a, b in zip(starts, starts[1:], strict=False))
+        assert all(b - a <= tile - overlap for a, b in itertools.pairwise(starts))
 
 
 def test_blend_window_is_smooth_positive_and_flat_inside():

@@ -36,7 +36,7 @@ class RestoreConfig:
 
     tile: int = 128
     overlap: int = 32
-    batch_size: int = 16
+    batch_size: int = 4
     percentiles: tuple[float, float] = (1.0, 99.8)
     bf16: bool = True
 
