@@ -19,6 +19,7 @@ include: "workflow/rules/ingest.smk"
 include: "workflow/rules/focus.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/restore.smk"
+include: "workflow/rules/segment.smk"
 
 
 rule all:

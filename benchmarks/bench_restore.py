@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
 from _plates import ingested_plate
+
 from platefocus.io.fields import field_array, list_fields
 from platefocus.io.omezarr import Acquisition
 from platefocus.models import build_model

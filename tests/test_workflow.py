@@ -151,3 +151,48 @@ def test_bad_file_fails_job_and_leaves_no_output(tiny_run, tmp_path):
     assert victim.name in log and "cannot read TIFF" in log
     assert not (work / "results" / "tiny" / "plate.ome.zarr").exists()
     assert not (work / "results" / "tiny" / "manifest.parquet").exists()
+
+
+@pytest.mark.e2e
+def test_summary_page_in_headless_chromium(tiny_run, tmp_path):
+    """The pipeline's summary page loads offline in Chromium, with headings and figures."""
+    import os
+    import shutil
+
+    if not shutil.which("chromedriver"):
+        if os.environ.get("CI"):
+            pytest.fail("chromedriver missing in CI: .ci/run installs chromium-driver")
+        pytest.skip("Debian packages chromium and chromium-driver are not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    page = tiny_run / "results" / "tiny" / "summary.html"
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+                 "--window-size=1300,2000"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    try:
+        driver.get(page.as_uri())
+        headings = [h.text for h in driver.find_elements("css selector", "h1, h2")]
+        images = driver.execute_script(
+            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
+        shot = tmp_path / "summary.png"
+        driver.save_screenshot(str(shot))
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    finally:
+        driver.quit()
+    assert any("platefocus summary" in h for h in headings)
+    for expected in ("Headline numbers", "Paired SSIM per field", "Configuration",
+                     "Software versions"):
+        assert expected in headings, headings
+    assert len(images) >= 8 and all(ok and width > 100 for ok, width in images), images
+    assert not errors, errors
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)
+    assert pixels.std() > 10  # not a blank page

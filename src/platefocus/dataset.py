@@ -21,11 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import zarr
-from tqdm.auto import tqdm
 
 from platefocus.focus import tile_grid
 from platefocus.io.atomic import atomic_path
 from platefocus.io.fields import field_array, list_fields
+from platefocus.logs import progress as progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ def build_dataset(
             for name, ch in (("input", config.in_channels), ("target", 1))
         }
         refs = [r for r in list_fields(manifest) if config.channel in r.channels]
-        for ref in tqdm(refs, desc="cutting pairs", disable=not progress):
+        for ref in progress_bar(refs, desc="cutting pairs", disable=not progress):
             tiles_here = kept[(kept["well"] == ref.well) & (kept["site"] == ref.site)]
             if tiles_here.empty:
                 continue

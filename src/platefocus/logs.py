@@ -39,3 +39,11 @@ def run_step(step: Callable[[], T], log_file: str | Path | None = None) -> T:
         logging.getLogger("platefocus").error("bad input: %s", err)
         print(f"platefocus: error: {err}", file=sys.stderr)
         raise SystemExit(1) from None
+
+
+def progress(iterable=None, **kwargs):
+    """A tqdm bar; in log files (stderr not a terminal) it updates every 30 s, not per step."""
+    from tqdm.auto import tqdm
+
+    kwargs.setdefault("mininterval", 0.1 if sys.stderr.isatty() else 30.0)
+    return tqdm(iterable, **kwargs)

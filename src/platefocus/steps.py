@@ -416,3 +416,119 @@ def _checkpoint_percentiles(checkpoint: str | Path) -> tuple[float, float]:
 
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)
     return tuple(state.get("dataset", {}).get("percentiles", (1.0, 99.8)))
+
+
+def compare_segmentation(
+    plate_path: str | Path,
+    restored_path: str | Path,
+    manifest_path: str | Path,
+    best_path: str | Path,
+    pairs_path: str | Path,
+    segmentation: dict,
+    channel: int,
+    truth_root: str | Path | None,
+    out_fields: str | Path,
+    out_objects: str | Path,
+    out_summary: str | Path,
+    workers: int = 1,
+) -> None:
+    """Segment raw, restored and in-focus planes of every field; write the comparison."""
+    import pandas as pd
+
+    from platefocus.compare import compare_plate, summarise
+    from platefocus.io.atomic import write_table
+
+    pairs = pd.read_parquet(pairs_path)
+    result = compare_plate(
+        plate_path,
+        restored_path,
+        pd.read_parquet(manifest_path),
+        pd.read_parquet(best_path),
+        segmentation_config(segmentation),
+        channel=channel,
+        truth_root=truth_root,
+        splits=dict(zip(pairs["well"], pairs["split"], strict=True)),
+        workers=workers,
+    )
+    summary = summarise(result.planes)
+    write_table(result.planes, out_fields)
+    write_table(result.objects, out_objects)
+    write_table(summary, out_summary)
+    log.info("comparison by split and |dz|:\n%s", summary.round(3).to_string(index=False))
+
+
+def plot_comparison(
+    plate_path: str | Path,
+    restored_path: str | Path,
+    manifest_path: str | Path,
+    fields_path: str | Path,
+    best_path: str | Path,
+    segmentation: dict,
+    channel: int,
+    out_ssim: str | Path,
+    out_counts: str | Path,
+    out_heatmaps: str | Path,
+    out_examples: str | Path,
+) -> None:
+    """Comparison figures, with example panels from held-out wells when there are any."""
+    import numpy as np
+    import pandas as pd
+    import zarr
+
+    from platefocus.io.fields import field_array, list_fields
+    from platefocus.report import compare_figures as cf
+    from platefocus.report.style import save_figure
+    from platefocus.segment import identify_primary_objects
+
+    planes = pd.read_parquet(fields_path)
+    save_figure(cf.paired_ssim(planes), out_ssim)
+    save_figure(cf.counts_per_well(planes), out_counts)
+    save_figure(cf.gain_heatmaps(planes, pd.read_parquet(best_path)), out_heatmaps)
+
+    seg = segmentation_config(segmentation)
+    pool = planes[planes["split"] == "test"] if (planes["split"] == "test").any() else planes
+    first = pool.sort_values(["well", "site"]).iloc[0]
+    refs = {(r.well, r.site): r for r in list_fields(pd.read_parquet(manifest_path))}
+    ref = refs[(first["well"], first["site"])]
+    stack = np.asarray(field_array(plate_path, ref)[ref.channels.index(channel)])
+    group = zarr.open_group(str(restored_path), mode="r")[ref.path]
+    restored = np.asarray(group["s0"][0])
+    rows = pool[(pool["well"] == ref.well) & (pool["site"] == ref.site)]
+    examples = []
+    for dz in sorted({int(d) for d in rows["dz"]}, key=abs)[-2:]:
+        row = rows[rows["dz"] == dz].iloc[0]
+        i = group.attrs["platefocus"]["dz"].index(dz)
+        images = dict(
+            raw=stack[ref.z_indices.index(int(row["z"]))],
+            restored=restored[i],
+            truth=stack[ref.z_indices.index(int(row["best_z"]))],
+        )
+        example = {k: v for k, v in images.items()}
+        example.update({f"{k}_labels": identify_primary_objects(v, seg) for k, v in images.items()})
+        example["title"] = f"{ref.well} site {ref.site}, dz={dz:+d} ({row['split']})"
+        examples.append(example)
+    save_figure(cf.example_panels(examples), out_examples)
+
+
+def summary_page(
+    plate: str,
+    fields_path: str | Path,
+    summary_path: str | Path,
+    figures: dict[str, str],
+    config: dict,
+    out_html: str | Path,
+) -> None:
+    """The self-contained summary page of a plate."""
+    import yaml
+
+    from platefocus.io.atomic import read_table
+    from platefocus.report.summary_page import write_summary_page
+
+    write_summary_page(
+        out_html,
+        plate,
+        read_table(fields_path),
+        read_table(summary_path),
+        figures,
+        yaml.safe_dump(config, sort_keys=False),
+    )

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import torch
 import zarr
-from tqdm.auto import tqdm
 
+from platefocus.logs import progress as progress_bar
 from platefocus.losses import WeightedLoss
 from platefocus.models import build_model
 
@@ -220,7 +220,7 @@ def train(
         model.train()
         order = torch.randperm(len(xt), generator=gen)[: steps_per_epoch * config.batch_size]
         losses = []
-        bar = tqdm(
+        bar = progress_bar(
             range(steps_per_epoch),
             desc=f"{config.model} epoch {epoch + 1}",
             disable=not progress,

@@ -39,6 +39,24 @@ def trained_models():
     return list(config["training"]["models"])
 
 
+def summary_page_inputs(wildcards):
+    """Tables and figures the summary page embeds (for the restoring model)."""
+    base = f"results/{wildcards.plate}"
+    seg = f"{base}/segmentation/{config['restore']['model']}"
+    return {
+        "fields": f"{seg}/fields.parquet",
+        "summary": f"{seg}/summary.tsv",
+        "paired_ssim": f"{seg}/figures/paired_ssim.png",
+        "counts": f"{seg}/figures/counts_per_well.png",
+        "heatmaps": f"{seg}/figures/gain_heatmaps.png",
+        "examples": f"{seg}/figures/example_panels.png",
+        "metrics_by_dz": f"{base}/models/figures/metrics_by_dz.png",
+        "training_curves": f"{base}/models/figures/training_curves.png",
+        "focus_heatmaps": f"{base}/focus/figures/plate_heatmaps.png",
+        "focus_curves": f"{base}/focus/figures/focus_curves.png",
+    }
+
+
 def all_outputs():
     """Every final output of the workflow, for `rule all`."""
     outputs = [
@@ -47,6 +65,8 @@ def all_outputs():
         "results/{plate}/focus/figures/focus_curves.png",
         "results/{plate}/models/figures/metrics_by_dz.png",
         "results/{plate}/restored/{model}.ome.zarr",
+        "results/{plate}/segmentation/{model}/figures/example_panels.png",
+        "results/{plate}/summary.html",
     ]
     if has_truth():
         outputs.append("results/{plate}/focus/figures/best_plane_accuracy.png")

@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import tifffile
-from tqdm.auto import tqdm
 
 from platefocus.errors import InputError
 from platefocus.io.atomic import atomic_path
@@ -29,6 +28,7 @@ from platefocus.io.omezarr import (
     write_plate,
     write_well,
 )
+from platefocus.logs import progress as progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +250,7 @@ def ingest_plate(
 
         done = set()
         with ThreadPoolExecutor(max(1, workers)) as pool:
-            for key, failure in tqdm(
+            for key, failure in progress_bar(
                 pool.map(ingest_field, fields),
                 total=len(fields),
                 desc="ingesting fields",

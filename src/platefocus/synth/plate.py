@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 import tifffile
 from scipy import fft as sfft
-from tqdm.auto import tqdm
 
+from platefocus.logs import progress as progress_bar
 from platefocus.synth.objects import (
     Nuclei,
     NucleusPopulation,
@@ -299,7 +299,7 @@ def generate_plate(
 
     best_rows, nucleus_rows = [], []
     ys, xs = slice(pad, pad + spec.height), slice(pad, pad + spec.width)
-    for f in tqdm(fields, desc=f"synthesising {spec.name}", disable=not progress):
+    for f in progress_bar(fields, desc=f"synthesising {spec.name}", disable=not progress):
         tex_rng = np.random.default_rng(f.texture_seed)
         texture = chromatin_texture(tex_rng, canvas, 1.2 / optics.pixel_size_um * 1.0, 0.35)
         noise_rng = _field_rng(f.texture_seed, 1)

@@ -1,0 +1,112 @@
+"""The standalone summary page: one self-contained HTML file, images embedded."""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+PACKAGES = (
+    "platefocus",
+    "numpy",
+    "scipy",
+    "scikit-image",
+    "dask",
+    "zarr",
+    "ome-zarr",
+    "torch",
+    "monai",
+    "snakemake",
+)
+
+
+def software_versions() -> dict[str, str]:
+    """Installed versions of the packages the results depend on."""
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _img(path: str | os.PathLike, alt: str) -> str:
+    data = base64.b64encode(Path(path).read_bytes()).decode()
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _headline(planes: pd.DataFrame) -> str:
+    cards = []
+    for split in ("test", "all wells"):
+        part = planes if split == "all wells" else planes[planes["split"] == "test"]
+        if part.empty:
+            continue
+        truth = part["count_truth"].sum()
+        missing_raw = truth - part["count_raw"].sum()
+        recovered = part["count_restored"].sum() - part["count_raw"].sum()
+        label = "held-out test wells" if split == "test" else "all wells"
+        cards.append(f"""
+<div class="card"><h3>{label}</h3><table>
+<tr><th></th><th>raw</th><th>restored</th></tr>
+<tr><td>objects found / truth</td><td>{part["count_raw"].sum():.0f} / {truth:.0f}</td>
+<td>{part["count_restored"].sum():.0f} / {truth:.0f}</td></tr>
+<tr><td>F1 (IoU &gt; 0.5)</td><td>{part["f1_raw"].mean():.3f}</td>
+<td>{part["f1_restored"].mean():.3f}</td></tr>
+<tr><td>SSIM vs in focus</td><td>{part["ssim_raw"].mean():.3f}</td>
+<td>{part["ssim_restored"].mean():.3f}</td></tr>
+<tr><td>PSNR vs in focus (dB)</td><td>{part["psnr_raw"].mean():.2f}</td>
+<td>{part["psnr_restored"].mean():.2f}</td></tr>
+</table><p>Objects recovered by restoration: <b>{recovered:.0f}</b> of the
+{missing_raw:.0f} that defocus hid.</p></div>""")
+    return "\n".join(cards)
+
+
+def write_summary_page(
+    out_path: str | os.PathLike,
+    plate: str,
+    planes: pd.DataFrame,
+    summary: pd.DataFrame,
+    figures: dict[str, str | os.PathLike],
+    config_text: str,
+) -> None:
+    """Write the page: headline numbers, figures (embedded), tables, config, versions."""
+    from platefocus.io.atomic import atomic_path
+
+    sections = "\n".join(
+        f"<section><h2>{html.escape(title)}</h2>{_img(path, title)}</section>"
+        for title, path in figures.items()
+    )
+    versions = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in software_versions().items())
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>platefocus summary: {html.escape(plate)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px;
+        color: #222; }}
+h1 {{ border-bottom: 2px solid #446; }}
+.cards {{ display: flex; gap: 2em; flex-wrap: wrap; }}
+.card {{ border: 1px solid #ccd; border-radius: 8px; padding: 0.5em 1.5em; }}
+table {{ border-collapse: collapse; font-size: 0.9em; }}
+td, th {{ padding: 2px 10px; border-bottom: 1px solid #eee; text-align: right; }}
+img {{ max-width: 100%; }}
+pre {{ background: #f5f5f8; padding: 1em; overflow-x: auto; font-size: 0.8em; }}
+</style></head><body>
+<h1>platefocus summary: plate {html.escape(plate)}</h1>
+<p>Segmentation and image quality of defocused planes before and after restoration,
+against the in-focus truth. Identical segmentation settings for every image.</p>
+<h2>Headline numbers</h2>
+<div class="cards">{_headline(planes)}</div>
+{sections}
+<section><h2>Numbers by distance from focus</h2>
+{summary.round(3).to_html(index=False, border=0)}</section>
+<section><h2>Configuration</h2><pre>{html.escape(config_text)}</pre></section>
+<section><h2>Software versions</h2><table>{versions}</table></section>
+</body></html>
+"""
+    with atomic_path(out_path) as tmp:
+        Path(tmp).write_text(page, encoding="utf-8")

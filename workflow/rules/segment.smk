@@ -1,0 +1,92 @@
+rule compare_segmentation:
+    input:
+        plate="results/{plate}/plate.ome.zarr",
+        restored="results/{plate}/restored/{model}.ome.zarr",
+        manifest="results/{plate}/manifest.parquet",
+        best="results/{plate}/focus/best_planes.parquet",
+        pairs="results/{plate}/dataset/pairs.parquet",
+        truth=truth_dir,
+    output:
+        fields="results/{plate}/segmentation/{model}/fields.parquet",
+        objects="results/{plate}/segmentation/{model}/objects.parquet",
+        summary=report(
+            "results/{plate}/segmentation/{model}/summary.tsv",
+            caption="../report/segmentation_summary.rst",
+            category="4. Segmentation",
+            subcategory="{model}",
+        ),
+    log:
+        "logs/compare_segmentation/{plate}/{model}.log",
+    conda:
+        "../../envs/platefocus.yaml"
+    threads: config["focus"]["threads"]
+    resources:
+        mem_mb=4000,
+    params:
+        segmentation=config["segmentation"],
+        channel=config["focus"]["target_channel"],
+        truth_root=config["truth"]["root"],
+    script:
+        "../../scripts/compare_segmentation.py"
+
+
+rule plot_comparison:
+    input:
+        plate="results/{plate}/plate.ome.zarr",
+        restored="results/{plate}/restored/{model}.ome.zarr",
+        manifest="results/{plate}/manifest.parquet",
+        fields="results/{plate}/segmentation/{model}/fields.parquet",
+        best="results/{plate}/focus/best_planes.parquet",
+    output:
+        ssim=report(
+            "results/{plate}/segmentation/{model}/figures/paired_ssim.png",
+            caption="../report/paired_ssim.rst",
+            category="4. Segmentation",
+            subcategory="{model}",
+        ),
+        counts=report(
+            "results/{plate}/segmentation/{model}/figures/counts_per_well.png",
+            caption="../report/counts_per_well.rst",
+            category="4. Segmentation",
+            subcategory="{model}",
+        ),
+        heatmaps=report(
+            "results/{plate}/segmentation/{model}/figures/gain_heatmaps.png",
+            caption="../report/gain_heatmaps.rst",
+            category="4. Segmentation",
+            subcategory="{model}",
+        ),
+        examples=report(
+            "results/{plate}/segmentation/{model}/figures/example_panels.png",
+            caption="../report/example_panels.rst",
+            category="4. Segmentation",
+            subcategory="{model}",
+        ),
+    log:
+        "logs/plot_comparison/{plate}/{model}.log",
+    conda:
+        "../../envs/platefocus.yaml"
+    params:
+        segmentation=config["segmentation"],
+        channel=config["focus"]["target_channel"],
+    script:
+        "../../scripts/plot_comparison.py"
+
+
+rule summary_page:
+    input:
+        unpack(summary_page_inputs),
+    output:
+        report(
+            "results/{plate}/summary.html",
+            caption="../report/summary_page.rst",
+            category="0. Summary",
+        ),
+    log:
+        "logs/summary_page/{plate}.log",
+    conda:
+        "../../envs/platefocus.yaml"
+    params:
+        config=config,
+    script:
+        "../../scripts/summary_page.py"
