@@ -48,15 +48,24 @@ def z_of(path: Path) -> int:
     return int(re.search(r"_z_(\d+)", str(path)).group(1))
 
 
+def generate_and_ingest(out: Path, spec, name: str = "p.ome.zarr"):
+    """Generate a synthetic plate under ``out`` and ingest it: (plate folder, zarr, manifest)."""
+    from platefocus.io.discover import DiscoveryConfig, discover_planes
+    from platefocus.io.ingest import ingest_plate
+    from platefocus.io.omezarr import Acquisition
+
+    plate = generate_plate(spec, out / "plate", progress=False)
+    manifest = discover_planes(DiscoveryConfig(plate / "images", BBBC006_PATTERN))
+    result = ingest_plate(manifest, out / name, Acquisition(0.65, 2.0), progress=False)
+    return plate, out / name, result.manifest
+
+
 @pytest.fixture(scope="session")
 def pairs_dataset(tmp_path_factory):
     """A small training dataset cut from a 6-well plate: (zarr path, pair table)."""
     from platefocus.bestplane import BestPlaneConfig, best_planes
     from platefocus.dataset import DatasetConfig, build_dataset
     from platefocus.focus_plate import score_plate, select_plate_targets
-    from platefocus.io.discover import DiscoveryConfig, discover_planes
-    from platefocus.io.ingest import ingest_plate
-    from platefocus.io.omezarr import Acquisition
     from platefocus.segment import SegmentationConfig
     from platefocus.targets import TargetConfig
 
@@ -72,11 +81,7 @@ def pairs_dataset(tmp_path_factory):
         width=128,
         seed=5,
     )
-    plate = generate_plate(spec, out / "plate", progress=False)
-    manifest = discover_planes(DiscoveryConfig(plate / "images", BBBC006_PATTERN))
-    manifest = ingest_plate(
-        manifest, out / "p.ome.zarr", Acquisition(0.65, 2.0), progress=False
-    ).manifest
+    _, _, manifest = generate_and_ingest(out, spec)
     scores = score_plate(out / "p.ome.zarr", manifest, progress=False)
     best = (
         scores[["plate", "well", "row", "column", "site", "field"]]

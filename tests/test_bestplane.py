@@ -3,14 +3,10 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import BBBC006_PATTERN, tiny_spec
+from conftest import generate_and_ingest, tiny_spec
 
 from platefocus.bestplane import BestPlaneConfig, best_planes, curve_quality, refine_peak
 from platefocus.focus_plate import score_plate
-from platefocus.io.discover import DiscoveryConfig, discover_planes
-from platefocus.io.ingest import ingest_plate
-from platefocus.io.omezarr import Acquisition
-from platefocus.synth import generate_plate
 
 
 def test_refine_recovers_a_gaussian_peak():
@@ -95,10 +91,8 @@ def accuracy_plate(tmp_path_factory):
         well_offsets_um={"a03": 3.0},
         seed=11,
     )
-    plate = generate_plate(spec, out / "plate", progress=False)
-    manifest = discover_planes(DiscoveryConfig(plate / "images", BBBC006_PATTERN))
-    result = ingest_plate(manifest, out / "acc.ome.zarr", Acquisition(0.65, 2.0), progress=False)
-    scores = score_plate(out / "acc.ome.zarr", result.manifest, workers=2, progress=False)
+    plate, path, manifest = generate_and_ingest(out, spec, "acc.ome.zarr")
+    scores = score_plate(path, manifest, workers=2, progress=False)
     return plate, scores
 
 

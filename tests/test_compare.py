@@ -34,22 +34,50 @@ def comparison(pairs_dataset, tiny_checkpoints, tmp_path_factory):
     from platefocus.restore import RestoreConfig
     from platefocus.restore_plate import PlaneSelection, restore_plate
 
-    path, table, ctx = pairs_dataset
+    _, table, ctx = pairs_dataset
     out = tmp_path_factory.mktemp("compare") / "r.ome.zarr"
-    restore_plate(ctx["plate"], ctx["manifest"], tiny_checkpoints["layer"], out,
-                  PlaneSelection(offsets=(-3, 3)), RestoreConfig(tile=64, overlap=16),
-                  Acquisition(0.65, 2.0), best=ctx["best"], progress=False)
+    restore_plate(
+        ctx["plate"],
+        ctx["manifest"],
+        tiny_checkpoints["layer"],
+        out,
+        PlaneSelection(offsets=(-3, 3)),
+        RestoreConfig(tile=64, overlap=16),
+        Acquisition(0.65, 2.0),
+        best=ctx["best"],
+        progress=False,
+    )
     truth = ctx["plate"].parent / "plate" / "truth"
     splits = dict(zip(table["well"], table["split"], strict=True))
-    return compare_plate(ctx["plate"], out, ctx["manifest"], ctx["best"],
-                         SegmentationConfig(), truth_root=truth, splits=splits, workers=2)
+    return compare_plate(
+        ctx["plate"],
+        out,
+        ctx["manifest"],
+        ctx["best"],
+        SegmentationConfig(),
+        truth_root=truth,
+        splits=splits,
+        workers=2,
+    )
 
 
 def test_comparison_table(comparison):
     planes = comparison.planes
-    required = {"well", "site", "dz", "count_raw", "count_restored", "count_truth", "f1_raw",
-                "f1_restored", "ssim_raw", "ssim_restored", "psnr_raw", "psnr_restored",
-                "split"}
+    required = {
+        "well",
+        "site",
+        "dz",
+        "count_raw",
+        "count_restored",
+        "count_truth",
+        "f1_raw",
+        "f1_restored",
+        "ssim_raw",
+        "ssim_restored",
+        "psnr_raw",
+        "psnr_restored",
+        "split",
+    }
     assert required <= set(planes.columns)
     # 12 fields x 2 planes, less planes that fall outside a stack (not compared)
     assert 18 <= len(planes) <= 24 and set(planes["dz"]) == {-3, 3}
@@ -81,10 +109,16 @@ def test_summary_page_is_self_contained(comparison, tmp_path):
     fig_path = tmp_path / "ssim.png"
     save_figure(paired_ssim(comparison.planes), fig_path)
     out = tmp_path / "summary.html"
-    write_summary_page(out, "pairs", comparison.planes, summarise(comparison.planes),
-                       {"Paired SSIM per field": fig_path}, "plates: [pairs]\n")
+    write_summary_page(
+        out,
+        "pairs",
+        comparison.planes,
+        summarise(comparison.planes),
+        {"Paired SSIM per field": fig_path},
+        "plates: [pairs]\n",
+    )
     text = out.read_text()
-    assert "data:image/png;base64," in text and "src=\"http" not in text
+    assert "data:image/png;base64," in text and 'src="http' not in text
     assert "Headline numbers" in text and "Software versions" in text
     assert "plates: [pairs]" in text
     assert text.count("<table") >= 3  # headline cards and the by-dz table

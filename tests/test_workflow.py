@@ -168,10 +168,18 @@ def test_summary_page_in_headless_chromium(tiny_run, tmp_path):
 
     page = tiny_run / "results" / "tiny" / "summary.html"
     options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-                 "--window-size=1300,2000"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1300,2000",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
@@ -179,15 +187,20 @@ def test_summary_page_in_headless_chromium(tiny_run, tmp_path):
         driver.get(page.as_uri())
         headings = [h.text for h in driver.find_elements("css selector", "h1, h2")]
         images = driver.execute_script(
-            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
+            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth])"
+        )
         shot = tmp_path / "summary.png"
         driver.save_screenshot(str(shot))
         errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     finally:
         driver.quit()
     assert any("platefocus summary" in h for h in headings)
-    for expected in ("Headline numbers", "Paired SSIM per field", "Configuration",
-                     "Software versions"):
+    for expected in (
+        "Headline numbers",
+        "Paired SSIM per field",
+        "Configuration",
+        "Software versions",
+    ):
         assert expected in headings, headings
     assert len(images) >= 8 and all(ok and width > 100 for ok, width in images), images
     assert not errors, errors
@@ -196,3 +209,28 @@ def test_summary_page_in_headless_chromium(tiny_run, tmp_path):
 
     pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)
     assert pixels.std() > 10  # not a blank page
+
+
+@pytest.mark.e2e
+def test_snakemake_report_has_every_registered_output(tiny_run, tmp_path):
+    report = tmp_path / "report.html"
+    out = snakemake(tiny_run, "--report", str(report), *TINY)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "ERROR" not in out.stderr, out.stderr[-3000:]  # caption markup problems
+    text = report.read_text(errors="replace")
+    for name in (
+        "focus_curves.png",
+        "plate_heatmaps.png",
+        "field_focus_map.png",
+        "best_plane_accuracy.png",
+        "training_curves.png",
+        "metrics_by_dz.png",
+        "test_metrics_by_dz.tsv",
+        "summary.tsv",
+        "paired_ssim.png",
+        "counts_per_well.png",
+        "gain_heatmaps.png",
+        "example_panels.png",
+        "summary.html",
+    ):
+        assert name in text, name
