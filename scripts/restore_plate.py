@@ -1,19 +1,15 @@
-"""Snakemake adapter: rule restore_plate."""
+"""Snakemake adapter: rule restore_plate (completes a plate restored by restore_wells)."""
 
 from platefocus.logs import run_step
-from platefocus.steps import restore
+from platefocus.steps import finalise_restore
 
 run_step(
-    lambda: restore(
-        plate_path=snakemake.input.plate,
+    lambda: finalise_restore(
         manifest_path=snakemake.input.manifest,
         checkpoint=snakemake.input.checkpoint,
         out_plate=snakemake.output[0],
         params=snakemake.params.restore,
-        acquisition=snakemake.params.acquisition,
-        best_path=snakemake.input.best,
         channel=snakemake.params.channel,
-        workers=snakemake.threads,
     ),
     snakemake.log[0],
 )

@@ -232,3 +232,83 @@ def test_plane_selection():
     assert PlaneSelection(offsets=(-3, 2)).positions(ref, 3) == ([0, None], [-3, 2])
     with pytest.raises(ValueError):
         PlaneSelection(mode="some")
+
+
+def test_blocks_of_wells_then_finalise_equal_one_restore(
+    restored, pairs_dataset, tiny_checkpoints, tmp_path
+):
+    from platefocus.restore_plate import finalise_plate, restore_fields, well_block
+
+    out, _ = restored
+    _, _, ctx = pairs_dataset
+    wells = ctx["manifest"]["well"].unique()
+    assert sorted(
+        well_block(wells, 0, 4)
+        + well_block(wells, 1, 4)
+        + well_block(wells, 2, 4)
+        + well_block(wells, 3, 4)
+    ) == sorted(wells)
+    blocked = tmp_path / "r.ome.zarr"
+    config = RestoreConfig(tile=64, overlap=16)
+    for block in (1, 0, 2):  # jobs finish in any order
+        restore_fields(
+            ctx["plate"],
+            ctx["manifest"],
+            tiny_checkpoints["layer"],
+            blocked,
+            PlaneSelection(offsets=(-3, 3)),
+            config,
+            ACQ,
+            best=ctx["best"],
+            wells=well_block(wells, block, 3),
+            progress=False,
+        )
+    finalise_plate(ctx["manifest"], tiny_checkpoints["layer"], blocked, config)
+    assert tree_digest(blocked) == tree_digest(out)
+
+
+def test_finalise_refuses_an_incomplete_plate(pairs_dataset, tiny_checkpoints, tmp_path):
+    from platefocus.restore_plate import finalise_plate, restore_fields, well_block
+
+    _, _, ctx = pairs_dataset
+    out = tmp_path / "r.ome.zarr"
+    config = RestoreConfig(tile=64, overlap=16)
+    restore_fields(
+        ctx["plate"],
+        ctx["manifest"],
+        tiny_checkpoints["layer"],
+        out,
+        PlaneSelection(offsets=(-3, 3)),
+        config,
+        ACQ,
+        best=ctx["best"],
+        wells=well_block(ctx["manifest"]["well"].unique(), 0, 3),
+        progress=False,
+    )
+    with pytest.raises(InputError, match="not restored yet"):
+        finalise_plate(ctx["manifest"], tiny_checkpoints["layer"], out, config)
+    assert not out.exists()
+
+
+def test_existing_dask_cluster(restored, pairs_dataset, tiny_checkpoints, tmp_path):
+    from distributed import LocalCluster
+
+    out, _ = restored
+    _, _, ctx = pairs_dataset
+    with LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None
+    ) as cluster:
+        other = tmp_path / "r.ome.zarr"
+        restore_plate(
+            ctx["plate"],
+            ctx["manifest"],
+            tiny_checkpoints["layer"],
+            other,
+            PlaneSelection(offsets=(-3, 3)),
+            RestoreConfig(tile=64, overlap=16),
+            ACQ,
+            best=ctx["best"],
+            scheduler_address=cluster.scheduler_address,
+            progress=False,
+        )
+    assert tree_digest(other) == tree_digest(out)

@@ -28,7 +28,7 @@ import zarr
 
 from platefocus.errors import InputError
 from platefocus.io.fields import FieldRef, field_array, list_fields
-from platefocus.io.omezarr import Acquisition, create_plate, write_field, write_plate, write_well
+from platefocus.io.omezarr import Acquisition, write_field, write_plate, write_well
 from platefocus.restore import RestoreConfig, file_sha256, restore_planes
 from platefocus.train import choose_device, load_checkpoint
 
@@ -128,7 +128,37 @@ def restore_field(
     return ref.path
 
 
-def restore_plate(
+def well_block(wells: Sequence[str], block: int, blocks: int) -> list[str]:
+    """The ``block``-th of ``blocks`` contiguous, near-equal runs of the sorted wells."""
+    if not 0 <= block < blocks:
+        raise ValueError(f"block must be in [0, {blocks}), got {block}")
+    ordered = sorted(set(wells))
+    size = -(-len(ordered) // blocks)
+    return ordered[block * size : (block + 1) * size]
+
+
+def partial_path(out_path: str | os.PathLike) -> Path:
+    """Where an unfinished restore is built: ``.<name>.partial`` beside the output."""
+    out = Path(out_path)
+    return out.with_name(f".{out.name}.partial")
+
+
+def _metadata(
+    checkpoint, config: RestoreConfig, channel: int, pyramid_levels: int, device: str
+) -> dict:
+    _, state = cached_model(str(checkpoint), device)
+    return {
+        "model": state["model"],
+        "model_kwargs": state["model_kwargs"],
+        "checkpoint_sha256": file_sha256(checkpoint),
+        "normalisation": {"percentiles": list(config.percentiles), "per": "plane"},
+        "restore": asdict(config),
+        "channel": channel,
+        "pyramid_levels": pyramid_levels,
+    }
+
+
+def restore_fields(
     plate_in: str | os.PathLike,
     manifest: pd.DataFrame,
     checkpoint: str | os.PathLike,
@@ -142,38 +172,27 @@ def restore_plate(
     workers: int = 1,
     scheduler_address: str | None = None,
     pyramid_levels: int = 1,
+    wells: Sequence[str] | None = None,
     progress: bool = True,
 ) -> dict:
-    """Restore every field of a plate into a new OME-Zarr HCS plate at ``out_path``.
+    """Restore the fields of ``wells`` (default: all) into the partial output plate.
 
-    Returns
-    -------
-    dict
-        ``computed`` (fields restored by this call), ``skipped`` (already done by an
-        earlier, interrupted call) and ``fields`` (total).
+    Several calls (Snakemake jobs) may work on disjoint wells of one plate at once; each
+    field is marked done after it is written. :func:`finalise_plate` completes the plate.
     """
-    out = Path(out_path)
-    if out.exists():
-        raise InputError(out, "output exists already; remove it to restore again")
-    partial = out.with_name(f".{out.name}.partial")
+    partial = partial_path(out_path)
     dev = str(choose_device(device))
     refs = [r for r in list_fields(manifest) if channel in r.channels]
     if not refs:
         raise InputError("restore.channel", f"no field has channel {channel}")
-    wells = list(dict.fromkeys((r.row, r.column) for r in refs))
-    if not partial.exists():
-        create_plate(partial, wells)
-        (partial / ".done").mkdir()
-    _, state = cached_model(str(checkpoint), dev)
-    metadata = {
-        "model": state["model"],
-        "model_kwargs": state["model_kwargs"],
-        "checkpoint_sha256": file_sha256(checkpoint),
-        "normalisation": {"percentiles": list(config.percentiles), "per": "plane"},
-        "restore": asdict(config),
-        "channel": channel,
-        "pyramid_levels": pyramid_levels,
-    }
+    if wells is not None:
+        refs = [r for r in refs if r.well in set(wells)]
+    # Idempotent, so jobs restoring other wells of the plate can start at the same time.
+    root = zarr.open_group(str(partial), mode="a", zarr_format=3)
+    for r in refs:
+        root.require_group(r.row).require_group(str(r.column))
+    (partial / ".done").mkdir(exist_ok=True)
+    metadata = _metadata(checkpoint, config, channel, pyramid_levels, dev)
     best_of = {}
     if best is not None:
         field_rows = best[(best["region"] == "field") & (best["channel"] == channel)]
@@ -207,19 +226,42 @@ def restore_plate(
             )
     log.info("restoring %d fields (%d already done) on %s", len(todo), skipped, dev)
     _run(todo, workers, scheduler_address, progress)
+    return {"computed": len(todo), "skipped": skipped, "fields": len(refs)}
 
+
+def finalise_plate(
+    manifest: pd.DataFrame,
+    checkpoint: str | os.PathLike,
+    out_path: str | os.PathLike,
+    config: RestoreConfig,
+    channel: int = 1,
+    pyramid_levels: int = 1,
+) -> None:
+    """Write the well and plate metadata of a fully restored partial plate, rename it.
+
+    Raises
+    ------
+    InputError
+        Some field is not restored yet.
+    """
+    out = Path(out_path)
+    partial = partial_path(out)
+    refs = [r for r in list_fields(manifest) if channel in r.channels]
+    missing = [f"{r.well} site {r.site}" for r in refs if not _done_marker(partial, r).exists()]
+    if missing:
+        raise InputError(partial, f"{len(missing)} field(s) not restored yet: {missing[:5]}")
+    metadata = _metadata(checkpoint, config, channel, pyramid_levels, "cpu")
     root = zarr.open_group(str(partial), mode="r+")
-    written = [r for r in refs if _done_marker(partial, r).exists()]
+    wells = list(dict.fromkeys((r.row, r.column) for r in refs))
     for row, column in wells:
-        fields = sorted(r.field for r in written if (r.row, r.column) == (row, column))
-        if fields:
-            write_well(root, row, column, fields)
-    kept_wells = list(dict.fromkeys((r.row, r.column) for r in written))
+        write_well(
+            root, row, column, sorted(r.field for r in refs if (r.row, r.column) == (row, column))
+        )
     write_plate(
         root,
         refs[0].plate,
-        kept_wells,
-        max(len({r.field for r in written if (r.row, r.column) == w}) for w in kept_wells),
+        wells,
+        max(len({r.field for r in refs if (r.row, r.column) == w}) for w in wells),
     )
     root.attrs.update(
         {
@@ -230,7 +272,52 @@ def restore_plate(
     )
     shutil.rmtree(partial / ".done")
     os.replace(partial, out)
-    return {"computed": len(todo), "skipped": skipped, "fields": len(refs)}
+
+
+def restore_plate(
+    plate_in: str | os.PathLike,
+    manifest: pd.DataFrame,
+    checkpoint: str | os.PathLike,
+    out_path: str | os.PathLike,
+    selection: PlaneSelection,
+    config: RestoreConfig,
+    acquisition: Acquisition,
+    best: pd.DataFrame | None = None,
+    channel: int = 1,
+    device: str = "auto",
+    workers: int = 1,
+    scheduler_address: str | None = None,
+    pyramid_levels: int = 1,
+    progress: bool = True,
+) -> dict:
+    """Restore every field of a plate into a new OME-Zarr HCS plate at ``out_path``.
+
+    Returns
+    -------
+    dict
+        ``computed`` (fields restored by this call), ``skipped`` (already done by an
+        earlier, interrupted call) and ``fields`` (total).
+    """
+    if Path(out_path).exists():
+        raise InputError(out_path, "output exists already; remove it to restore again")
+    result = restore_fields(
+        plate_in,
+        manifest,
+        checkpoint,
+        out_path,
+        selection,
+        config,
+        acquisition,
+        best=best,
+        channel=channel,
+        device=device,
+        workers=workers,
+        scheduler_address=scheduler_address,
+        pyramid_levels=pyramid_levels,
+        progress=progress,
+    )
+    finalise_plate(manifest, checkpoint, out_path, config, channel, pyramid_levels)
+    return result
 
 
 def _run(tasks: Sequence, workers: int, scheduler_address: str | None, progress: bool) -> None:

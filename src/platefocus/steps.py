@@ -359,43 +359,39 @@ def plot_training(
     )
 
 
-def restore(
+def restore_block(
     plate_path: str | Path,
     manifest_path: str | Path,
     checkpoint: str | Path,
     out_plate: str | Path,
     params: dict,
     acquisition: dict,
+    block: int,
+    blocks: int,
+    out_marker: str | Path,
     best_path: str | Path | None = None,
     channel: int = 1,
     workers: int = 1,
 ) -> None:
-    """Restore a plate with a checkpoint into a new OME-Zarr plate (resumable)."""
+    """Restore one block of a plate's wells into its partial output plate (one job)."""
     import pandas as pd
 
     from platefocus.io.omezarr import Acquisition
-    from platefocus.restore import RestoreConfig
-    from platefocus.restore_plate import PlaneSelection, restore_plate
+    from platefocus.restore_plate import PlaneSelection, restore_fields, well_block
 
+    manifest = pd.read_parquet(manifest_path)
     planes = params["planes"]
     selection = PlaneSelection(
         mode=planes["mode"], z=tuple(planes.get("z", ())), offsets=tuple(planes.get("offsets", ()))
     )
-    state_percentiles = _checkpoint_percentiles(checkpoint)
-    config = RestoreConfig(
-        tile=params["tile"],
-        overlap=params["overlap"],
-        batch_size=params["batch_size"],
-        percentiles=state_percentiles,
-        bf16=params["bf16"],
-    )
-    result = restore_plate(
+    wells = well_block(manifest["well"].unique(), block, blocks)
+    result = restore_fields(
         plate_path,
-        pd.read_parquet(manifest_path),
+        manifest,
         checkpoint,
         out_plate,
         selection,
-        config,
+        _restore_config(params, checkpoint),
         Acquisition(
             float(acquisition["pixel_size_um"]),
             float(acquisition["z_step_um"]),
@@ -407,8 +403,51 @@ def restore(
         workers=workers,
         scheduler_address=params.get("scheduler_address"),
         pyramid_levels=params["pyramid_levels"],
+        wells=wells,
     )
-    log.info("restored %(computed)d fields, %(skipped)d already done, of %(fields)d", result)
+    Path(out_marker).write_text(f"wells {wells}: {result}\n")
+    log.info(
+        "block %d of %d (%d wells): restored %d fields, %d already done",
+        block + 1,
+        blocks,
+        len(wells),
+        result["computed"],
+        result["skipped"],
+    )
+
+
+def finalise_restore(
+    manifest_path: str | Path,
+    checkpoint: str | Path,
+    out_plate: str | Path,
+    params: dict,
+    channel: int = 1,
+) -> None:
+    """Complete a plate restored block by block: metadata, then rename into place."""
+    import pandas as pd
+
+    from platefocus.restore_plate import finalise_plate
+
+    finalise_plate(
+        pd.read_parquet(manifest_path),
+        checkpoint,
+        out_plate,
+        _restore_config(params, checkpoint),
+        channel,
+        params["pyramid_levels"],
+    )
+
+
+def _restore_config(params: dict, checkpoint: str | Path):
+    from platefocus.restore import RestoreConfig
+
+    return RestoreConfig(
+        tile=params["tile"],
+        overlap=params["overlap"],
+        batch_size=params["batch_size"],
+        percentiles=_checkpoint_percentiles(checkpoint),
+        bf16=params["bf16"],
+    )
 
 
 def _checkpoint_percentiles(checkpoint: str | Path) -> tuple[float, float]:

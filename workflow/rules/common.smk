@@ -11,6 +11,7 @@ os.environ.update(
 
 
 wildcard_constraints:
+    block=r"\d+",
     plate="|".join(config["plates"]),
     model="|".join(config["training"]["models"]),
 
