@@ -56,3 +56,46 @@ def test_bad_input_one_line_error(tmp_path):
     assert out.returncode == 1
     assert f"platefocus: error: {tmp_path}: no image files" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_restore_with_a_bad_checkpoint(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    plate = tmp_path / "p"
+    assert (
+        run(
+            "synth",
+            "--out",
+            str(plate),
+            "--overrides",
+            '{"rows": 1, "columns": 1, "sites": 1, "planes": 3, "best_plane": 1, '
+            '"height": 64, "width": 64}',
+        ).returncode
+        == 0
+    )
+    assert (
+        run(
+            "ingest",
+            "--input",
+            str(plate / "images"),
+            "--output",
+            str(tmp_path / "p.ome.zarr"),
+            "--pixel-size-um",
+            "0.65",
+            "--z-step-um",
+            "2",
+        ).returncode
+        == 0
+    )
+    out = run(
+        "restore",
+        "--checkpoint",
+        str(bad),
+        "--input",
+        str(tmp_path / "p.ome.zarr"),
+        "--output",
+        str(tmp_path / "r.ome.zarr"),
+    )
+    assert out.returncode == 1
+    assert f"{bad}: cannot read checkpoint" in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "r.ome.zarr").exists()

@@ -451,9 +451,9 @@ def _restore_config(params: dict, checkpoint: str | Path):
 
 
 def _checkpoint_percentiles(checkpoint: str | Path) -> tuple[float, float]:
-    import torch
+    from platefocus.train import read_checkpoint
 
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    state = read_checkpoint(checkpoint)
     return tuple(state.get("dataset", {}).get("percentiles", (1.0, 99.8)))
 
 

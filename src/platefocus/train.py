@@ -307,9 +307,22 @@ def evaluate_loss(model, loss_fn, x, y, batch_size, device, use_bf16) -> float:
     return total / len(x)
 
 
+def read_checkpoint(path: str | os.PathLike, device: str = "cpu") -> dict:
+    """A checkpoint's contents, with a clear error for anything that is not one."""
+    from platefocus.errors import InputError
+
+    try:
+        state = torch.load(path, map_location=device, weights_only=False)
+    except Exception as err:  # missing, truncated or not a torch file
+        raise InputError(path, f"cannot read checkpoint ({type(err).__name__}: {err})") from None
+    if not isinstance(state, dict) or "model_state" not in state:
+        raise InputError(path, "not a platefocus checkpoint (no model_state)")
+    return state
+
+
 def load_checkpoint(path: str | os.PathLike, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
     """Rebuild the network of a checkpoint; returns ``(model in eval mode, checkpoint)``."""
-    state = torch.load(path, map_location=device, weights_only=False)
+    state = read_checkpoint(path, device)
     model = build_model(
         state["model"], spatial_dims=2, in_channels=state["in_channels"], **state["model_kwargs"]
     )
