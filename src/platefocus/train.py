@@ -240,7 +240,7 @@ def train(
             optimiser.step()
             scheduler.step()
             losses.append(loss.item())
-            bar.set_postfix(loss=f"{losses[-1]:.4f}")
+            bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
         val = evaluate_loss(run_model, loss_fn, x_val, y_val, config.batch_size, device, use_bf16)
         # Without a validation split the training loss picks the best epoch.
         score = val if math.isfinite(val) else float(np.mean(losses))
