@@ -139,3 +139,26 @@ def tiny_checkpoints(pairs_dataset, tmp_path_factory):
         shutil.copyfile(work / "best.pt", work / "checkpoint.pt")
         out[norm] = work / "checkpoint.pt"
     return out
+
+
+@pytest.fixture(scope="session")
+def restored(pairs_dataset, tiny_checkpoints, tmp_path_factory):
+    """The pairs plate restored at dz = +-3 with the LayerNorm checkpoint: (path, result)."""
+    from platefocus.io.omezarr import Acquisition
+    from platefocus.restore import RestoreConfig
+    from platefocus.restore_plate import PlaneSelection, restore_plate
+
+    _, _, ctx = pairs_dataset
+    out = tmp_path_factory.mktemp("restored") / "r.ome.zarr"
+    result = restore_plate(
+        ctx["plate"],
+        ctx["manifest"],
+        tiny_checkpoints["layer"],
+        out,
+        PlaneSelection(offsets=(-3, 3)),
+        RestoreConfig(tile=64, overlap=16),
+        Acquisition(0.65, 2.0),
+        best=ctx["best"],
+        progress=False,
+    )
+    return out, result

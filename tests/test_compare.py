@@ -28,30 +28,14 @@ def test_object_rows():
 
 
 @pytest.fixture(scope="module")
-def comparison(pairs_dataset, tiny_checkpoints, tmp_path_factory):
-    """Restore the pairs plate with a briefly trained model and compare it, per field."""
-    from platefocus.io.omezarr import Acquisition
-    from platefocus.restore import RestoreConfig
-    from platefocus.restore_plate import PlaneSelection, restore_plate
-
+def comparison(pairs_dataset, restored):
+    """Compare the restored pairs plate with its raw and in-focus planes, per field."""
     _, table, ctx = pairs_dataset
-    out = tmp_path_factory.mktemp("compare") / "r.ome.zarr"
-    restore_plate(
-        ctx["plate"],
-        ctx["manifest"],
-        tiny_checkpoints["layer"],
-        out,
-        PlaneSelection(offsets=(-3, 3)),
-        RestoreConfig(tile=64, overlap=16),
-        Acquisition(0.65, 2.0),
-        best=ctx["best"],
-        progress=False,
-    )
     truth = ctx["plate"].parent / "plate" / "truth"
     splits = dict(zip(table["well"], table["split"], strict=True))
     return compare_plate(
         ctx["plate"],
-        out,
+        restored[0],
         ctx["manifest"],
         ctx["best"],
         SegmentationConfig(),

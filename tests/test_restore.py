@@ -105,24 +105,6 @@ def tree_digest(root: Path) -> dict:
     }
 
 
-@pytest.fixture(scope="module")
-def restored(pairs_dataset, tiny_checkpoints, tmp_path_factory):
-    _, _, ctx = pairs_dataset
-    out = tmp_path_factory.mktemp("restored") / "r.ome.zarr"
-    result = restore_plate(
-        ctx["plate"],
-        ctx["manifest"],
-        tiny_checkpoints["layer"],
-        out,
-        PlaneSelection(offsets=(-3, 3)),
-        RestoreConfig(tile=64, overlap=16),
-        ACQ,
-        best=ctx["best"],
-        progress=False,
-    )
-    return out, result
-
-
 def test_output_plate_metadata(restored, pairs_dataset):
     from ome_zarr.io import parse_url
     from ome_zarr.reader import Reader

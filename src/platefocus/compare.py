@@ -23,6 +23,7 @@ from scipy import ndimage
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from skimage.segmentation import clear_border
 
+from platefocus.focus import gradient_energy
 from platefocus.io.fields import FieldRef, field_array, list_fields
 from platefocus.matching import match_objects
 from platefocus.segment import SegmentationConfig, identify_primary_objects
@@ -59,7 +60,7 @@ def object_rows(labels: np.ndarray, image: np.ndarray, source: str) -> list[dict
         return []
     index = np.arange(1, n + 1)
     img = image.astype(np.float64)
-    grad = ndimage.sobel(img, 0) ** 2 + ndimage.sobel(img, 1) ** 2
+    grad = gradient_energy(img)
     area = ndimage.sum_labels(np.ones_like(img), labels, index)
     mean = ndimage.mean(img, labels, index)
     sharp = ndimage.mean(grad, labels, index)

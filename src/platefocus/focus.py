@@ -199,6 +199,23 @@ def local_focus_score(stack: np.ndarray, window: int = 20) -> np.ndarray:
     return out
 
 
+def gradient_energy(stack: np.ndarray) -> np.ndarray:
+    """Squared 3x3 Sobel gradient magnitude of each plane of a (z, y, x) stack.
+
+    Separable passes (difference along one axis, [1, 2, 1] smoothing along the other),
+    reflect border; returns float64 of the stack's shape.
+    """
+    s = np.asarray(stack, dtype=np.float64)
+    gx = ndimage.correlate1d(s, _DIFF, axis=-1, mode="reflect")
+    gx = ndimage.correlate1d(gx, _SMOOTH, axis=-2, mode="reflect")
+    energy = gx * gx
+    del gx
+    gy = ndimage.correlate1d(s, _DIFF, axis=-2, mode="reflect")
+    gy = ndimage.correlate1d(gy, _SMOOTH, axis=-1, mode="reflect")
+    energy += gy * gy
+    return energy
+
+
 def score_stack(
     stack: np.ndarray,
     grid: Sequence[int] = (2, 2),
@@ -273,14 +290,7 @@ def score_stack(
         l1, l2 = tiles_and_field(lap), tiles_and_field(lap * lap)
         out["laplacian_variance"][sl] = np.maximum(l2 / npx - (l1 / npx) ** 2, 0)
         del lap
-        gx = ndimage.correlate1d(s, _DIFF, axis=2, mode="reflect")
-        gx = ndimage.correlate1d(gx, _SMOOTH, axis=1, mode="reflect")
-        energy = gx * gx
-        del gx
-        gy = ndimage.correlate1d(s, _DIFF, axis=1, mode="reflect")
-        gy = ndimage.correlate1d(gy, _SMOOTH, axis=2, mode="reflect")
-        energy += gy * gy
-        del gy
+        energy = gradient_energy(s)
         out["tenengrad"][sl] = tiles_and_field(energy) / npx
         del energy
         diff = np.zeros_like(s)

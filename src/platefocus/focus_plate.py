@@ -13,26 +13,15 @@ from collections.abc import Sequence
 import dask
 import numpy as np
 import pandas as pd
-from dask.diagnostics import ProgressBar
 
 from platefocus.bestplane import GROUP
 from platefocus.focus import METRICS, score_stack, tile_grid
 from platefocus.io.fields import FieldRef, field_array, list_fields
+from platefocus.parallel import compute
 from platefocus.segment import SegmentationConfig
 from platefocus.targets import TargetConfig, select_field_targets
 
 log = logging.getLogger(__name__)
-
-
-def _compute(tasks: list, workers: int, progress: bool) -> list:
-    bar = ProgressBar(dt=1.0) if progress else None
-    if bar:
-        bar.register()
-    try:
-        return list(dask.compute(*tasks, scheduler="threads", num_workers=workers))
-    finally:
-        if bar:
-            bar.unregister()
 
 
 def score_field(
@@ -75,7 +64,7 @@ def score_plate(
     refs = list_fields(manifest)
     tasks = [dask.delayed(score_field)(plate_path, r, tuple(grid), window) for r in refs]
     log.info("scoring %d fields with %d workers", len(refs), workers)
-    return pd.concat(_compute(tasks, workers, progress), ignore_index=True)
+    return pd.concat(compute(tasks, workers, progress=progress), ignore_index=True)
 
 
 def select_plate_targets(
@@ -111,5 +100,5 @@ def select_plate_targets(
         return rows.drop(columns="plane").merge(verdict, on="region")
 
     tasks = [dask.delayed(one)(r) for r in refs]
-    out = pd.concat(_compute(tasks, workers, progress), ignore_index=True)
+    out = pd.concat(compute(tasks, workers, progress=progress), ignore_index=True)
     return out.sort_values(GROUP, kind="stable").reset_index(drop=True)

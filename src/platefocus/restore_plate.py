@@ -29,6 +29,7 @@ import zarr
 from platefocus.errors import InputError
 from platefocus.io.fields import FieldRef, field_array, list_fields
 from platefocus.io.omezarr import Acquisition, write_field, write_plate, write_well
+from platefocus.parallel import compute
 from platefocus.restore import RestoreConfig, file_sha256, restore_planes
 from platefocus.train import choose_device, load_checkpoint
 
@@ -225,7 +226,7 @@ def restore_fields(
                 )
             )
     log.info("restoring %d fields (%d already done) on %s", len(todo), skipped, dev)
-    _run(todo, workers, scheduler_address, progress)
+    compute(todo, workers, scheduler_address, progress)
     return {"computed": len(todo), "skipped": skipped, "fields": len(refs)}
 
 
@@ -318,28 +319,3 @@ def restore_plate(
     )
     finalise_plate(manifest, checkpoint, out_path, config, channel, pyramid_levels)
     return result
-
-
-def _run(tasks: Sequence, workers: int, scheduler_address: str | None, progress: bool) -> None:
-    if not tasks:
-        return
-    if scheduler_address:
-        from distributed import Client
-        from distributed import progress as dist_progress
-
-        with Client(scheduler_address) as client:
-            futures = client.compute(list(tasks))
-            if progress:
-                dist_progress(futures)
-            client.gather(futures)
-        return
-    from dask.diagnostics import ProgressBar
-
-    bar = ProgressBar(dt=1.0) if progress else None
-    if bar:
-        bar.register()
-    try:
-        dask.compute(*tasks, scheduler="threads", num_workers=max(1, workers))
-    finally:
-        if bar:
-            bar.unregister()

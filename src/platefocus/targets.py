@@ -18,10 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from platefocus.focus import Region
+from platefocus.focus import Region, gradient_energy
 from platefocus.segment import SegmentationConfig, identify_primary_objects, object_centroids
-
-_SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float64)[None]
 
 
 @dataclass(frozen=True)
@@ -55,14 +53,6 @@ class TargetConfig:
         "empty",
     )
     grow_px: int = 3
-
-
-def gradient_energy(stack: np.ndarray) -> np.ndarray:
-    """Squared Sobel gradient magnitude of each plane of a (z, y, x) stack (float64)."""
-    s = np.asarray(stack, dtype=np.float64)
-    gx = ndimage.correlate(s, _SOBEL_X, mode="reflect")
-    gy = ndimage.correlate(s, _SOBEL_X.transpose(0, 2, 1), mode="reflect")
-    return gx * gx + gy * gy
 
 
 def object_focus_curves(energy: np.ndarray, labels: np.ndarray, grow_px: int) -> np.ndarray:

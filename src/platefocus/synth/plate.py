@@ -24,7 +24,6 @@ import os
 import shutil
 import string
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +32,7 @@ import pandas as pd
 import tifffile
 from scipy import fft as sfft
 
+from platefocus.focus import Region, tile_grid
 from platefocus.logs import progress as progress_bar
 from platefocus.synth.objects import (
     Nuclei,
@@ -363,30 +363,17 @@ def _relabel(labels: np.ndarray) -> np.ndarray:
     return lut[labels]
 
 
-def tile_bounds(
-    height: int, width: int, grid: Sequence[int] = (2, 2)
-) -> list[tuple[str, slice, slice]]:
-    """Names and pixel slices of an ``n x m`` tile grid (``t{row}{col}``), row-major."""
-    n, m = grid
-    ys = np.linspace(0, height, n + 1).round().astype(int)
-    xs = np.linspace(0, width, m + 1).round().astype(int)
-    return [
-        (f"t{i}{j}", slice(ys[i], ys[i + 1]), slice(xs[j], xs[j + 1]))
-        for i in range(n)
-        for j in range(m)
-    ]
-
-
 def _true_best_planes(spec: PlateSpec, f: _Field, pad: int) -> list[dict]:
     z_step = spec.optics.z_step_um
     y = f.nuclei.y - pad
     x = f.nuclei.x - pad
     rows = []
-    regions = [("field", slice(0, spec.height), slice(0, spec.width))]
-    regions += tile_bounds(spec.height, spec.width)
+    regions = [Region("field", slice(0, spec.height), slice(0, spec.width))]
+    regions += tile_grid(spec.height, spec.width, (2, 2))
     z0, ty, tx, curv = f.surface_params
     cy, cx = (spec.height + 2 * pad) / 2, (spec.width + 2 * pad) / 2
-    for tile, sy, sx in regions:
+    for region in regions:
+        tile, sy, sx = region.name, region.y, region.x
         inside = (y >= sy.start) & (y < sy.stop) & (x >= sx.start) & (x < sx.stop)
         my, mx = (sy.start + sy.stop) / 2 + pad - cy, (sx.start + sx.stop) / 2 + pad - cx
         surface = z0 + ty * my + tx * mx + curv * (my * my + mx * mx)
