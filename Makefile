@@ -5,16 +5,21 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --disable-pip-version-check -q -c requirements/constraints.txt
 CORES ?= all
 
-.PHONY: demo test browser lint report lock clean
+.PHONY: demo compare test browser slurm lint report lock clean
 
 # Install into the project virtual environment and run the whole pipeline on the
 # embedded synthetic plate.
 demo: $(VENV)/.installed
 	$(BIN)/snakemake --cores $(CORES)
 
+# Train and compare every architecture on the demo plate (table and figure in the report
+# and the summary page).
+compare: $(VENV)/.installed
+	$(BIN)/snakemake --cores $(CORES) --configfile config/config.yaml config/comparison.yaml
+
 # Install the test extras (and headless Chromium for the summary-page test, when run as
 # root) and run every test (unit, browser, end-to-end).
-test: $(VENV)/.installed-test browser
+test: $(VENV)/.installed-test browser slurm
 	$(BIN)/ruff check src scripts tests benchmarks
 	$(BIN)/pytest -q
 
@@ -26,6 +31,16 @@ browser:
 	    DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null; \
 	  else echo "chromium-driver not installed: the browser test will be skipped"; fi; }
+
+# Debian's SLURM (slurmctld, slurmd, munge) for the single-node SLURM tests; without root
+# they are skipped locally (and fail under CI=true, where they must run).
+slurm:
+	@command -v slurmd >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	      slurmctld slurmd slurm-client munge >/dev/null; \
+	  else echo "SLURM not installed: the SLURM tests will be skipped"; fi; }
 
 report: $(VENV)/.installed
 	$(BIN)/snakemake --cores $(CORES) --report report.html

@@ -20,6 +20,22 @@ include: "workflow/rules/focus.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/restore.smk"
 include: "workflow/rules/segment.smk"
+include: "workflow/rules/comparison.smk"
+
+
+# Light steps run in the main Snakemake process, not as cluster jobs.
+localrules:
+    all,
+    merge_focus,
+    focus_accuracy,
+    plot_focus,
+    plot_focus_accuracy,
+    plot_training,
+    restore_plate,
+    summarise_segmentation,
+    plot_comparison,
+    summary_page,
+    compare_all_models,
 
 
 rule all:

@@ -1,4 +1,4 @@
-"""Training throughput (patches per second) of the default Restormer and U-Net.
+"""Training throughput (patches per second) of every architecture at its default size.
 
 Each model runs forward, loss (the default SSIM + L1 + MSE mix) and backward with AdamW on
 batches of 16 random 64 x 64 patches (the demo dataset's shape), after warm-up steps,
@@ -7,8 +7,10 @@ eager.
 
     python benchmarks/bench_train.py [--steps 10] [--device auto]
 
-Last line: ``restormer_patches_per_s=<x> unet_patches_per_s=<y>`` (the default
-precision of the device: float32 on CPU, bfloat16 on CUDA).
+Last line: ``restormer_patches_per_s=<x> unet_patches_per_s=<y>
+derestormer_patches_per_s=<z> dcn_lka_patches_per_s=<w>`` (the default precision of the
+device: float32 on CPU, bfloat16 on CUDA), and on CUDA ``restormer_bf16_over_fp32``
+and ``restormer_compiled_over_eager`` (bfloat16) ratios.
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ from platefocus.losses import WeightedLoss
 from platefocus.models import build_model
 from platefocus.train import choose_device
 
-DEFAULTS = {"restormer": {"levels": 3, "width": 16}, "unet": {}}
+DEFAULTS = {
+    "restormer": {"levels": 3, "width": 16, "norm": "layer"},
+    "unet": {},
+    "derestormer": {"levels": 3, "width": 16},
+    "dcn_lka": {"width": 32, "blocks": 4},
+}
 
 
 def throughput(name, kwargs, device, steps, warmup, bf16=False, compile_=False, batch=16):
@@ -71,18 +78,29 @@ def main() -> None:
     print(
         f"training throughput on {device} ({torch.get_num_threads()} threads), batch 16 x 64 x 64"
     )
-    print(f"{'model':<12}{'variant':<20}{'patches/s':>12}")
-    default = {}
+    print(f"{'model':<14}{'variant':<20}{'patches/s':>12}")
+    default, rates = {}, {}
     for name, kwargs in DEFAULTS.items():
         for label, bf16, comp in variants:
-            rate = throughput(name, kwargs, device, args.steps, args.warmup, bf16, comp)
-            print(f"{name:<12}{label:<20}{rate:>12.1f}")
+            try:
+                rate = throughput(name, kwargs, device, args.steps, args.warmup, bf16, comp)
+            except Exception as err:  # e.g. a compiler failure: report it, go on
+                print(f"{name:<14}{label:<20}{'failed':>12}  {type(err).__name__}: {err}"[:200])
+                continue
+            rates[name, label] = rate
+            print(f"{name:<14}{label:<20}{rate:>12.1f}")
             if (device.type == "cpu" and label == "float32 eager") or label == "bfloat16 eager":
                 default[name] = rate
-    print(
-        f"restormer_patches_per_s={default['restormer']:.1f} "
-        f"unet_patches_per_s={default['unet']:.1f}"
-    )
+    summary = " ".join(f"{n}_patches_per_s={r:.1f}" for n, r in default.items())
+    if device.type == "cuda":
+        fp32 = rates.get(("restormer", "float32 eager"))
+        bf16 = rates.get(("restormer", "bfloat16 eager"))
+        compiled = rates.get(("restormer", "bfloat16 compiled"))
+        if fp32 and bf16:
+            summary += f" restormer_bf16_over_fp32={bf16 / fp32:.2f}"
+        if bf16 and compiled:
+            summary += f" restormer_compiled_over_eager={compiled / bf16:.2f}"
+    print(summary)
 
 
 if __name__ == "__main__":

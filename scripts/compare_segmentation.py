@@ -1,4 +1,4 @@
-"""Snakemake adapter: rule compare_segmentation."""
+"""Snakemake adapter: rule compare_segmentation (one block of wells)."""
 
 from platefocus.logs import run_step
 from platefocus.steps import compare_segmentation
@@ -15,8 +15,10 @@ run_step(
         truth_root=snakemake.params.truth_root,
         out_fields=snakemake.output.fields,
         out_objects=snakemake.output.objects,
-        out_summary=snakemake.output.summary,
         workers=snakemake.threads,
+        blocks_path=snakemake.input.blocks,
+        block=int(snakemake.wildcards.block),
+        dask_settings=snakemake.params.dask,
     ),
     snakemake.log[0],
 )

@@ -1,22 +1,19 @@
-"""Snakemake adapter: rule ingest_plate."""
+"""Snakemake adapter: rule ingest_plate (completes a plate ingested by ingest_wells)."""
 
 from platefocus.logs import run_step
-from platefocus.steps import ingest_plate
+from platefocus.steps import finalise_ingest
 
 run_step(
-    lambda: ingest_plate(
-        plate=snakemake.wildcards.plate,
-        root=snakemake.params.root,
-        pattern=snakemake.params.pattern,
-        extensions=snakemake.params.extensions,
-        ignore=snakemake.params.ignore,
+    lambda: finalise_ingest(
+        discovered_path=snakemake.input.discovered,
         acquisition=snakemake.params.acquisition,
+        pyramid_levels=snakemake.params.pyramid_levels,
+        discovery_qc=snakemake.input.qc,
+        block_manifests=snakemake.input.manifests,
+        block_qcs=snakemake.input.qcs,
         out_plate=snakemake.output.plate,
         out_manifest=snakemake.output.manifest,
         out_qc=snakemake.output.qc,
-        on_bad_file=snakemake.params.on_bad_file,
-        pyramid_levels=snakemake.params.pyramid_levels,
-        workers=snakemake.threads,
     ),
     snakemake.log[0],
 )

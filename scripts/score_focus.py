@@ -1,4 +1,4 @@
-"""Snakemake adapter: rule score_focus."""
+"""Snakemake adapter: rule score_focus (one block of wells)."""
 
 from platefocus.logs import run_step
 from platefocus.steps import score_focus
@@ -11,6 +11,9 @@ run_step(
         grid=snakemake.params.grid,
         window=snakemake.params.window,
         workers=snakemake.threads,
+        blocks_path=snakemake.input.blocks,
+        block=int(snakemake.wildcards.block),
+        dask_settings=snakemake.params.dask,
     ),
     snakemake.log[0],
 )

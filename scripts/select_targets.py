@@ -1,4 +1,4 @@
-"""Snakemake adapter: rule select_targets."""
+"""Snakemake adapter: rule select_targets (one block of wells)."""
 
 from platefocus.logs import run_step
 from platefocus.steps import select_targets
@@ -14,6 +14,9 @@ run_step(
         targets=snakemake.params.targets,
         segmentation=snakemake.params.segmentation,
         workers=snakemake.threads,
+        blocks_path=snakemake.input.blocks,
+        block=int(snakemake.wildcards.block),
+        dask_settings=snakemake.params.dask,
     ),
     snakemake.log[0],
 )

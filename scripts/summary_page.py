@@ -22,6 +22,8 @@ run_step(
         figures={title: snakemake.input[key] for key, title in TITLES.items()},
         config=snakemake.params.config,
         out_html=snakemake.output[0],
+        comparison_path=snakemake.input.get("comparison"),
+        comparison_figure=snakemake.input.get("comparison_figure"),
     ),
     snakemake.log[0],
 )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -162,3 +164,29 @@ def restored(pairs_dataset, tiny_checkpoints, tmp_path_factory):
         progress=False,
     )
     return out, result
+
+
+BIN = Path(sys.executable).parent
+# The tiny integration config is merged over the default one.
+TINY = ("--configfile", str(REPO / "config" / "config.yaml"), str(REPO / ".test" / "config.yaml"))
+
+
+def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    cmd = [
+        str(BIN / "snakemake"),
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        *args,
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """The whole workflow on the tiny integration config, run once per session."""
+    work = tmp_path_factory.mktemp("e2e")
+    out = snakemake(work, "--cores", "2", *TINY)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    return work

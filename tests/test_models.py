@@ -87,3 +87,103 @@ def test_registry_errors_and_one_file_extension():
             register("test_identity")(build)
     finally:
         MODELS.pop("test_identity")
+
+
+NEW_NETWORKS = [
+    ("derestormer", {"levels": 1, "width": 8}),
+    ("derestormer", {"levels": 3, "width": 8, "blocks": [1, 2, 1], "points": 4}),
+    ("derestormer", {"levels": 4, "width": 8}),
+    ("dcn_lka", {"width": 8, "blocks": 2, "kernel_size": 9}),
+    ("dcn_lka", {"width": 8, "blocks": 1, "kernel_size": 21, "norm": "layer"}),
+]
+
+
+@pytest.mark.parametrize("name, kwargs", NEW_NETWORKS)
+@pytest.mark.parametrize("shape", [(2, 1, 37, 45), (1, 3, 21, 19)])
+def test_new_networks_odd_sizes_forward_and_backward(name, kwargs, shape):
+    torch.manual_seed(0)
+    model = build_model(name, in_channels=shape[1], **kwargs)
+    for p in model.parameters():  # leave the identity start so every branch is exercised
+        torch.nn.init.normal_(p, std=0.05)
+    x = torch.randn(*shape)
+    y = model(x)
+    assert y.shape == (shape[0], 1, *shape[2:])
+    y.square().mean().backward()
+    grads = [p.grad for p in model.parameters()]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+
+
+def test_new_networks_are_2d_only_and_check_their_arguments():
+    for name in ("derestormer", "dcn_lka"):
+        with pytest.raises(ValueError, match="2D only"):
+            build_model(name, spatial_dims=3)
+    with pytest.raises(ValueError, match="levels"):
+        build_model("derestormer", levels=5)
+    with pytest.raises(ValueError, match="norm"):
+        build_model("dcn_lka", norm="instance")
+
+
+def test_derestormer_structure():
+    from platefocus.models.deform import DeformableAttention2d, DeformConv2d
+
+    model = build_model("derestormer", levels=3, width=8, bottleneck_deform_blocks=2)
+    net = model.net.net
+    assert any(isinstance(m, DeformableAttention2d) for m in net.encoders.modules())
+    assert sum(isinstance(m, DeformConv2d) for m in net.latent.modules()) == 2
+    assert not any(isinstance(m, DeformConv2d) for m in net.encoders.modules())
+    kinds = {type(m).__name__ for m in model.modules()}
+    assert {"PixelUnshuffle", "PixelShuffle", "FeedForward"} <= kinds
+    assert "CABlock" not in kinds  # no transposed (channel) attention
+
+
+def test_dcn_lka_structure():
+    from platefocus.models.dcn_lka import LargeKernelAttention
+    from platefocus.models.deform import DeformConv2d
+
+    model = build_model("dcn_lka", width=8, blocks=3, kernel_size=21)
+    net = model.net.net
+    assert isinstance(net.stem[0], DeformConv2d)
+    lkas = [m for m in net.modules() if isinstance(m, LargeKernelAttention)]
+    assert len(lkas) == 3
+    assert lkas[0].depthwise.kernel_size == (5, 5) and lkas[0].depthwise.groups == 8
+    assert lkas[0].dilated.kernel_size == (7, 7) and lkas[0].dilated.dilation == (3, 3)
+    assert lkas[0].pointwise.kernel_size == (1, 1)
+
+
+def _blurred_pair():
+    import torch.nn.functional as F
+
+    g = torch.Generator().manual_seed(0)
+    sharp = torch.zeros(1, 1, 33, 31)
+    for _ in range(6):
+        y, x = torch.randint(4, 29, (2,), generator=g).tolist()
+        sharp[..., y - 2 : y + 3, x - 2 : x + 3] = 1.0
+    k = torch.exp(-(torch.arange(-4, 5.0) ** 2) / 8)
+    k = (k[:, None] * k[None]) / (k.sum() ** 2)
+    return F.conv2d(sharp, k[None, None], padding=4), sharp
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("derestormer", {"levels": 2, "width": 8}),
+        ("dcn_lka", {"width": 16, "blocks": 2, "kernel_size": 9}),
+    ],
+)
+def test_new_networks_overfit_a_single_pair(name, kwargs):
+    import torch.nn.functional as F
+
+    torch.manual_seed(0)
+    blurred, sharp = _blurred_pair()
+    model = build_model(name, **kwargs)
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    first = F.mse_loss(model(blurred), sharp).item()
+    for _ in range(300):
+        opt.zero_grad()
+        loss = F.mse_loss(model(blurred), sharp)
+        loss.backward()
+        opt.step()
+        if loss.item() < first / 20:
+            break
+    # training-mode loss (BatchNorm's running statistics lag a one-image batch)
+    assert loss.item() < first / 10, (first, loss.item())

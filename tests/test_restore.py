@@ -20,6 +20,7 @@ from platefocus.restore_plate import PlaneSelection, restore_plate
 from platefocus.train import load_checkpoint
 
 ACQ = Acquisition(0.65, 2.0)
+SELECTION = PlaneSelection(offsets=(-3, 3))
 
 
 class Identity(torch.nn.Module):
@@ -131,7 +132,7 @@ def test_rerun_is_byte_identical(restored, pairs_dataset, tiny_checkpoints, tmp_
         ctx["manifest"],
         tiny_checkpoints["layer"],
         again,
-        PlaneSelection(offsets=(-3, 3)),
+        SELECTION,
         RestoreConfig(tile=64, overlap=16),
         ACQ,
         best=ctx["best"],
@@ -219,17 +220,13 @@ def test_plane_selection():
 def test_blocks_of_wells_then_finalise_equal_one_restore(
     restored, pairs_dataset, tiny_checkpoints, tmp_path
 ):
-    from platefocus.restore_plate import finalise_plate, restore_fields, well_block
+    from platefocus.blocks import plan_blocks
+    from platefocus.restore_plate import finalise_plate, restore_fields
 
     out, _ = restored
     _, _, ctx = pairs_dataset
-    wells = ctx["manifest"]["well"].unique()
-    assert sorted(
-        well_block(wells, 0, 4)
-        + well_block(wells, 1, 4)
-        + well_block(wells, 2, 4)
-        + well_block(wells, 3, 4)
-    ) == sorted(wells)
+    blocks = plan_blocks(ctx["manifest"]["well"].unique(), 1)
+    assert len(blocks) == 3
     blocked = tmp_path / "r.ome.zarr"
     config = RestoreConfig(tile=64, overlap=16)
     for block in (1, 0, 2):  # jobs finish in any order
@@ -238,19 +235,20 @@ def test_blocks_of_wells_then_finalise_equal_one_restore(
             ctx["manifest"],
             tiny_checkpoints["layer"],
             blocked,
-            PlaneSelection(offsets=(-3, 3)),
+            SELECTION,
             config,
             ACQ,
             best=ctx["best"],
-            wells=well_block(wells, block, 3),
+            wells=blocks[block],
             progress=False,
         )
-    finalise_plate(ctx["manifest"], tiny_checkpoints["layer"], blocked, config)
+    finalise_plate(ctx["manifest"], tiny_checkpoints["layer"], blocked, config, SELECTION)
     assert tree_digest(blocked) == tree_digest(out)
 
 
 def test_finalise_refuses_an_incomplete_plate(pairs_dataset, tiny_checkpoints, tmp_path):
-    from platefocus.restore_plate import finalise_plate, restore_fields, well_block
+    from platefocus.blocks import plan_blocks
+    from platefocus.restore_plate import finalise_plate, restore_fields
 
     _, _, ctx = pairs_dataset
     out = tmp_path / "r.ome.zarr"
@@ -260,15 +258,15 @@ def test_finalise_refuses_an_incomplete_plate(pairs_dataset, tiny_checkpoints, t
         ctx["manifest"],
         tiny_checkpoints["layer"],
         out,
-        PlaneSelection(offsets=(-3, 3)),
+        SELECTION,
         config,
         ACQ,
         best=ctx["best"],
-        wells=well_block(ctx["manifest"]["well"].unique(), 0, 3),
+        wells=plan_blocks(ctx["manifest"]["well"].unique(), 1)[0],
         progress=False,
     )
-    with pytest.raises(InputError, match="not restored yet"):
-        finalise_plate(ctx["manifest"], tiny_checkpoints["layer"], out, config)
+    with pytest.raises(InputError, match="not written yet"):
+        finalise_plate(ctx["manifest"], tiny_checkpoints["layer"], out, config, SELECTION)
     assert not out.exists()
 
 
@@ -286,11 +284,11 @@ def test_existing_dask_cluster(restored, pairs_dataset, tiny_checkpoints, tmp_pa
             ctx["manifest"],
             tiny_checkpoints["layer"],
             other,
-            PlaneSelection(offsets=(-3, 3)),
+            SELECTION,
             RestoreConfig(tile=64, overlap=16),
             ACQ,
             best=ctx["best"],
-            scheduler_address=cluster.scheduler_address,
+            dask_settings={"scheduler_address": cluster.scheduler_address},
             progress=False,
         )
     assert tree_digest(other) == tree_digest(out)

@@ -4,28 +4,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO
-
-BIN = Path(sys.executable).parent
-# The tiny integration config is merged over the default one.
-TINY = ("--configfile", str(REPO / "config" / "config.yaml"), str(REPO / ".test" / "config.yaml"))
-
-
-def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    cmd = [
-        str(BIN / "snakemake"),
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        *args,
-    ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+from conftest import BIN, REPO, TINY, snakemake
 
 
 def test_lint_clean():
@@ -69,15 +51,6 @@ def test_bad_config_is_reported_by_key(tmp_path, override, key, problem):
     assert out.returncode != 0
     text = out.stdout + out.stderr
     assert key in text and problem in text, text[-2000:]
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    """The whole workflow on the tiny integration config, run once for this module."""
-    work = tmp_path_factory.mktemp("e2e")
-    out = snakemake(work, "--cores", "2", *TINY)
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    return work
 
 
 @pytest.mark.e2e
@@ -234,3 +207,70 @@ def test_snakemake_report_has_every_registered_output(tiny_run, tmp_path):
         "summary.html",
     ):
         assert name in text, name
+
+
+def test_slurm_profile_names_real_rules_and_takes_partitions_from_config(tmp_path):
+    import yaml
+
+    profile = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())
+    out = subprocess.run(
+        [str(BIN / "snakemake"), "--list-rules"], cwd=REPO, capture_output=True, text=True
+    )
+    rules = set(out.stdout.split())
+    assert set(profile["set-resources"]) <= rules
+    assert set(profile["set-threads"]) <= rules
+    for resources in profile["set-resources"].values():
+        assert {"mem_mb", "runtime", "cpus_per_task"} <= set(resources)
+    cluster = tmp_path / "cluster.yaml"
+    cluster.write_text("cluster: {account: lab7, partition: cpu7, gpu_partition: gpu7}\n")
+    dry = snakemake(
+        tmp_path,
+        "-n",
+        "--profile",
+        str(REPO / "profiles" / "slurm"),
+        "--workflow-profile",
+        "none",
+        *TINY,
+        str(cluster),
+    )
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    text = dry.stdout + dry.stderr
+    assert "slurm_partition=cpu7" in text and "slurm_account=lab7" in text
+    # synthesize_plate and discover_plate are the jobs planned before the checkpoint
+    assert "cpus_per_task=8" in text
+
+
+@pytest.mark.e2e
+def test_comparison_target_on_the_tiny_plate(tmp_path):
+    """Every architecture, one budget: the table and figure, in the report's inputs and on
+    the summary page."""
+    compare = tmp_path / "compare.yaml"
+    compare.write_text(
+        "training:\n"
+        "  models:\n"
+        "    restormer: {levels: 2, width: 8, norm: layer}\n"
+        "    unet: {features: [8, 8, 16, 16, 16, 8]}\n"
+        "    derestormer: {levels: 2, width: 8, points: 4}\n"
+        "    dcn_lka: {width: 8, blocks: 1, kernel_size: 9}\n"
+        "comparison: {enabled: true, inference_side: 64, repeats: 1}\n"
+    )
+    out = snakemake(tmp_path, "--cores", "2", *TINY, str(compare))
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    table = pd.read_csv(tmp_path / "results/tiny/comparison/models.tsv", sep="\t")
+    assert list(table["model"]) == [
+        "restormer",
+        "unet",
+        "derestormer",
+        "dcn_lka",
+        "input (no restoration)",
+    ]
+    models = table.iloc[:4]
+    assert (models["parameters"] > 0).all() and (models["flops_per_pixel"] > 0).all()
+    assert (models["infer_mpix_per_s"] > 0).all() and (models["epochs"] == 2).all()
+    for column in ("psnr_dz2", "ssim_dz2", "seg_f1", "count_error"):
+        assert table[column].notna().all(), column
+    # the U-Net has far more parameters than the others at these widths
+    assert models.set_index("model")["parameters"].idxmax() == "unet"
+    assert (tmp_path / "results/tiny/comparison/models.png").stat().st_size > 20_000
+    page = (tmp_path / "results/tiny/summary.html").read_text()
+    assert "Model comparison" in page and "derestormer" in page and "dcn_lka" in page

@@ -69,7 +69,7 @@ def _restore(args: argparse.Namespace) -> None:
         channel=args.channel,
         device=args.device,
         workers=args.threads,
-        scheduler_address=args.scheduler,
+        dask_settings={"scheduler_address": args.scheduler},
     )
     print(
         f"restored {result['computed']} fields ({result['skipped']} already done) "

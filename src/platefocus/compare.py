@@ -26,6 +26,7 @@ from skimage.segmentation import clear_border
 from platefocus.focus import gradient_energy
 from platefocus.io.fields import FieldRef, field_array, list_fields
 from platefocus.matching import match_objects
+from platefocus.parallel import compute
 from platefocus.segment import SegmentationConfig, identify_primary_objects
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,8 @@ def compare_plate(
     truth_root: str | os.PathLike | None = None,
     splits: dict[str, str] | None = None,
     workers: int = 1,
+    dask_settings: dict | None = None,
+    progress: bool = True,
 ) -> FieldComparison:
     """:func:`compare_field` for every field, as Dask tasks; adds the well's dataset split
     (``train``/``val``/``test``, ``unused`` if it gave no pairs) so that held-out wells
@@ -170,7 +173,7 @@ def compare_plate(
                 labels,
             )
         )
-    results = dask.compute(*tasks, scheduler="threads", num_workers=max(1, workers))
+    results = compute(tasks, workers, dask_settings, progress)
     planes = pd.concat([r.planes for r in results], ignore_index=True)
     objects = pd.concat([r.objects for r in results], ignore_index=True)
     planes["split"] = planes["well"].map(splits or {}).fillna("unused")

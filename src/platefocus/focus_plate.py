@@ -59,12 +59,13 @@ def score_plate(
     window: int = 20,
     workers: int = 1,
     progress: bool = True,
+    dask_settings: dict | None = None,
 ) -> pd.DataFrame:
     """Plane scores of every field of a plate (see :func:`score_field`)."""
     refs = list_fields(manifest)
     tasks = [dask.delayed(score_field)(plate_path, r, tuple(grid), window) for r in refs]
     log.info("scoring %d fields with %d workers", len(refs), workers)
-    return pd.concat(compute(tasks, workers, progress=progress), ignore_index=True)
+    return pd.concat(compute(tasks, workers, dask_settings, progress=progress), ignore_index=True)
 
 
 def select_plate_targets(
@@ -77,6 +78,7 @@ def select_plate_targets(
     config: TargetConfig,
     workers: int = 1,
     progress: bool = True,
+    dask_settings: dict | None = None,
 ) -> pd.DataFrame:
     """Target verdict of every tile of every field, on one channel.
 
@@ -100,5 +102,5 @@ def select_plate_targets(
         return rows.drop(columns="plane").merge(verdict, on="region")
 
     tasks = [dask.delayed(one)(r) for r in refs]
-    out = pd.concat(compute(tasks, workers, progress=progress), ignore_index=True)
+    out = pd.concat(compute(tasks, workers, dask_settings, progress=progress), ignore_index=True)
     return out.sort_values(GROUP, kind="stable").reset_index(drop=True)

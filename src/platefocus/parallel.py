@@ -1,30 +1,43 @@
-"""Running Dask tasks: local threads by default, or an existing cluster, with progress."""
+"""Running Dask tasks: local threads by default, an existing cluster, or a SLURM cluster.
+
+The ``dask`` settings (config section ``dask``) choose where the tasks of a chunked stage
+run:
+
+- nothing set: the threaded scheduler of this process, ``workers`` tasks at a time;
+- ``scheduler_address``: attach to a running cluster (``dask scheduler`` on a login
+  node, ``dask worker`` jobs on compute nodes), shared by every Snakemake job;
+- ``jobqueue``: start a ``dask_jobqueue.SLURMCluster`` for this call with the given
+  keyword arguments (``cores``, ``memory``, ``walltime``, ``queue``, ``account``, ...)
+  and ``jobs`` worker jobs, then shut it down.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import logging
+from collections.abc import Iterator, Sequence
 
 import dask
+
+log = logging.getLogger(__name__)
+
+JOBQUEUE_DEFAULTS = {"cores": 4, "memory": "16GB", "processes": 1, "walltime": "02:00:00"}
 
 
 def compute(
     tasks: Sequence,
     workers: int = 1,
-    scheduler_address: str | None = None,
+    dask_settings: dict | None = None,
     progress: bool = True,
 ) -> list:
-    """Compute delayed tasks and return their results in order.
-
-    ``scheduler_address`` attaches to an existing Dask cluster; otherwise the threaded
-    scheduler runs ``workers`` tasks at a time.
-    """
+    """Compute delayed tasks and return their results in order (see the module doc)."""
     if not tasks:
         return []
-    if scheduler_address:
-        from distributed import Client
+    settings = dask_settings or {}
+    if settings.get("scheduler_address") or settings.get("jobqueue"):
         from distributed import progress as dist_progress
 
-        with Client(scheduler_address) as client:
+        with dask_client(settings) as client:
             futures = client.compute(list(tasks))
             if progress:
                 dist_progress(futures)
@@ -39,3 +52,33 @@ def compute(
     finally:
         if bar:
             bar.unregister()
+
+
+def slurm_cluster_kwargs(jobqueue: dict) -> tuple[dict, int]:
+    """Keyword arguments for ``SLURMCluster`` and the number of worker jobs.
+
+    ``None`` values are dropped (so the config can list every key), ``account`` and
+    ``queue`` (partition) are passed through, and ``jobs`` (default 1) is split off.
+    """
+    settings = {k: v for k, v in {**JOBQUEUE_DEFAULTS, **jobqueue}.items() if v is not None}
+    jobs = int(settings.pop("jobs", 1))
+    return settings, jobs
+
+
+@contextlib.contextmanager
+def dask_client(settings: dict) -> Iterator:
+    """A ``distributed.Client`` for ``scheduler_address`` or a new SLURM cluster."""
+    from distributed import Client
+
+    if settings.get("scheduler_address"):
+        with Client(settings["scheduler_address"]) as client:
+            yield client
+        return
+    from dask_jobqueue import SLURMCluster
+
+    kwargs, jobs = slurm_cluster_kwargs(settings["jobqueue"])
+    with SLURMCluster(**kwargs) as cluster:
+        cluster.scale(jobs=jobs)
+        log.info("started a SLURM Dask cluster of %d job(s):\n%s", jobs, cluster.job_script())
+        with Client(cluster) as client:
+            yield client

@@ -6,8 +6,8 @@ fields. Only when every field is done are the well and plate metadata written an
 folder renamed into place, so a kill at any moment leaves nothing that looks complete.
 
 Fields are Dask tasks: the threaded scheduler by default (threads overlap reading,
-normalising and writing one field with inference on another), or an existing cluster
-(``scheduler_address``). The model is loaded once per process, not per field.
+normalising and writing one field with inference on another) or a cluster (config section
+``dask``, see :mod:`platefocus.parallel`). The model is loaded once per process.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ import zarr
 from platefocus.errors import InputError
 from platefocus.io.fields import FieldRef, field_array, list_fields
 from platefocus.io.omezarr import Acquisition, write_field, write_plate, write_well
+from platefocus.io.partial import is_done, mark_done, partial_path, publish, require_done, stamp_of
 from platefocus.parallel import compute
 from platefocus.restore import RestoreConfig, file_sha256, restore_planes
 from platefocus.train import choose_device, load_checkpoint
@@ -78,8 +78,9 @@ def cached_model(checkpoint: str, device: str) -> tuple[torch.nn.Module, dict]:
     return load_checkpoint(checkpoint, device)
 
 
-def _done_marker(partial: Path, ref: FieldRef) -> Path:
-    return partial / ".done" / f"{ref.row}{ref.column}_{ref.field}"
+def _stamp(metadata: dict, selection: PlaneSelection) -> str:
+    """What a restored field is made from: checkpoint, settings and plane selection."""
+    return stamp_of(metadata, asdict(selection))
 
 
 def restore_field(
@@ -94,6 +95,7 @@ def restore_field(
     device: str,
     acquisition: Acquisition,
     metadata: dict,
+    stamp: str,
 ) -> str:
     """Restore one field's planes and write them (then its done marker)."""
     model, state = cached_model(checkpoint, device)
@@ -124,24 +126,8 @@ def restore_field(
         pyramid_levels=metadata["pyramid_levels"],
         extra_attrs=attrs,
     )
-    marker = _done_marker(Path(partial), ref)
-    marker.write_text("done\n")
+    mark_done(partial, ref.row, ref.column, ref.field, stamp)
     return ref.path
-
-
-def well_block(wells: Sequence[str], block: int, blocks: int) -> list[str]:
-    """The ``block``-th of ``blocks`` contiguous, near-equal runs of the sorted wells."""
-    if not 0 <= block < blocks:
-        raise ValueError(f"block must be in [0, {blocks}), got {block}")
-    ordered = sorted(set(wells))
-    size = -(-len(ordered) // blocks)
-    return ordered[block * size : (block + 1) * size]
-
-
-def partial_path(out_path: str | os.PathLike) -> Path:
-    """Where an unfinished restore is built: ``.<name>.partial`` beside the output."""
-    out = Path(out_path)
-    return out.with_name(f".{out.name}.partial")
 
 
 def _metadata(
@@ -171,7 +157,7 @@ def restore_fields(
     channel: int = 1,
     device: str = "auto",
     workers: int = 1,
-    scheduler_address: str | None = None,
+    dask_settings: dict | None = None,
     pyramid_levels: int = 1,
     wells: Sequence[str] | None = None,
     progress: bool = True,
@@ -194,6 +180,7 @@ def restore_fields(
         root.require_group(r.row).require_group(str(r.column))
     (partial / ".done").mkdir(exist_ok=True)
     metadata = _metadata(checkpoint, config, channel, pyramid_levels, dev)
+    stamp = _stamp(metadata, selection)
     best_of = {}
     if best is not None:
         field_rows = best[(best["region"] == "field") & (best["channel"] == channel)]
@@ -205,7 +192,7 @@ def restore_fields(
         }
     todo, skipped = [], 0
     for ref in refs:
-        if _done_marker(partial, ref).exists():
+        if is_done(partial, ref.row, ref.column, ref.field, stamp):
             skipped += 1
             continue
         positions, dz = selection.positions(ref, best_of.get((ref.well, ref.site)))
@@ -223,10 +210,11 @@ def restore_fields(
                     dev,
                     acquisition,
                     metadata,
+                    stamp,
                 )
             )
     log.info("restoring %d fields (%d already done) on %s", len(todo), skipped, dev)
-    compute(todo, workers, scheduler_address, progress)
+    compute(todo, workers, dask_settings, progress)
     return {"computed": len(todo), "skipped": skipped, "fields": len(refs)}
 
 
@@ -235,6 +223,7 @@ def finalise_plate(
     checkpoint: str | os.PathLike,
     out_path: str | os.PathLike,
     config: RestoreConfig,
+    selection: PlaneSelection,
     channel: int = 1,
     pyramid_levels: int = 1,
 ) -> None:
@@ -248,10 +237,12 @@ def finalise_plate(
     out = Path(out_path)
     partial = partial_path(out)
     refs = [r for r in list_fields(manifest) if channel in r.channels]
-    missing = [f"{r.well} site {r.site}" for r in refs if not _done_marker(partial, r).exists()]
-    if missing:
-        raise InputError(partial, f"{len(missing)} field(s) not restored yet: {missing[:5]}")
     metadata = _metadata(checkpoint, config, channel, pyramid_levels, "cpu")
+    require_done(
+        partial,
+        [(r.row, r.column, r.field, f"{r.well} site {r.site}") for r in refs],
+        _stamp(metadata, selection),
+    )
     root = zarr.open_group(str(partial), mode="r+")
     wells = list(dict.fromkeys((r.row, r.column) for r in refs))
     for row, column in wells:
@@ -271,8 +262,7 @@ def finalise_plate(
             }
         }
     )
-    shutil.rmtree(partial / ".done")
-    os.replace(partial, out)
+    publish(partial, out)
 
 
 def restore_plate(
@@ -287,7 +277,7 @@ def restore_plate(
     channel: int = 1,
     device: str = "auto",
     workers: int = 1,
-    scheduler_address: str | None = None,
+    dask_settings: dict | None = None,
     pyramid_levels: int = 1,
     progress: bool = True,
 ) -> dict:
@@ -313,9 +303,9 @@ def restore_plate(
         channel=channel,
         device=device,
         workers=workers,
-        scheduler_address=scheduler_address,
+        dask_settings=dask_settings,
         pyramid_levels=pyramid_levels,
         progress=progress,
     )
-    finalise_plate(manifest, checkpoint, out_path, config, channel, pyramid_levels)
+    finalise_plate(manifest, checkpoint, out_path, config, selection, channel, pyramid_levels)
     return result

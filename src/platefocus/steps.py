@@ -25,6 +25,144 @@ def synthesize_plate(
     generate_plate(spec, out_dir, workers=workers)
 
 
+def _discovery_config(plate: str, root, pattern: str, extensions, ignore):
+    from platefocus.io.discover import DiscoveryConfig
+
+    return DiscoveryConfig(
+        root=Path(root),
+        pattern=pattern,
+        extensions=tuple(extensions),
+        ignore=tuple(ignore),
+        plate=plate,
+    )
+
+
+def _acquisition(acquisition: dict):
+    from platefocus.io.omezarr import Acquisition
+
+    return Acquisition(
+        pixel_size_um=float(acquisition["pixel_size_um"]),
+        z_step_um=float(acquisition["z_step_um"]),
+        channel_names=tuple(acquisition.get("channel_names", ())),
+    )
+
+
+def _block_manifest(manifest_path: str | Path, blocks_path: str | Path | None, block: int | None):
+    """The manifest rows of one block of wells (all rows without a block plan)."""
+    import pandas as pd
+
+    from platefocus.blocks import block_wells
+
+    manifest = pd.read_parquet(manifest_path)
+    if blocks_path is None or block is None:
+        return manifest
+    return manifest[manifest["well"].isin(block_wells(blocks_path, block))]
+
+
+def discover_plate(
+    plate: str,
+    root: str | Path,
+    pattern: str,
+    extensions: list[str],
+    ignore: list[str],
+    out_discovered: str | Path,
+    out_qc: str | Path,
+    out_blocks: str | Path,
+    wells_per_job: int,
+    on_bad_file: str = "error",
+    workers: int = 1,
+) -> None:
+    """Find a plate's planes, check every file, and cut the plate into blocks of wells."""
+    from platefocus.blocks import write_block_plan
+    from platefocus.io.atomic import write_table
+    from platefocus.io.discover import discover_planes
+    from platefocus.io.ingest import prepare_ingest
+
+    manifest = discover_planes(_discovery_config(plate, root, pattern, extensions, ignore))
+    good, problems = prepare_ingest(manifest, on_bad_file, workers)
+    write_table(problems, out_qc)
+    write_table(good, out_discovered)
+    blocks = write_block_plan(good["well"].unique(), wells_per_job, out_blocks)
+    log.info(
+        "%d planes of %d fields in %d wells -> %d block(s) of <= %d wells; %d problem(s)",
+        len(good),
+        good.groupby(["well", "site"]).ngroups,
+        good["well"].nunique(),
+        blocks,
+        wells_per_job,
+        len(problems),
+    )
+
+
+def ingest_block(
+    discovered_path: str | Path,
+    blocks_path: str | Path,
+    block: int,
+    acquisition: dict,
+    out_plate: str | Path,
+    out_manifest: str | Path,
+    out_qc: str | Path,
+    on_bad_file: str = "error",
+    pyramid_levels: int = 2,
+    workers: int = 1,
+) -> None:
+    """Write one block of wells into the partial plate (one job); record what it wrote."""
+    from platefocus.blocks import block_wells
+    from platefocus.io.atomic import write_table
+    from platefocus.io.ingest import ingest_fields
+
+    wells = block_wells(blocks_path, block)
+    import pandas as pd
+
+    result = ingest_fields(
+        pd.read_parquet(discovered_path),
+        out_plate,
+        _acquisition(acquisition),
+        wells=wells,
+        on_bad_file=on_bad_file,
+        workers=workers,
+        pyramid_levels=pyramid_levels,
+    )
+    write_table(result.qc, out_qc)
+    write_table(result.manifest, out_manifest)
+    log.info("block %d: %d wells, %d planes written", block, len(wells), len(result.manifest))
+
+
+def finalise_ingest(
+    discovered_path: str | Path,
+    acquisition: dict,
+    pyramid_levels: int,
+    discovery_qc: str | Path,
+    block_manifests: list[str | Path],
+    block_qcs: list[str | Path],
+    out_plate: str | Path,
+    out_manifest: str | Path,
+    out_qc: str | Path,
+) -> None:
+    """Complete a plate ingested block by block: metadata, manifest, QC; rename in place."""
+    import pandas as pd
+
+    from platefocus.io.atomic import read_table, write_table
+    from platefocus.io.ingest import finalise_ingest as finalise
+    from platefocus.io.ingest import ingest_stamp
+
+    manifest = pd.concat([pd.read_parquet(p) for p in block_manifests], ignore_index=True)
+    qc = pd.concat([read_table(p) for p in [discovery_qc, *block_qcs]], ignore_index=True)
+    stamp = ingest_stamp(
+        pd.read_parquet(discovered_path), _acquisition(acquisition), pyramid_levels
+    )
+    finalise(manifest, out_plate, stamp)
+    write_table(qc, out_qc)
+    write_table(manifest, out_manifest)
+    log.info(
+        "ingested %d planes of %d fields; %d problem(s) in %s",
+        len(manifest),
+        manifest.groupby(["well", "site"]).ngroups,
+        len(qc),
+        out_qc,
+    )
+
+
 def ingest_plate(
     plate: str,
     root: str | Path,
@@ -39,29 +177,16 @@ def ingest_plate(
     pyramid_levels: int = 2,
     workers: int = 1,
 ) -> None:
-    """Discover a plate's planes, ingest them to OME-Zarr, write the manifest and QC table."""
+    """Discover a plate's planes and ingest them in one go (the CLI's ``ingest``)."""
     from platefocus.io.atomic import write_table
-    from platefocus.io.discover import DiscoveryConfig, discover_planes
+    from platefocus.io.discover import discover_planes
     from platefocus.io.ingest import ingest_plate as ingest
-    from platefocus.io.omezarr import Acquisition
 
-    discovery = DiscoveryConfig(
-        root=Path(root),
-        pattern=pattern,
-        extensions=tuple(extensions),
-        ignore=tuple(ignore),
-        plate=plate,
-    )
-    manifest = discover_planes(discovery)
-    acq = Acquisition(
-        pixel_size_um=float(acquisition["pixel_size_um"]),
-        z_step_um=float(acquisition["z_step_um"]),
-        channel_names=tuple(acquisition.get("channel_names", ())),
-    )
+    manifest = discover_planes(_discovery_config(plate, root, pattern, extensions, ignore))
     result = ingest(
         manifest,
         out_plate,
-        acq,
+        _acquisition(acquisition),
         on_bad_file=on_bad_file,
         workers=workers,
         pyramid_levels=pyramid_levels,
@@ -84,15 +209,18 @@ def score_focus(
     grid: list[int],
     window: int,
     workers: int = 1,
+    blocks_path: str | Path | None = None,
+    block: int | None = None,
+    dask_settings: dict | None = None,
 ) -> None:
-    """Score every plane of every field and tile; write the plane-score table."""
-    import pandas as pd
-
+    """Score every plane of every field and tile (of one block of wells, if given)."""
     from platefocus.focus_plate import score_plate
     from platefocus.io.atomic import write_table
 
-    manifest = pd.read_parquet(manifest_path)
-    scores = score_plate(plate_path, manifest, grid=grid, window=window, workers=workers)
+    manifest = _block_manifest(manifest_path, blocks_path, block)
+    scores = score_plate(
+        plate_path, manifest, grid=grid, window=window, workers=workers, dask_settings=dask_settings
+    )
     write_table(scores, out_scores)
     log.info("scored %d planes x regions into %s", len(scores), out_scores)
 
@@ -107,6 +235,9 @@ def select_targets(
     targets: dict,
     segmentation: dict,
     workers: int = 1,
+    blocks_path: str | Path | None = None,
+    block: int | None = None,
+    dask_settings: dict | None = None,
 ) -> None:
     """Choose the best plane of every region, then judge every tile as a training target."""
     import pandas as pd
@@ -130,13 +261,14 @@ def select_targets(
     best = scores[keys].drop_duplicates().merge(best, on=["plate", "well", "site"])
     verdicts = select_plate_targets(
         plate_path,
-        pd.read_parquet(manifest_path),
+        _block_manifest(manifest_path, blocks_path, block),
         best,
         grid=focus["grid"],
         channel=focus["target_channel"],
         segmentation=segmentation_config(segmentation),
         config=TargetConfig(**{**targets, "reject_flags": tuple(targets["reject_flags"])}),
         workers=workers,
+        dask_settings=dask_settings,
     )
     write_table(best, out_best)
     write_table(verdicts, out_targets)
@@ -146,6 +278,19 @@ def select_targets(
         int(verdicts["keep"].sum()) if len(verdicts) else 0,
         len(verdicts),
     )
+
+
+def concat_tables(parts: dict[str, list[str | Path]], outputs: dict[str, str | Path]) -> None:
+    """Concatenate the per-block parts of each table (``parts[name]`` -> ``outputs[name]``)."""
+    import pandas as pd
+
+    from platefocus.io.atomic import read_table, write_table
+
+    for name, paths in parts.items():
+        tables = [read_table(p) for p in paths]
+        write_table(
+            pd.concat([t for t in tables if len(t)] or tables, ignore_index=True), outputs[name]
+        )
 
 
 def segmentation_config(params: dict):
@@ -276,8 +421,14 @@ def train_model(
     out_checkpoint: str | Path,
     out_history: str | Path,
     threads: int = 1,
+    out_timing: str | Path | None = None,
 ) -> None:
-    """Train one registered model; resume from ``work_dir`` after an interruption."""
+    """Train one registered model; resume from ``work_dir`` after an interruption.
+
+    ``out_timing`` (JSON): training wall time, epochs run and device, kept apart from the
+    history so that seeded reruns give identical tables.
+    """
+    import json
     import shutil
 
     import pandas as pd
@@ -307,12 +458,24 @@ def train_model(
         compile=params["compile"],
         seed=params["seed"],
         threads=threads,
+        max_minutes=params.get("max_minutes"),
     )
     info = dict(zarr.open_group(str(dataset_path), mode="r").attrs["platefocus"])
     history = train(dataset_path, pd.read_parquet(table_path), config, work_dir, dataset_info=info)
     with atomic_path(out_checkpoint) as tmp:
         shutil.copyfile(Path(work_dir) / "best.pt", tmp)
     write_table(history, out_history)
+    if out_timing:
+        from platefocus.train import read_checkpoint
+
+        last = read_checkpoint(Path(work_dir) / "last.pt")
+        timing = {
+            "train_seconds": round(float(last.get("train_seconds", 0.0)), 2),
+            "epochs": len(history),
+            "device": last.get("device", "cpu"),
+        }
+        with atomic_path(out_timing) as tmp:
+            Path(tmp).write_text(json.dumps(timing) + "\n")
 
 
 def evaluate_model(
@@ -366,25 +529,23 @@ def restore_block(
     out_plate: str | Path,
     params: dict,
     acquisition: dict,
+    blocks_path: str | Path,
     block: int,
-    blocks: int,
     out_marker: str | Path,
     best_path: str | Path | None = None,
     channel: int = 1,
     workers: int = 1,
+    dask_settings: dict | None = None,
 ) -> None:
     """Restore one block of a plate's wells into its partial output plate (one job)."""
     import pandas as pd
 
-    from platefocus.io.omezarr import Acquisition
-    from platefocus.restore_plate import PlaneSelection, restore_fields, well_block
+    from platefocus.blocks import block_wells
+    from platefocus.restore_plate import restore_fields
 
     manifest = pd.read_parquet(manifest_path)
-    planes = params["planes"]
-    selection = PlaneSelection(
-        mode=planes["mode"], z=tuple(planes.get("z", ())), offsets=tuple(planes.get("offsets", ()))
-    )
-    wells = well_block(manifest["well"].unique(), block, blocks)
+    selection = _plane_selection(params["planes"])
+    wells = block_wells(blocks_path, block)
     result = restore_fields(
         plate_path,
         manifest,
@@ -392,24 +553,19 @@ def restore_block(
         out_plate,
         selection,
         _restore_config(params, checkpoint),
-        Acquisition(
-            float(acquisition["pixel_size_um"]),
-            float(acquisition["z_step_um"]),
-            tuple(acquisition.get("channel_names", ())),
-        ),
+        _acquisition(acquisition),
         best=pd.read_parquet(best_path) if best_path else None,
         channel=channel,
         device=params["device"],
         workers=workers,
-        scheduler_address=params.get("scheduler_address"),
+        dask_settings=dask_settings,
         pyramid_levels=params["pyramid_levels"],
         wells=wells,
     )
     Path(out_marker).write_text(f"wells {wells}: {result}\n")
     log.info(
-        "block %d of %d (%d wells): restored %d fields, %d already done",
-        block + 1,
-        blocks,
+        "block %d (%d wells): restored %d fields, %d already done",
+        block,
         len(wells),
         result["computed"],
         result["skipped"],
@@ -433,8 +589,17 @@ def finalise_restore(
         checkpoint,
         out_plate,
         _restore_config(params, checkpoint),
+        _plane_selection(params["planes"]),
         channel,
         params["pyramid_levels"],
+    )
+
+
+def _plane_selection(planes: dict):
+    from platefocus.restore_plate import PlaneSelection
+
+    return PlaneSelection(
+        mode=planes["mode"], z=tuple(planes.get("z", ())), offsets=tuple(planes.get("offsets", ()))
     )
 
 
@@ -468,30 +633,51 @@ def compare_segmentation(
     truth_root: str | Path | None,
     out_fields: str | Path,
     out_objects: str | Path,
-    out_summary: str | Path,
     workers: int = 1,
+    blocks_path: str | Path | None = None,
+    block: int | None = None,
+    dask_settings: dict | None = None,
 ) -> None:
-    """Segment raw, restored and in-focus planes of every field; write the comparison."""
+    """Segment raw, restored and in-focus planes of every field (of one block of wells)."""
     import pandas as pd
 
-    from platefocus.compare import compare_plate, summarise
+    from platefocus.compare import compare_plate
     from platefocus.io.atomic import write_table
 
     pairs = pd.read_parquet(pairs_path)
     result = compare_plate(
         plate_path,
         restored_path,
-        pd.read_parquet(manifest_path),
+        _block_manifest(manifest_path, blocks_path, block),
         pd.read_parquet(best_path),
         segmentation_config(segmentation),
         channel=channel,
         truth_root=truth_root,
         splits=dict(zip(pairs["well"], pairs["split"], strict=True)),
         workers=workers,
+        dask_settings=dask_settings,
     )
-    summary = summarise(result.planes)
     write_table(result.planes, out_fields)
     write_table(result.objects, out_objects)
+    log.info("compared %d planes, %d objects", len(result.planes), len(result.objects))
+
+
+def summarise_segmentation(
+    block_fields: list[str | Path],
+    block_objects: list[str | Path],
+    out_fields: str | Path,
+    out_objects: str | Path,
+    out_summary: str | Path,
+) -> None:
+    """Join the per-block comparison tables and summarise them by split and |dz|."""
+    from platefocus.compare import summarise
+    from platefocus.io.atomic import read_table, write_table
+
+    concat_tables(
+        {"fields": block_fields, "objects": block_objects},
+        {"fields": out_fields, "objects": out_objects},
+    )
+    summary = summarise(read_table(out_fields))
     write_table(summary, out_summary)
     log.info("comparison by split and |dz|:\n%s", summary.round(3).to_string(index=False))
 
@@ -556,8 +742,10 @@ def summary_page(
     figures: dict[str, str],
     config: dict,
     out_html: str | Path,
+    comparison_path: str | Path | None = None,
+    comparison_figure: str | Path | None = None,
 ) -> None:
-    """The self-contained summary page of a plate."""
+    """The self-contained summary page of a plate (with the model comparison, if given)."""
     import yaml
 
     from platefocus.io.atomic import read_table
@@ -570,4 +758,40 @@ def summary_page(
         read_table(summary_path),
         figures,
         yaml.safe_dump(config, sort_keys=False),
+        read_table(comparison_path) if comparison_path else None,
+        comparison_figure,
     )
+
+
+def compare_models(
+    names: list[str],
+    checkpoints: list[str | Path],
+    timings: list[str | Path],
+    metrics_by_dz: list[str | Path],
+    segmentation_fields: list[str | Path],
+    restore: dict,
+    comparison: dict,
+    out_table: str | Path,
+    out_figure: str | Path,
+    threads: int = 1,
+) -> None:
+    """The model comparison table and figure (see :mod:`platefocus.model_comparison`)."""
+    from platefocus.io.atomic import write_table
+    from platefocus.model_comparison import compare_models as compare
+    from platefocus.report.comparison_figures import model_comparison
+    from platefocus.report.style import save_figure
+
+    table = compare(
+        names,
+        checkpoints,
+        timings,
+        metrics_by_dz,
+        segmentation_fields,
+        _restore_config(restore, checkpoints[0]),
+        inference_side=comparison["inference_side"],
+        repeats=comparison["repeats"],
+        threads=threads,
+    )
+    write_table(table, out_table)
+    save_figure(model_comparison(table), out_figure)
+    log.info("model comparison:\n%s", table.round(3).to_string(index=False))

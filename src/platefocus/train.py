@@ -77,6 +77,7 @@ class TrainConfig:
     compile: bool = False
     seed: int = 0
     threads: int = 2
+    max_minutes: float | None = None
 
 
 def choose_device(name: str = "auto") -> torch.device:
@@ -196,7 +197,7 @@ def train(
     use_bf16 = config.bf16 and device.type == "cuda"
 
     history: list[dict] = []
-    start, best_val, stale = 0, math.inf, 0
+    start, best_val, stale, seconds = 0, math.inf, 0, 0.0
     config_dict = dataclasses.asdict(config)
     last_path, best_path = work / "last.pt", work / "best.pt"
     if last_path.exists():
@@ -207,7 +208,7 @@ def train(
             scheduler.load_state_dict(state["scheduler"])
             _set_rng_state(state["rng"], gen)
             start, best_val, stale = state["epoch"] + 1, state["best_val"], state["stale"]
-            history = state["history"]
+            history, seconds = state["history"], state.get("train_seconds", 0.0)
             log.info("resuming %s from epoch %d", config.model, start)
         else:
             log.warning("%s was written with another configuration; starting over", last_path)
@@ -215,6 +216,11 @@ def train(
     xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
     for epoch in range(start, config.epochs):
         if stale >= config.patience > 0:
+            break
+        if config.max_minutes is not None and seconds >= 60 * config.max_minutes:
+            log.info(
+                "wall-time budget of %.1f min reached after %d epochs", config.max_minutes, epoch
+            )
             break
         t0 = time.perf_counter()
         model.train()
@@ -246,6 +252,7 @@ def train(
         score = val if math.isfinite(val) else float(np.mean(losses))
         improved = score < best_val
         best_val, stale = (score, 0) if improved else (best_val, stale + 1)
+        seconds += time.perf_counter() - t0
         # Wall time goes to the log only, so seeded reruns give identical histories.
         history.append(
             dict(
@@ -274,6 +281,8 @@ def train(
             "best_val": best_val,
             "stale": stale,
             "history": history,
+            "train_seconds": seconds,
+            "device": device.type,
         }
         if improved:
             _save(checkpoint, best_path)

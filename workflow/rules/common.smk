@@ -1,4 +1,5 @@
-# Helpers shared by every stage: input functions and the final target list.
+# Helpers shared by every stage: input functions, cluster resources, the final targets.
+import json
 import os
 
 # Rules import platefocus from this checkout, also inside conda environments (envs/),
@@ -23,6 +24,40 @@ def synthetic_plate_dir(wildcards):
     return []
 
 
+def block_count(wildcards):
+    """How many blocks of wells the plate was cut into (known after discover_plate)."""
+    plan = checkpoints.discover_plate.get(plate=wildcards.plate).output.blocks
+    with open(plan) as f:
+        return len(json.load(f)["blocks"])
+
+
+def per_block(pattern):
+    """Input function: ``pattern`` for every block of the plate, other wildcards filled."""
+
+    def inputs(wildcards):
+        return expand(pattern, block=range(block_count(wildcards)), **wildcards)
+
+    return inputs
+
+
+def partition(kind):
+    """SLURM partition for "cpu" or "gpu" jobs from config; None: the cluster's default."""
+    cluster = config["cluster"]
+    if kind == "gpu":
+        return cluster["gpu_partition"] or cluster["partition"]
+    return cluster["partition"]
+
+
+def account():
+    """SLURM account from config; None leaves it to the command line or the cluster."""
+    return config["cluster"]["account"]
+
+
+def gpus():
+    """GPUs a training or restore job asks for; None (no request) when set to 0."""
+    return config["cluster"]["gpus_per_job"] or None
+
+
 def has_truth():
     """Whether ground truth (a synthetic plate's) is configured."""
     return bool(config["truth"]["root"])
@@ -32,7 +67,7 @@ def truth_dir(wildcards):
     """The ground-truth folder; for a synthetic plate it is made by `synthesize_plate`."""
     if config["synthetic"]["enabled"]:
         return f"{config['synthetic']['out_dir']}/{wildcards.plate}"
-    return config["truth"]["root"]
+    return config["truth"]["root"] or []
 
 
 def trained_models():
@@ -55,6 +90,14 @@ def summary_page_inputs(wildcards):
         "training_curves": f"{base}/models/figures/training_curves.png",
         "focus_heatmaps": f"{base}/focus/figures/plate_heatmaps.png",
         "focus_curves": f"{base}/focus/figures/focus_curves.png",
+        **(
+            {
+                "comparison": f"{base}/comparison/models.tsv",
+                "comparison_figure": f"{base}/comparison/models.png",
+            }
+            if config["comparison"]["enabled"]
+            else {}
+        ),
     }
 
 
@@ -71,4 +114,6 @@ def all_outputs():
     ]
     if has_truth():
         outputs.append("results/{plate}/focus/figures/best_plane_accuracy.png")
+    if config["comparison"]["enabled"]:
+        outputs.append("results/{plate}/comparison/models.tsv")
     return expand(outputs, plate=config["plates"], model=config["restore"]["model"])

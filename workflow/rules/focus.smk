@@ -2,18 +2,23 @@ rule score_focus:
     input:
         plate="results/{plate}/plate.ome.zarr",
         manifest="results/{plate}/manifest.parquet",
+        blocks="results/{plate}/blocks.json",
     output:
-        scores="results/{plate}/focus/plane_scores.parquet",
+        scores="results/{plate}/focus/blocks/{block}.scores.parquet",
     log:
-        "logs/score_focus/{plate}.log",
+        "logs/score_focus/{plate}/{block}.log",
     conda:
         "../../envs/platefocus.yaml"
     threads: config["focus"]["threads"]
     resources:
         mem_mb=4000,
+        runtime=60,
+        slurm_partition=partition("cpu"),
+        slurm_account=account(),
     params:
         grid=config["focus"]["grid"],
         window=config["focus"]["window"],
+        dask=config["dask"],
     script:
         "../../scripts/score_focus.py"
 
@@ -22,23 +27,50 @@ rule select_targets:
     input:
         plate="results/{plate}/plate.ome.zarr",
         manifest="results/{plate}/manifest.parquet",
-        scores="results/{plate}/focus/plane_scores.parquet",
+        blocks="results/{plate}/blocks.json",
+        scores="results/{plate}/focus/blocks/{block}.scores.parquet",
     output:
-        best="results/{plate}/focus/best_planes.parquet",
-        targets="results/{plate}/focus/targets.parquet",
+        best="results/{plate}/focus/blocks/{block}.best.parquet",
+        targets="results/{plate}/focus/blocks/{block}.targets.parquet",
     log:
-        "logs/select_targets/{plate}.log",
+        "logs/select_targets/{plate}/{block}.log",
     conda:
         "../../envs/platefocus.yaml"
     threads: config["focus"]["threads"]
     resources:
         mem_mb=4000,
+        runtime=60,
+        slurm_partition=partition("cpu"),
+        slurm_account=account(),
     params:
         focus=config["focus"],
         targets=config["targets"],
         segmentation=config["segmentation"],
+        dask=config["dask"],
     script:
         "../../scripts/select_targets.py"
+
+
+rule merge_focus:
+    input:
+        scores=per_block("results/{plate}/focus/blocks/{block}.scores.parquet"),
+        best=per_block("results/{plate}/focus/blocks/{block}.best.parquet"),
+        targets=per_block("results/{plate}/focus/blocks/{block}.targets.parquet"),
+    output:
+        scores="results/{plate}/focus/plane_scores.parquet",
+        best="results/{plate}/focus/best_planes.parquet",
+        targets="results/{plate}/focus/targets.parquet",
+    log:
+        "logs/merge_focus/{plate}.log",
+    conda:
+        "../../envs/platefocus.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+        slurm_partition=partition("cpu"),
+        slurm_account=account(),
+    script:
+        "../../scripts/merge_tables.py"
 
 
 rule focus_accuracy:

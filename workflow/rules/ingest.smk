@@ -1,6 +1,70 @@
-rule ingest_plate:
+# Ingest in blocks of wells: discover and check every file (a checkpoint that also cuts
+# the plate into blocks), write each block into the partial plate, then finalise.
+
+
+checkpoint discover_plate:
     input:
         synthetic_plate_dir,
+    output:
+        discovered="results/{plate}/ingest/discovered.parquet",
+        qc="results/{plate}/ingest/discovery_qc.tsv",
+        blocks="results/{plate}/blocks.json",
+    log:
+        "logs/discover_plate/{plate}.log",
+    conda:
+        "../../envs/platefocus.yaml"
+    threads: config["ingest"]["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=60,
+        slurm_partition=partition("cpu"),
+        slurm_account=account(),
+    params:
+        root=config["input"]["root"],
+        # Functions keep Snakemake from reading regex braces as wildcards.
+        pattern=lambda wildcards: config["input"]["pattern"],
+        extensions=config["input"]["extensions"],
+        ignore=lambda wildcards: config["input"]["ignore"],
+        on_bad_file=config["ingest"]["on_bad_file"],
+        wells_per_job=config["blocks"]["wells_per_job"],
+    script:
+        "../../scripts/discover_plate.py"
+
+
+rule ingest_wells:
+    input:
+        discovered="results/{plate}/ingest/discovered.parquet",
+        blocks="results/{plate}/blocks.json",
+    output:
+        # Fields go into the shared partial plate (not an output, so a failed job keeps
+        # what it finished); these tables say what this block wrote.
+        manifest="results/{plate}/ingest/blocks/{block}.manifest.parquet",
+        qc="results/{plate}/ingest/blocks/{block}.qc.tsv",
+    log:
+        "logs/ingest_wells/{plate}/{block}.log",
+    conda:
+        "../../envs/platefocus.yaml"
+    threads: config["ingest"]["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=120,
+        slurm_partition=partition("cpu"),
+        slurm_account=account(),
+    params:
+        out_plate="results/{plate}/plate.ome.zarr",
+        acquisition=config["acquisition"],
+        on_bad_file=config["ingest"]["on_bad_file"],
+        pyramid_levels=config["ingest"]["pyramid_levels"],
+    script:
+        "../../scripts/ingest_wells.py"
+
+
+rule ingest_plate:
+    input:
+        discovered="results/{plate}/ingest/discovered.parquet",
+        qc="results/{plate}/ingest/discovery_qc.tsv",
+        manifests=per_block("results/{plate}/ingest/blocks/{block}.manifest.parquet"),
+        qcs=per_block("results/{plate}/ingest/blocks/{block}.qc.tsv"),
     output:
         plate=directory("results/{plate}/plate.ome.zarr"),
         manifest="results/{plate}/manifest.parquet",
@@ -9,17 +73,13 @@ rule ingest_plate:
         "logs/ingest_plate/{plate}.log",
     conda:
         "../../envs/platefocus.yaml"
-    threads: config["ingest"]["threads"]
     resources:
-        mem_mb=4000,
+        mem_mb=2000,
+        runtime=30,
+        slurm_partition=partition("cpu"),
+        slurm_account=account(),
     params:
-        root=config["input"]["root"],
-        # Functions keep Snakemake from reading regex braces as wildcards.
-        pattern=lambda wildcards: config["input"]["pattern"],
-        extensions=config["input"]["extensions"],
-        ignore=lambda wildcards: config["input"]["ignore"],
         acquisition=config["acquisition"],
-        on_bad_file=config["ingest"]["on_bad_file"],
         pyramid_levels=config["ingest"]["pyramid_levels"],
     script:
         "../../scripts/ingest_plate.py"

@@ -2,6 +2,7 @@ rule restore_wells:
     input:
         plate="results/{plate}/plate.ome.zarr",
         manifest="results/{plate}/manifest.parquet",
+        blocks="results/{plate}/blocks.json",
         best="results/{plate}/focus/best_planes.parquet",
         checkpoint="results/{plate}/models/{model}/checkpoint.pt",
     output:
@@ -14,15 +15,17 @@ rule restore_wells:
         "../../envs/platefocus.yaml"
     threads: config["restore"]["threads"]
     resources:
-        gpu=1,
         mem_mb=8000,
         runtime=240,
+        gpu=gpus(),
+        slurm_partition=partition("gpu"),
+        slurm_account=account(),
     params:
         restore=config["restore"],
         acquisition=config["acquisition"],
         channel=config["focus"]["target_channel"],
-        blocks=config["restore"]["jobs"],
-        out_plate=lambda wildcards: f"results/{wildcards.plate}/restored/{wildcards.model}.ome.zarr",
+        out_plate="results/{plate}/restored/{model}.ome.zarr",
+        dask=config["dask"],
     script:
         "../../scripts/restore_wells.py"
 
@@ -31,16 +34,18 @@ rule restore_plate:
     input:
         manifest="results/{plate}/manifest.parquet",
         checkpoint="results/{plate}/models/{model}/checkpoint.pt",
-        blocks=expand(
-            "results/{{plate}}/restored/{{model}}.blocks/{block}.done",
-            block=range(config["restore"]["jobs"]),
-        ),
+        blocks=per_block("results/{plate}/restored/{model}.blocks/{block}.done"),
     output:
         directory("results/{plate}/restored/{model}.ome.zarr"),
     log:
         "logs/restore_plate/{plate}/{model}.log",
     conda:
         "../../envs/platefocus.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=30,
+        slurm_partition=partition("cpu"),
+        slurm_account=account(),
     params:
         restore=config["restore"],
         channel=config["focus"]["target_channel"],

@@ -3,9 +3,40 @@ rule compare_segmentation:
         plate="results/{plate}/plate.ome.zarr",
         restored="results/{plate}/restored/{model}.ome.zarr",
         manifest="results/{plate}/manifest.parquet",
+        blocks="results/{plate}/blocks.json",
         best="results/{plate}/focus/best_planes.parquet",
         pairs="results/{plate}/dataset/pairs.parquet",
         truth=truth_dir,
+    output:
+        fields="results/{plate}/segmentation/{model}/blocks/{block}.fields.parquet",
+        objects="results/{plate}/segmentation/{model}/blocks/{block}.objects.parquet",
+    log:
+        "logs/compare_segmentation/{plate}/{model}/{block}.log",
+    conda:
+        "../../envs/platefocus.yaml"
+    threads: config["focus"]["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=60,
+        slurm_partition=partition("cpu"),
+        slurm_account=account(),
+    params:
+        segmentation=config["segmentation"],
+        channel=config["focus"]["target_channel"],
+        truth_root=config["truth"]["root"],
+        dask=config["dask"],
+    script:
+        "../../scripts/compare_segmentation.py"
+
+
+rule summarise_segmentation:
+    input:
+        fields=per_block(
+            "results/{plate}/segmentation/{model}/blocks/{block}.fields.parquet"
+        ),
+        objects=per_block(
+            "results/{plate}/segmentation/{model}/blocks/{block}.objects.parquet"
+        ),
     output:
         fields="results/{plate}/segmentation/{model}/fields.parquet",
         objects="results/{plate}/segmentation/{model}/objects.parquet",
@@ -16,18 +47,11 @@ rule compare_segmentation:
             subcategory="{model}",
         ),
     log:
-        "logs/compare_segmentation/{plate}/{model}.log",
+        "logs/summarise_segmentation/{plate}/{model}.log",
     conda:
         "../../envs/platefocus.yaml"
-    threads: config["focus"]["threads"]
-    resources:
-        mem_mb=4000,
-    params:
-        segmentation=config["segmentation"],
-        channel=config["focus"]["target_channel"],
-        truth_root=config["truth"]["root"],
     script:
-        "../../scripts/compare_segmentation.py"
+        "../../scripts/summarise_segmentation.py"
 
 
 rule plot_comparison:

@@ -8,6 +8,9 @@ rule synthesize_plate:
     threads: 2
     resources:
         mem_mb=4000,
+        runtime=60,
+        slurm_partition=partition("cpu"),
+        slurm_account=account(),
     params:
         preset=config["synthetic"]["preset"],
         seed=config["synthetic"]["seed"],

@@ -12,6 +12,9 @@ rule build_dataset:
         "../../envs/platefocus.yaml"
     resources:
         mem_mb=8000,
+        runtime=60,
+        slurm_partition=partition("cpu"),
+        slurm_account=account(),
     params:
         dataset=config["dataset"],
         grid=config["focus"]["grid"],
@@ -27,15 +30,18 @@ rule train_model:
     output:
         checkpoint="results/{plate}/models/{model}/checkpoint.pt",
         history="results/{plate}/models/{model}/history.parquet",
+        timing="results/{plate}/models/{model}/timing.json",
     log:
         "logs/train_model/{plate}/{model}.log",
     conda:
         "../../envs/platefocus.yaml"
     threads: config["training"]["threads"]
     resources:
-        gpu=1,
         mem_mb=8000,
         runtime=120,
+        gpu=gpus(),
+        slurm_partition=partition("gpu"),
+        slurm_account=account(),
     params:
         training=config["training"],
         # Not an output: Snakemake would delete it after a crash, and it is what

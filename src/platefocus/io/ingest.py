@@ -11,23 +11,20 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import tifffile
+import zarr
 
 from platefocus.errors import InputError
-from platefocus.io.atomic import atomic_path
-from platefocus.io.omezarr import (
-    Acquisition,
-    create_plate,
-    write_field,
-    write_plate,
-    write_well,
-)
+from platefocus.io.omezarr import Acquisition, write_field, write_plate, write_well
+from platefocus.io.partial import is_done, mark_done, partial_path, publish, require_done, stamp_of
 from platefocus.logs import progress as progress_bar
 
 log = logging.getLogger(__name__)
@@ -169,6 +166,172 @@ def _problem(row: pd.Series, problem: str) -> dict:
     )
 
 
+def prepare_ingest(
+    manifest: pd.DataFrame, on_bad_file: str = "error", workers: int = 1
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check every file of a discovered plate and decide what will be ingested.
+
+    Returns
+    -------
+    good : DataFrame
+        The planes of fields without problems, with ``shape``, ``dtype`` and ``field``
+        (the field's index within its well) added.
+    problems : DataFrame
+        The QC table of skipped fields (``QC_COLUMNS``).
+
+    Raises
+    ------
+    InputError
+        On the first problem with ``on_bad_file="error"``; when no field is left.
+    """
+    if on_bad_file not in ON_BAD_FILE:
+        raise InputError("ingest.on_bad_file", f"must be one of {ON_BAD_FILE}, got {on_bad_file!r}")
+    manifest, problems = check_manifest(manifest, workers)
+    if not problems.empty and on_bad_file == "error":
+        first = problems.iloc[0]
+        raise InputError(first["path"], first["problem"])
+    bad_fields = set(zip(problems["well"], problems["site"], strict=True))
+    good = manifest[
+        [(w, s) not in bad_fields for w, s in zip(manifest["well"], manifest["site"], strict=True)]
+    ].copy()
+    if good.empty:
+        raise InputError(
+            manifest["path"].iloc[0], "no field left to ingest: every field has a bad file"
+        )
+    good["field"] = good.groupby("well")["site"].rank(method="dense").astype(int) - 1
+    return good.reset_index(drop=True), problems
+
+
+def ingest_fields(
+    good: pd.DataFrame,
+    out_path: str | os.PathLike,
+    acquisition: Acquisition,
+    *,
+    wells: Sequence[str] | None = None,
+    on_bad_file: str = "error",
+    workers: int = 1,
+    pyramid_levels: int = 2,
+    progress: bool = True,
+) -> IngestResult:
+    """Write the fields of ``wells`` (default: all) into the partial plate of ``out_path``.
+
+    ``good`` comes from :func:`prepare_ingest`. Several calls (Snakemake jobs) may write
+    disjoint wells at once; a field is marked done once written, and a rerun after a kill
+    skips it. Returns the manifest rows of every done field of these wells and the QC rows
+    of fields whose files failed to read (``on_bad_file="skip"``).
+    """
+    partial = partial_path(out_path)
+    channels = sorted(good["channel"].unique())
+    z_levels = sorted(good["z"].unique())
+    stamp = ingest_stamp(good, acquisition, pyramid_levels)
+    if wells is not None:
+        good = good[good["well"].isin(set(wells))]
+    fields = list(good.groupby([*FIELD_KEY, "field"], sort=False))
+    # Idempotent, so jobs writing other wells of the plate can start at the same time.
+    root = zarr.open_group(str(partial), mode="a", zarr_format=3)
+    for (_, _, row, column, _, _), _ in fields:
+        root.require_group(row).require_group(str(column))
+
+    def ingest_field(item) -> tuple[tuple, dict | None]:
+        (plate, well, row, column, site, field), planes = item
+        if is_done(partial, row, column, field, stamp):
+            return (well, site), None
+        planes = planes.set_index(["channel", "z"]).sort_index()
+        stack = np.empty(
+            (len(channels), len(z_levels), *map(int, planes["shape"].iloc[0].split("x"))),
+            dtype=planes["dtype"].iloc[0],
+        )
+        try:
+            for ci, ch in enumerate(channels):
+                for zi, z in enumerate(z_levels):
+                    stack[ci, zi] = read_plane(planes.loc[(ch, z), "path"])
+        except InputError as err:
+            if on_bad_file == "error":
+                raise
+            return (well, site), dict(
+                plate=plate, well=well, site=site, path=err.where, problem=err.problem
+            )
+        write_field(
+            root,
+            row,
+            column,
+            field,
+            stack,
+            acquisition,
+            channels,
+            pyramid_levels=pyramid_levels,
+            extra_attrs={
+                "z_indices": [int(z) for z in z_levels],
+                "channels": [int(c) for c in channels],
+                "well": well,
+                "site": int(site),
+            },
+        )
+        mark_done(partial, row, column, field, stamp)
+        return (well, site), None
+
+    done, failures = set(), []
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        for key, failure in progress_bar(
+            pool.map(ingest_field, fields),
+            total=len(fields),
+            desc="ingesting fields",
+            disable=not progress,
+        ):
+            if failure is None:
+                done.add(key)
+            else:
+                failures.append(failure)
+    for failure in failures:
+        log.warning(
+            "skipped field %s site %s: %s: %s",
+            failure["well"],
+            failure["site"],
+            failure["path"],
+            failure["problem"],
+        )
+    written = good[[(w, s) in done for w, s in zip(good["well"], good["site"], strict=True)]]
+    return IngestResult(written.reset_index(drop=True), pd.DataFrame(failures, columns=QC_COLUMNS))
+
+
+def ingest_stamp(good: pd.DataFrame, acquisition: Acquisition, pyramid_levels: int) -> str:
+    """What an ingested field is made from: the whole plate's file list and settings."""
+    files = good[["path", "well", "site", "channel", "z", "shape", "dtype"]].astype(str)
+    return stamp_of(files.values.tolist(), asdict(acquisition), pyramid_levels)
+
+
+def finalise_ingest(ingested: pd.DataFrame, out_path: str | os.PathLike, stamp: str) -> None:
+    """Write the well and plate metadata of a partial plate and rename it into place.
+
+    ``ingested`` is the concatenated manifest of every :func:`ingest_fields` call and
+    ``stamp`` the plate's :func:`ingest_stamp`.
+
+    Raises
+    ------
+    InputError
+        When no field was ingested, or a listed field is not marked done.
+    """
+    if ingested.empty:
+        raise InputError(out_path, "no field left to ingest: every field has a bad file")
+    partial = partial_path(out_path)
+    fields = ingested.drop_duplicates(["row", "column", "field"])
+    require_done(
+        partial,
+        [(r.row, r.column, r.field, f"{r.well} site {r.site}") for r in fields.itertuples()],
+        stamp,
+    )
+    root = zarr.open_group(str(partial), mode="r+")
+    for (row, column), planes in ingested.groupby(["row", "column"], sort=False):
+        write_well(root, row, int(column), sorted(int(f) for f in planes["field"].unique()))
+    write_plate(
+        root,
+        ingested["plate"].iloc[0],
+        list(dict.fromkeys(zip(ingested["row"], ingested["column"].astype(int), strict=True))),
+        int(ingested.groupby("well")["site"].nunique().max()),
+    )
+    publish(partial, out_path)
+
+
 def ingest_plate(
     manifest: pd.DataFrame,
     out_path: str | os.PathLike,
@@ -179,10 +342,11 @@ def ingest_plate(
     pyramid_levels: int = 2,
     progress: bool = True,
 ) -> IngestResult:
-    """Write the planes of a manifest as an OME-Zarr HCS plate at ``out_path``.
+    """Write the planes of a manifest as an OME-Zarr HCS plate at ``out_path``, in one go.
 
-    The plate is assembled under a temporary name and renamed at the end. Fields are
-    read and written in parallel threads (``workers``).
+    :func:`prepare_ingest`, :func:`ingest_fields` over every well, :func:`finalise_ingest`.
+    The plate is assembled in ``.<name>.partial`` and renamed at the end; an interrupted
+    call, run again, writes only the fields not yet done.
 
     Raises
     ------
@@ -190,95 +354,21 @@ def ingest_plate(
         On the first bad file with ``on_bad_file="error"``; when no field is left with
         ``"skip"``.
     """
-    if on_bad_file not in ON_BAD_FILE:
-        raise InputError("ingest.on_bad_file", f"must be one of {ON_BAD_FILE}, got {on_bad_file!r}")
-    manifest, problems = check_manifest(manifest, workers)
-    if not problems.empty and on_bad_file == "error":
-        first = problems.iloc[0]
-        raise InputError(first["path"], first["problem"])
-
-    bad_fields = set(zip(problems["well"], problems["site"], strict=True))
-    good = manifest[
-        [(w, s) not in bad_fields for w, s in zip(manifest["well"], manifest["site"], strict=True)]
-    ].copy()
-    if good.empty:
-        raise InputError(out_path, "no field left to ingest: every field has a bad file")
-    good["field"] = good.groupby("well")["site"].rank(method="dense").astype(int) - 1
-    channels = sorted(good["channel"].unique())
-    z_levels = sorted(good["z"].unique())
-    fields = list(good.groupby([*FIELD_KEY, "field"], sort=False))
-    wells = list(dict.fromkeys(zip(good["row"], good["column"], strict=True)))
-    read_failures: list[dict] = []
-
-    with atomic_path(out_path) as tmp:
-        root = create_plate(tmp, wells)
-
-        def ingest_field(item) -> tuple[tuple, dict | None]:
-            (plate, well, row, column, site, field), planes = item
-            planes = planes.set_index(["channel", "z"]).sort_index()
-            stack = np.empty(
-                (len(channels), len(z_levels), *map(int, planes["shape"].iloc[0].split("x"))),
-                dtype=planes["dtype"].iloc[0],
-            )
-            try:
-                for ci, ch in enumerate(channels):
-                    for zi, z in enumerate(z_levels):
-                        stack[ci, zi] = read_plane(planes.loc[(ch, z), "path"])
-            except InputError as err:
-                if on_bad_file == "error":
-                    raise
-                return (well, site), dict(
-                    plate=plate, well=well, site=site, path=err.where, problem=err.problem
-                )
-            write_field(
-                root,
-                row,
-                column,
-                field,
-                stack,
-                acquisition,
-                channels,
-                pyramid_levels=pyramid_levels,
-                extra_attrs={
-                    "z_indices": [int(z) for z in z_levels],
-                    "channels": [int(c) for c in channels],
-                    "well": well,
-                    "site": int(site),
-                },
-            )
-            return (well, site), None
-
-        done = set()
-        with ThreadPoolExecutor(max(1, workers)) as pool:
-            for key, failure in progress_bar(
-                pool.map(ingest_field, fields),
-                total=len(fields),
-                desc="ingesting fields",
-                disable=not progress,
-            ):
-                if failure is None:
-                    done.add(key)
-                else:
-                    read_failures.append(failure)
-        good = good[[(w, s) in done for w, s in zip(good["well"], good["site"], strict=True)]]
-        if good.empty:
-            raise InputError(out_path, "no field left to ingest: every field has a bad file")
-        for (row, column), planes in good.groupby(["row", "column"], sort=False):
-            write_well(root, row, column, sorted(planes["field"].unique()))
-        write_plate(
-            root,
-            good["plate"].iloc[0],
-            list(dict.fromkeys(zip(good["row"], good["column"], strict=True))),
-            int(good.groupby("well")["site"].nunique().max()),
+    good, problems = prepare_ingest(manifest, on_bad_file, workers)
+    try:
+        result = ingest_fields(
+            good,
+            out_path,
+            acquisition,
+            on_bad_file=on_bad_file,
+            workers=workers,
+            pyramid_levels=pyramid_levels,
+            progress=progress,
         )
-
-    qc = pd.concat([problems, pd.DataFrame(read_failures, columns=QC_COLUMNS)], ignore_index=True)
-    for failure in qc.itertuples():
-        log.warning(
-            "skipped field %s site %s: %s: %s",
-            failure.well,
-            failure.site,
-            failure.path,
-            failure.problem,
-        )
-    return IngestResult(good.reset_index(drop=True), qc)
+        finalise_ingest(result.manifest, out_path, ingest_stamp(good, acquisition, pyramid_levels))
+    except InputError:
+        # Bad data, not an interruption: nothing of this plate is worth resuming.
+        shutil.rmtree(partial_path(out_path), ignore_errors=True)
+        raise
+    qc = pd.concat([problems, result.qc], ignore_index=True)
+    return IngestResult(result.manifest, qc)

@@ -51,18 +51,6 @@ def field_path(row: str, column: int, field: int) -> str:
     return f"{row}/{column}/{field}"
 
 
-def create_plate(path: str | os.PathLike, wells: Sequence[tuple[str, int]]) -> zarr.Group:
-    """Create an empty plate root with its row and column groups.
-
-    The groups exist before fields are written from several threads; the plate metadata
-    comes last (:func:`write_plate`), once it is known which wells were written.
-    """
-    root = zarr.open_group(str(path), mode="w", zarr_format=3)
-    for r, c in wells:
-        root.require_group(r).require_group(str(c))
-    return root
-
-
 def write_plate(
     root: zarr.Group, name: str, wells: Sequence[tuple[str, int]], field_count: int
 ) -> None:

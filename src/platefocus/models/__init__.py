@@ -5,7 +5,7 @@ with ``@register("name")``, plus its import line below.
 """
 
 # Each architecture module registers itself on import.
-from platefocus.models import restormer, unet  # noqa: F401
+from platefocus.models import dcn_lka, derestormer, restormer, unet  # noqa: F401
 from platefocus.models.registry import MODELS, build_model, register
 
 __all__ = ["MODELS", "build_model", "register"]

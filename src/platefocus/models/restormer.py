@@ -83,6 +83,19 @@ def _single_level(spatial_dims, in_channels, width, blocks, heads, refinement, f
     )
 
 
+def level_settings(
+    levels: int, blocks: tuple[int, ...] | None, heads: tuple[int, ...] | None
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Checked blocks and heads per level (defaults: 1 block, heads 1, 2, 4, 8)."""
+    if not 1 <= levels <= 4:
+        raise ValueError(f"levels must be 1 to 4, got {levels}")
+    blocks = tuple(blocks) if blocks else (1,) * levels
+    heads = tuple(heads) if heads else tuple(2**i for i in range(levels))
+    if len(blocks) != levels or len(heads) != levels:
+        raise ValueError(f"blocks and heads need {levels} entries, got {blocks} and {heads}")
+    return blocks, heads
+
+
 @register("restormer")
 def build_restormer(
     spatial_dims: int = 2,
@@ -112,14 +125,9 @@ def build_restormer(
     """
     from monai.networks.nets.restormer import Restormer
 
-    if not 1 <= levels <= 4:
-        raise ValueError(f"levels must be 1 to 4, got {levels}")
     if norm not in ("instance", "layer"):
         raise ValueError(f"norm must be 'instance' or 'layer', got {norm!r}")
-    blocks = tuple(blocks) if blocks else (1,) * levels
-    heads = tuple(heads) if heads else tuple(2**i for i in range(levels))
-    if len(blocks) != levels or len(heads) != levels:
-        raise ValueError(f"blocks and heads need {levels} entries, got {blocks} and {heads}")
+    blocks, heads = level_settings(levels, blocks, heads)
     if levels == 1:
         net = _single_level(
             spatial_dims, in_channels, width, blocks[0], heads[0], refinement_blocks, ffn_expansion

@@ -73,14 +73,26 @@ def write_summary_page(
     summary: pd.DataFrame,
     figures: dict[str, str | os.PathLike],
     config_text: str,
+    comparison: pd.DataFrame | None = None,
+    comparison_figure: str | os.PathLike | None = None,
 ) -> None:
-    """Write the page: headline numbers, figures (embedded), tables, config, versions."""
+    """Write the page: headline numbers, figures (embedded), tables, config, versions;
+    with ``comparison`` (:func:`platefocus.model_comparison.compare_models`), the model
+    comparison table and figure."""
     from platefocus.io.atomic import atomic_path
 
     sections = "\n".join(
         f"<section><h2>{html.escape(title)}</h2>{_img(path, title)}</section>"
         for title, path in figures.items()
     )
+    compared = ""
+    if comparison is not None:
+        compared = (
+            "<section><h2>Model comparison (same split, budget, seed and loss)</h2>"
+            + comparison.round(3).to_html(index=False, border=0, na_rep="")
+            + (_img(comparison_figure, "Model comparison") if comparison_figure else "")
+            + "</section>"
+        )
     versions = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in software_versions().items())
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -102,6 +114,7 @@ against the in-focus truth. Identical segmentation settings for every image.</p>
 <h2>Headline numbers</h2>
 <div class="cards">{_headline(planes)}</div>
 {sections}
+{compared}
 <section><h2>Numbers by distance from focus</h2>
 {summary.round(3).to_html(index=False, border=0)}</section>
 <section><h2>Configuration</h2><pre>{html.escape(config_text)}</pre></section>

@@ -1,0 +1,72 @@
+"""Outputs built by several jobs: a ``.<name>.partial`` folder with per-field done markers.
+
+Jobs write disjoint fields into the partial folder and mark each field done after it is
+written; a finalising step checks that every field is marked, writes the plate metadata
+and renames the folder into place. A killed job leaves only unmarked fields, which its
+rerun writes again. A marker holds a *stamp* (a digest of what the field was made from:
+the input manifest, the checkpoint and settings), so a field left by a run with other
+inputs is not mistaken for done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+from platefocus.errors import InputError
+
+
+def partial_path(out_path: str | os.PathLike) -> Path:
+    """Where an unfinished output is built: ``.<name>.partial`` beside it."""
+    out = Path(out_path)
+    return out.with_name(f".{out.name}.partial")
+
+
+def done_marker(partial: str | os.PathLike, row: str, column: int | str, field: int) -> Path:
+    """The marker file that says field ``field`` of well ``row``/``column`` is written."""
+    return Path(partial) / ".done" / f"{row}{column}_{field}"
+
+
+def mark_done(
+    partial: str | os.PathLike, row: str, column: int | str, field: int, stamp: str
+) -> None:
+    """Mark a field as completely written from the inputs that ``stamp`` stands for."""
+    marker = done_marker(partial, row, column, field)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(stamp)
+
+
+def is_done(
+    partial: str | os.PathLike, row: str, column: int | str, field: int, stamp: str
+) -> bool:
+    """Whether a field is marked done with this ``stamp``."""
+    marker = done_marker(partial, row, column, field)
+    return marker.exists() and marker.read_text() == stamp
+
+
+def stamp_of(*parts: object) -> str:
+    """A short digest of JSON-able ``parts`` (what a field is made from)."""
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def require_done(
+    partial: str | os.PathLike, fields: Iterable[tuple[str, str, int, str]], stamp: str
+) -> None:
+    """Raise unless every ``(row, column, field, label)`` is marked done with ``stamp``."""
+    missing = [label for row, col, f, label in fields if not is_done(partial, row, col, f, stamp)]
+    if missing:
+        raise InputError(partial, f"{len(missing)} field(s) not written yet: {missing[:5]}")
+
+
+def publish(partial: str | os.PathLike, out_path: str | os.PathLike) -> None:
+    """Drop the done markers and rename the partial folder to ``out_path``."""
+    partial, out = Path(partial), Path(out_path)
+    shutil.rmtree(partial / ".done", ignore_errors=True)
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(partial, out)
