@@ -225,7 +225,7 @@ def test_blocks_of_wells_then_finalise_equal_one_restore(
 
     out, _ = restored
     _, _, ctx = pairs_dataset
-    blocks = plan_blocks(ctx["manifest"]["well"].unique(), 1)
+    blocks = plan_blocks(ctx["manifest"]["well"].unique(), 2)
     assert len(blocks) == 3
     blocked = tmp_path / "r.ome.zarr"
     config = RestoreConfig(tile=64, overlap=16)
@@ -262,7 +262,7 @@ def test_finalise_refuses_an_incomplete_plate(pairs_dataset, tiny_checkpoints, t
         config,
         ACQ,
         best=ctx["best"],
-        wells=plan_blocks(ctx["manifest"]["well"].unique(), 1)[0],
+        wells=plan_blocks(ctx["manifest"]["well"].unique(), 2)[0],
         progress=False,
     )
     with pytest.raises(InputError, match="not written yet"):

@@ -120,7 +120,8 @@ def test_bad_file_fails_job_and_leaves_no_output(tiny_run, tmp_path):
     victim.write_bytes(b"broken")
     out = snakemake(work, "--cores", "2", *TINY)
     assert out.returncode != 0
-    log = (work / "logs" / "ingest_plate" / "tiny.log").read_text()
+    # files are checked by the first ingest job, discover_plate
+    log = (work / "logs" / "discover_plate" / "tiny.log").read_text()
     assert victim.name in log and "cannot read TIFF" in log
     assert not (work / "results" / "tiny" / "plate.ome.zarr").exists()
     assert not (work / "results" / "tiny" / "manifest.parquet").exists()

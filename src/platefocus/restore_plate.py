@@ -28,7 +28,15 @@ import zarr
 from platefocus.errors import InputError
 from platefocus.io.fields import FieldRef, field_array, list_fields
 from platefocus.io.omezarr import Acquisition, write_field, write_plate, write_well
-from platefocus.io.partial import is_done, mark_done, partial_path, publish, require_done, stamp_of
+from platefocus.io.partial import (
+    clear_field,
+    is_done,
+    mark_done,
+    partial_path,
+    publish,
+    require_done,
+    stamp_of,
+)
 from platefocus.parallel import compute
 from platefocus.restore import RestoreConfig, file_sha256, restore_planes
 from platefocus.train import choose_device, load_checkpoint
@@ -106,6 +114,7 @@ def restore_field(
     if valid:
         planes = restore_planes(model, stack, valid, config, device, context)
         restored[[i for i, p in enumerate(positions) if p is not None]] = planes
+    clear_field(partial, ref.row, ref.column, ref.field)
     root = zarr.open_group(partial, mode="r+")
     attrs = {
         **metadata,

@@ -24,7 +24,15 @@ import zarr
 
 from platefocus.errors import InputError
 from platefocus.io.omezarr import Acquisition, write_field, write_plate, write_well
-from platefocus.io.partial import is_done, mark_done, partial_path, publish, require_done, stamp_of
+from platefocus.io.partial import (
+    clear_field,
+    is_done,
+    mark_done,
+    partial_path,
+    publish,
+    require_done,
+    stamp_of,
+)
 from platefocus.logs import progress as progress_bar
 
 log = logging.getLogger(__name__)
@@ -251,6 +259,7 @@ def ingest_fields(
             return (well, site), dict(
                 plate=plate, well=well, site=site, path=err.where, problem=err.problem
             )
+        clear_field(partial, row, column, field)
         write_field(
             root,
             row,

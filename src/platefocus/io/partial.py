@@ -31,6 +31,11 @@ def done_marker(partial: str | os.PathLike, row: str, column: int | str, field: 
     return Path(partial) / ".done" / f"{row}{column}_{field}"
 
 
+def clear_field(partial: str | os.PathLike, row: str, column: int | str, field: int) -> None:
+    """Remove whatever an interrupted or stale run left of a field, before rewriting it."""
+    shutil.rmtree(Path(partial) / str(row) / str(column) / str(field), ignore_errors=True)
+
+
 def mark_done(
     partial: str | os.PathLike, row: str, column: int | str, field: int, stamp: str
 ) -> None:
