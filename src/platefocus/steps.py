@@ -107,13 +107,13 @@ def ingest_block(
     workers: int = 1,
 ) -> None:
     """Write one block of wells into the partial plate (one job); record what it wrote."""
+    import pandas as pd
+
     from platefocus.blocks import block_wells
     from platefocus.io.atomic import write_table
     from platefocus.io.ingest import ingest_fields
 
     wells = block_wells(blocks_path, block)
-    import pandas as pd
-
     result = ingest_fields(
         pd.read_parquet(discovered_path),
         out_plate,
@@ -142,7 +142,7 @@ def finalise_ingest(
     """Complete a plate ingested block by block: metadata, manifest, QC; rename in place."""
     import pandas as pd
 
-    from platefocus.io.atomic import read_table, write_table
+    from platefocus.io.atomic import read_table
     from platefocus.io.ingest import finalise_ingest as finalise
     from platefocus.io.ingest import ingest_stamp
 
@@ -152,15 +152,7 @@ def finalise_ingest(
         pd.read_parquet(discovered_path), _acquisition(acquisition), pyramid_levels
     )
     finalise(manifest, out_plate, stamp)
-    write_table(qc, out_qc)
-    write_table(manifest, out_manifest)
-    log.info(
-        "ingested %d planes of %d fields; %d problem(s) in %s",
-        len(manifest),
-        manifest.groupby(["well", "site"]).ngroups,
-        len(qc),
-        out_qc,
-    )
+    _write_ingest_tables(manifest, qc, out_manifest, out_qc)
 
 
 def ingest_plate(
@@ -178,7 +170,6 @@ def ingest_plate(
     workers: int = 1,
 ) -> None:
     """Discover a plate's planes and ingest them in one go (the CLI's ``ingest``)."""
-    from platefocus.io.atomic import write_table
     from platefocus.io.discover import discover_planes
     from platefocus.io.ingest import ingest_plate as ingest
 
@@ -191,13 +182,20 @@ def ingest_plate(
         workers=workers,
         pyramid_levels=pyramid_levels,
     )
-    write_table(result.qc, out_qc)
-    write_table(result.manifest, out_manifest)
+    _write_ingest_tables(result.manifest, result.qc, out_manifest, out_qc)
+
+
+def _write_ingest_tables(manifest, qc, out_manifest: str | Path, out_qc: str | Path) -> None:
+    """Write a finished ingest's manifest and QC table, and say what was ingested."""
+    from platefocus.io.atomic import write_table
+
+    write_table(qc, out_qc)
+    write_table(manifest, out_manifest)
     log.info(
         "ingested %d planes of %d fields; %d problem(s) in %s",
-        len(result.manifest),
-        result.manifest.groupby(["well", "site"]).ngroups,
-        len(result.qc),
+        len(manifest),
+        manifest.groupby(["well", "site"]).ngroups,
+        len(qc),
         out_qc,
     )
 
