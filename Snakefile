@@ -21,24 +21,13 @@ include: "workflow/rules/training.smk"
 include: "workflow/rules/restore.smk"
 include: "workflow/rules/segment.smk"
 include: "workflow/rules/comparison.smk"
+include: "workflow/rules/report.smk"
 
 
-# Light steps run in the main Snakemake process, not as cluster jobs.
-localrules:
-    all,
-    merge_focus,
-    focus_accuracy,
-    plot_focus,
-    plot_focus_accuracy,
-    plot_training,
-    restore_plate,
-    summarise_segmentation,
-    plot_comparison,
-    summary_page,
-    compare_all_models,
-
-
+# Light rules (merges, figures, pages) say `localrule: True`: they run in the Snakemake
+# process itself, not as cluster jobs.
 rule all:
     default_target: True
     input:
         all_outputs(),
+    localrule: True

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from platefocus.blocks import write_block_plan
 from platefocus.io.atomic import write_table
+from platefocus.io.blocks import write_block_plan
 
 REPO = Path(__file__).resolve().parents[1]
 PER_BLOCK_RULES = (

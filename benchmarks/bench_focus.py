@@ -3,7 +3,7 @@
 Workload: one field of the BBBC006 geometry (34 planes of 520 x 696, uint16) from the
 synthetic generator, scored for the whole plane and a 2 x 2 tile grid with all six
 metrics. The loop computes the same numbers one plane, one region and one metric at a
-time with plain NumPy/SciPy (``platefocus.focus_reference``); both are timed in the same
+time with plain NumPy/SciPy (``platefocus.focus.reference``); both are timed in the same
 run (best of ``--repeats``), and their results are checked to agree.
 
     python benchmarks/bench_focus.py [--planes 34] [--repeats 3]
@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-from platefocus.focus import METRICS, score_stack, tile_grid
-from platefocus.focus_reference import REFERENCE
+from platefocus.focus.metrics import METRICS, score_stack, tile_grid
+from platefocus.focus.reference import REFERENCE
 from platefocus.synth import generate_plate, preset
 
 

@@ -27,10 +27,10 @@ from _plates import ingested_plate
 from platefocus.io.fields import field_array, list_fields
 from platefocus.io.omezarr import Acquisition
 from platefocus.models import build_model
-from platefocus.restore import RestoreConfig, run_batches
-from platefocus.restore_plate import PlaneSelection, restore_plate
-from platefocus.tiling import cut_tiles, pad_plane, plan_tiles
-from platefocus.train import choose_device
+from platefocus.restore import PlaneSelection, restore_plate
+from platefocus.restore.inference import RestoreConfig, run_batches
+from platefocus.restore.tiling import cut_tiles, pad_plane, plan_tiles
+from platefocus.train.checkpoint import choose_device
 
 
 def main() -> None:

@@ -25,8 +25,8 @@ sys.path.insert(0, {bench!r})
 from _plates import ingested_plate
 from platefocus.io.omezarr import Acquisition
 from platefocus.models import build_model
-from platefocus.restore import RestoreConfig
-from platefocus.restore_plate import PlaneSelection, restore_plate
+from platefocus.restore.inference import RestoreConfig
+from platefocus.restore import PlaneSelection, restore_plate
 folder = Path({folder!r})
 plate, manifest = ingested_plate(folder, "mem{wells}", {wells})
 model = build_model("restormer", levels=3, width=16, norm="layer")

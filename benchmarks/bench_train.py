@@ -20,9 +20,9 @@ import time
 
 import torch
 
-from platefocus.losses import WeightedLoss
 from platefocus.models import build_model
-from platefocus.train import choose_device
+from platefocus.train.checkpoint import choose_device
+from platefocus.train.losses import WeightedLoss
 
 DEFAULTS = {
     "restormer": {"levels": 3, "width": 16, "norm": "layer"},

@@ -9,13 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from platefocus.io.discover import BBBC006_PATTERN
 from platefocus.synth import generate_plate, preset
 
 REPO = Path(__file__).resolve().parents[1]
-BBBC006_PATTERN = (
-    r"_z_(?P<z>\d+)/(?P<plate>[^/]+)_(?P<well>[A-Pa-p]\d{2})_s(?P<site>\d+)"
-    r"_w(?P<channel>\d)[^/]*\.tiff?$"
-)
 
 
 def tiny_spec(**overrides):
@@ -65,11 +62,11 @@ def generate_and_ingest(out: Path, spec, name: str = "p.ome.zarr"):
 @pytest.fixture(scope="session")
 def pairs_dataset(tmp_path_factory):
     """A small training dataset cut from a 6-well plate: (zarr path, pair table)."""
-    from platefocus.bestplane import BestPlaneConfig, best_planes
-    from platefocus.dataset import DatasetConfig, build_dataset
-    from platefocus.focus_plate import score_plate, select_plate_targets
-    from platefocus.segment import SegmentationConfig
-    from platefocus.targets import TargetConfig
+    from platefocus.dataset.pairs import DatasetConfig, build_dataset
+    from platefocus.focus.bestplane import BestPlaneConfig, best_planes
+    from platefocus.focus.plate import score_plate, select_plate_targets
+    from platefocus.focus.targets import TargetConfig
+    from platefocus.segment.nuclei import SegmentationConfig
 
     out = tmp_path_factory.mktemp("pairs")
     spec = tiny_spec(
@@ -122,7 +119,7 @@ def tiny_checkpoints(pairs_dataset, tmp_path_factory):
 
     import zarr
 
-    from platefocus.train import TrainConfig, train
+    from platefocus.train.loop import TrainConfig, train
 
     path, table, _ = pairs_dataset
     info = dict(zarr.open_group(str(path), mode="r").attrs["platefocus"])
@@ -147,8 +144,8 @@ def tiny_checkpoints(pairs_dataset, tmp_path_factory):
 def restored(pairs_dataset, tiny_checkpoints, tmp_path_factory):
     """The pairs plate restored at dz = +-3 with the LayerNorm checkpoint: (path, result)."""
     from platefocus.io.omezarr import Acquisition
-    from platefocus.restore import RestoreConfig
-    from platefocus.restore_plate import PlaneSelection, restore_plate
+    from platefocus.restore import PlaneSelection, restore_plate
+    from platefocus.restore.inference import RestoreConfig
 
     _, _, ctx = pairs_dataset
     out = tmp_path_factory.mktemp("restored") / "r.ome.zarr"

@@ -21,7 +21,7 @@ def normalise(name: str) -> str:
 
 
 def env_packages():
-    env = yaml.safe_load((REPO / "envs" / "platefocus.yaml").read_text())
+    env = yaml.safe_load((REPO / "workflow" / "envs" / "platefocus.yaml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     out = {}
     for spec in pip:
@@ -34,7 +34,7 @@ def test_every_env_package_is_pinned_to_the_constraints_version():
     pins = pinned()
     _, packages = env_packages()
     for name, version in packages.items():
-        assert name in pins, f"{name} is in envs/platefocus.yaml but not pinned"
+        assert name in pins, f"{name} is in workflow/envs/platefocus.yaml but not pinned"
         assert pins[name].split("+")[0] == version, f"{name}: env {version}, pin {pins[name]}"
 
 
@@ -46,7 +46,7 @@ def test_every_runtime_dependency_is_in_the_env():
         name = normalise(re.split(r"[<>=\[ ;]", spec)[0])
         if name.startswith("snakemake"):  # runs the workflow (and submits to SLURM) from
             continue  # the host environment; not needed inside the job env
-        assert name in packages, f"{name} (pyproject) is missing from envs/platefocus.yaml"
+        assert name in packages, f"{name} (pyproject) is missing from workflow/envs/platefocus.yaml"
     assert "python=3.11" in env["dependencies"]
 
 

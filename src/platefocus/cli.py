@@ -1,75 +1,66 @@
-"""Command line interface: ``platefocus <command> ...`` for use outside Snakemake."""
+"""Command line interface: ``platefocus <command> ...`` for use outside Snakemake.
+
+Every command calls one function of :mod:`platefocus.pipeline`; defaults come from the
+library's settings dataclasses, never from a copy here.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 from collections.abc import Sequence
+from pathlib import Path
 
 from platefocus.logs import run_step
 
 
 def _synth(args: argparse.Namespace) -> None:
-    from platefocus.steps import synthesize_plate
+    from platefocus.pipeline.synthetic import synthesize_plate
 
     overrides = json.loads(args.overrides) if args.overrides else {}
     synthesize_plate(args.out, args.name, args.preset, args.seed, overrides, args.threads)
 
 
 def _ingest(args: argparse.Namespace) -> None:
-    from pathlib import Path
-
-    from platefocus.steps import ingest_plate
+    from platefocus.io.discover import DiscoveryConfig
+    from platefocus.io.omezarr import Acquisition
+    from platefocus.pipeline.ingest import ingest_folder
 
     out = Path(args.output)
-    ingest_plate(
-        plate=args.plate,
-        root=args.input,
-        pattern=args.pattern,
-        extensions=[".tif", ".tiff"],
-        ignore=[r"(^|/)\."],
-        acquisition={
-            "pixel_size_um": args.pixel_size_um,
-            "z_step_um": args.z_step_um,
-            "channel_names": args.channel_names,
-        },
+    stem = out.name.split(".")[0]
+    ingest_folder(
+        DiscoveryConfig(root=Path(args.input), pattern=args.pattern, plate=args.plate),
+        Acquisition(args.pixel_size_um, args.z_step_um, tuple(args.channel_names)),
         out_plate=out,
-        out_manifest=out.with_name(out.name.split(".")[0] + ".manifest.parquet"),
-        out_qc=out.with_name(out.name.split(".")[0] + ".ingest_qc.tsv"),
+        out_manifest=out.with_name(f"{stem}.manifest.parquet"),
+        out_qc=out.with_name(f"{stem}.ingest_qc.tsv"),
         on_bad_file=args.on_bad_file,
         workers=args.threads,
     )
 
 
 def _restore(args: argparse.Namespace) -> None:
-    from platefocus.restore import RestoreConfig
-    from platefocus.restore_plate import PlaneSelection, restore_plate
-    from platefocus.steps import _checkpoint_percentiles
+    from platefocus.pipeline.restore import restore_ome_zarr
 
-    manifest, acquisition = _plate_manifest(args.input)
-    selection = (
-        PlaneSelection(mode="all")
-        if args.planes is None
-        else PlaneSelection(mode="list", z=tuple(args.planes))
-    )
-    config = RestoreConfig(
-        tile=args.tile,
-        overlap=args.overlap,
-        batch_size=args.batch_size,
-        percentiles=_checkpoint_percentiles(args.checkpoint),
-    )
-    result = restore_plate(
-        args.input,
-        manifest,
+    tiling = {
+        k: v
+        for k, v in (
+            ("tile", args.tile),
+            ("overlap", args.overlap),
+            ("batch_size", args.batch_size),
+        )
+        if v is not None
+    }
+    result = restore_ome_zarr(
         args.checkpoint,
+        args.input,
         args.output,
-        selection,
-        config,
-        acquisition,
+        planes=args.planes,
         channel=args.channel,
+        tiling=tiling,
         device=args.device,
         workers=args.threads,
-        dask_settings={"scheduler_address": args.scheduler},
+        scheduler_address=args.scheduler,
     )
     print(
         f"restored {result['computed']} fields ({result['skipped']} already done) "
@@ -77,52 +68,11 @@ def _restore(args: argparse.Namespace) -> None:
     )
 
 
-def _plate_manifest(plate: str):
-    """A manifest (one row per plane) and the acquisition read back from an ingested plate."""
-    import pandas as pd
-    import zarr
-
-    from platefocus.errors import InputError
-    from platefocus.io.omezarr import Acquisition
-
-    try:
-        root = zarr.open_group(plate, mode="r")
-        wells = root.attrs["ome"]["plate"]["wells"]
-    except Exception as err:
-        raise InputError(plate, f"not an OME-Zarr HCS plate ({err})") from None
-    rows, acquisition = [], None
-    for well in wells:
-        row, column = well["path"].split("/")
-        for image in root[well["path"]].attrs["ome"]["well"]["images"]:
-            group = root[f"{well['path']}/{image['path']}"]
-            extra = group.attrs.get("platefocus", {})
-            if acquisition is None:
-                scale = group.attrs["ome"]["multiscales"][0]["datasets"][0][
-                    "coordinateTransformations"
-                ][0]["scale"]
-                labels = [
-                    c["label"] for c in group.attrs["ome"].get("omero", {}).get("channels", [])
-                ]
-                acquisition = Acquisition(scale[-1], scale[1], tuple(labels))
-            for channel in extra.get("channels", [1]):
-                for z in extra.get("z_indices", []):
-                    rows.append(
-                        dict(
-                            plate=root.attrs["ome"]["plate"].get("name", "plate"),
-                            well=extra.get("well", f"{row}{int(column):02d}"),
-                            row=row,
-                            column=int(column),
-                            site=extra.get("site", int(image["path"]) + 1),
-                            field=int(image["path"]),
-                            channel=channel,
-                            z=z,
-                        )
-                    )
-    return pd.DataFrame(rows), acquisition
-
-
 def build_parser() -> argparse.ArgumentParser:
     from platefocus import __version__
+    from platefocus.io.discover import BBBC006_PATTERN
+    from platefocus.io.ingest import ON_BAD_FILE
+    from platefocus.synth.spec import PRESETS
 
     parser = argparse.ArgumentParser(prog="platefocus", description=__doc__)
     parser.add_argument("--version", action="version", version=f"platefocus {__version__}")
@@ -130,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("synth", help="generate a synthetic plate in the BBBC006 layout")
     p.add_argument("--out", required=True, help="folder to create (images/ and truth/)")
-    p.add_argument("--preset", default="demo", choices=["demo", "bbbc006"])
+    p.add_argument("--preset", default="demo", choices=sorted(PRESETS))
     p.add_argument("--name", default="demo", help="plate name used in file names")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--overrides", help="JSON object of PlateSpec fields, e.g. '{\"rows\": 1}'")
@@ -143,14 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plate", default=None, help="plate to select (or name, if no group)")
     p.add_argument(
         "--pattern",
-        default=r"_z_(?P<z>\d+)/(?P<plate>[^/]+)_(?P<well>[A-Pa-p]\d{2})_s(?P<site>\d+)"
-        r"_w(?P<channel>\d)[^/]*\.tiff?$",
+        default=BBBC006_PATTERN,
         help="regular expression with groups well, site, channel, z (and plate)",
     )
     p.add_argument("--pixel-size-um", type=float, required=True)
     p.add_argument("--z-step-um", type=float, required=True)
     p.add_argument("--channel-names", nargs="*", default=[])
-    p.add_argument("--on-bad-file", choices=["error", "skip"], default="error")
+    p.add_argument("--on-bad-file", choices=ON_BAD_FILE, default=ON_BAD_FILE[0])
     p.add_argument("--threads", type=int, default=1)
     p.set_defaults(func=_ingest)
 
@@ -166,9 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="plane indices to restore (default: every plane)",
     )
     p.add_argument("--channel", type=int, default=1)
-    p.add_argument("--tile", type=int, default=256)
-    p.add_argument("--overlap", type=int, default=32)
-    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--tile", type=int, help="tile side, pixels (default: the library's)")
+    p.add_argument("--overlap", type=int, help="overlap of tiles, pixels")
+    p.add_argument("--batch-size", type=int, help="tiles per model call")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--threads", type=int, default=1, help="fields restored in parallel")
     p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")

@@ -32,7 +32,7 @@ rule compare_models:
     log:
         "logs/compare_models/{plate}.log",
     conda:
-        "../../envs/platefocus.yaml"
+        "../envs/platefocus.yaml"
     threads: config["training"]["threads"]
     resources:
         mem_mb=8000,
@@ -44,7 +44,7 @@ rule compare_models:
         restore=config["restore"],
         comparison=config["comparison"],
     script:
-        "../../scripts/compare_models.py"
+        "../scripts/compare_models.py"
 
 
 rule compare_all_models:
@@ -52,3 +52,4 @@ rule compare_all_models:
     input:
         expand("results/{plate}/comparison/models.tsv", plate=config["plates"]),
         expand("results/{plate}/comparison/models.png", plate=config["plates"]),
+    localrule: True

@@ -8,7 +8,7 @@ rule score_focus:
     log:
         "logs/score_focus/{plate}/{block}.log",
     conda:
-        "../../envs/platefocus.yaml"
+        "../envs/platefocus.yaml"
     threads: config["focus"]["threads"]
     resources:
         mem_mb=4000,
@@ -20,7 +20,7 @@ rule score_focus:
         window=config["focus"]["window"],
         dask=config["dask"],
     script:
-        "../../scripts/score_focus.py"
+        "../scripts/score_focus.py"
 
 
 rule select_targets:
@@ -35,7 +35,7 @@ rule select_targets:
     log:
         "logs/select_targets/{plate}/{block}.log",
     conda:
-        "../../envs/platefocus.yaml"
+        "../envs/platefocus.yaml"
     threads: config["focus"]["threads"]
     resources:
         mem_mb=4000,
@@ -48,7 +48,7 @@ rule select_targets:
         segmentation=config["segmentation"],
         dask=config["dask"],
     script:
-        "../../scripts/select_targets.py"
+        "../scripts/select_targets.py"
 
 
 rule merge_focus:
@@ -62,15 +62,16 @@ rule merge_focus:
         targets="results/{plate}/focus/targets.parquet",
     log:
         "logs/merge_focus/{plate}.log",
+    localrule: True
     conda:
-        "../../envs/platefocus.yaml"
+        "../envs/platefocus.yaml"
     resources:
         mem_mb=4000,
         runtime=30,
         slurm_partition=partition("cpu"),
         slurm_account=account(),
     script:
-        "../../scripts/merge_tables.py"
+        "../scripts/merge_focus.py"
 
 
 rule focus_accuracy:
@@ -81,13 +82,14 @@ rule focus_accuracy:
         accuracy="results/{plate}/focus/accuracy.parquet",
     log:
         "logs/focus_accuracy/{plate}.log",
+    localrule: True
     conda:
-        "../../envs/platefocus.yaml"
+        "../envs/platefocus.yaml"
     params:
         truth_root=config["truth"]["root"],
         channel=config["focus"]["target_channel"],
     script:
-        "../../scripts/focus_accuracy.py"
+        "../scripts/focus_accuracy.py"
 
 
 rule plot_focus:
@@ -115,12 +117,13 @@ rule plot_focus:
         ),
     log:
         "logs/plot_focus/{plate}.log",
+    localrule: True
     conda:
-        "../../envs/platefocus.yaml"
+        "../envs/platefocus.yaml"
     params:
-        metric=config["focus"]["metric"],
+        focus=config["focus"],
     script:
-        "../../scripts/plot_focus.py"
+        "../scripts/plot_focus.py"
 
 
 rule plot_focus_accuracy:
@@ -134,7 +137,8 @@ rule plot_focus_accuracy:
         ),
     log:
         "logs/plot_focus_accuracy/{plate}.log",
+    localrule: True
     conda:
-        "../../envs/platefocus.yaml"
+        "../envs/platefocus.yaml"
     script:
-        "../../scripts/plot_focus_accuracy.py"
+        "../scripts/plot_focus_accuracy.py"

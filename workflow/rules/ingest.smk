@@ -12,7 +12,7 @@ checkpoint discover_plate:
     log:
         "logs/discover_plate/{plate}.log",
     conda:
-        "../../envs/platefocus.yaml"
+        "../envs/platefocus.yaml"
     threads: config["ingest"]["threads"]
     resources:
         mem_mb=4000,
@@ -20,15 +20,12 @@ checkpoint discover_plate:
         slurm_partition=partition("cpu"),
         slurm_account=account(),
     params:
-        root=config["input"]["root"],
-        # Functions keep Snakemake from reading regex braces as wildcards.
-        pattern=lambda wildcards: config["input"]["pattern"],
-        extensions=config["input"]["extensions"],
-        ignore=lambda wildcards: config["input"]["ignore"],
+        # A function keeps Snakemake from reading regex braces as wildcards.
+        input_section=lambda wildcards: config["input"],
         on_bad_file=config["ingest"]["on_bad_file"],
         wells_per_job=config["blocks"]["wells_per_job"],
     script:
-        "../../scripts/discover_plate.py"
+        "../scripts/discover_plate.py"
 
 
 rule ingest_wells:
@@ -43,7 +40,7 @@ rule ingest_wells:
     log:
         "logs/ingest_wells/{plate}/{block}.log",
     conda:
-        "../../envs/platefocus.yaml"
+        "../envs/platefocus.yaml"
     threads: config["ingest"]["threads"]
     resources:
         mem_mb=4000,
@@ -56,7 +53,7 @@ rule ingest_wells:
         on_bad_file=config["ingest"]["on_bad_file"],
         pyramid_levels=config["ingest"]["pyramid_levels"],
     script:
-        "../../scripts/ingest_wells.py"
+        "../scripts/ingest_wells.py"
 
 
 rule ingest_plate:
@@ -72,7 +69,7 @@ rule ingest_plate:
     log:
         "logs/ingest_plate/{plate}.log",
     conda:
-        "../../envs/platefocus.yaml"
+        "../envs/platefocus.yaml"
     resources:
         mem_mb=2000,
         runtime=30,
@@ -82,4 +79,4 @@ rule ingest_plate:
         acquisition=config["acquisition"],
         pyramid_levels=config["ingest"]["pyramid_levels"],
     script:
-        "../../scripts/ingest_plate.py"
+        "../scripts/ingest_plate.py"

@@ -12,7 +12,7 @@ rule restore_wells:
     log:
         "logs/restore_wells/{plate}/{model}/{block}.log",
     conda:
-        "../../envs/platefocus.yaml"
+        "../envs/platefocus.yaml"
     threads: config["restore"]["threads"]
     resources:
         mem_mb=8000,
@@ -27,7 +27,7 @@ rule restore_wells:
         out_plate="results/{plate}/restored/{model}.ome.zarr",
         dask=config["dask"],
     script:
-        "../../scripts/restore_wells.py"
+        "../scripts/restore_wells.py"
 
 
 rule restore_plate:
@@ -39,8 +39,9 @@ rule restore_plate:
         directory("results/{plate}/restored/{model}.ome.zarr"),
     log:
         "logs/restore_plate/{plate}/{model}.log",
+    localrule: True
     conda:
-        "../../envs/platefocus.yaml"
+        "../envs/platefocus.yaml"
     resources:
         mem_mb=2000,
         runtime=30,
@@ -50,4 +51,4 @@ rule restore_plate:
         restore=config["restore"],
         channel=config["focus"]["target_channel"],
     script:
-        "../../scripts/restore_plate.py"
+        "../scripts/restore_plate.py"

@@ -13,7 +13,7 @@ rule compare_segmentation:
     log:
         "logs/compare_segmentation/{plate}/{model}/{block}.log",
     conda:
-        "../../envs/platefocus.yaml"
+        "../envs/platefocus.yaml"
     threads: config["focus"]["threads"]
     resources:
         mem_mb=4000,
@@ -26,7 +26,7 @@ rule compare_segmentation:
         truth_root=config["truth"]["root"],
         dask=config["dask"],
     script:
-        "../../scripts/compare_segmentation.py"
+        "../scripts/compare_segmentation.py"
 
 
 rule summarise_segmentation:
@@ -48,10 +48,11 @@ rule summarise_segmentation:
         ),
     log:
         "logs/summarise_segmentation/{plate}/{model}.log",
+    localrule: True
     conda:
-        "../../envs/platefocus.yaml"
+        "../envs/platefocus.yaml"
     script:
-        "../../scripts/summarise_segmentation.py"
+        "../scripts/summarise_segmentation.py"
 
 
 rule plot_comparison:
@@ -88,29 +89,11 @@ rule plot_comparison:
         ),
     log:
         "logs/plot_comparison/{plate}/{model}.log",
+    localrule: True
     conda:
-        "../../envs/platefocus.yaml"
+        "../envs/platefocus.yaml"
     params:
         segmentation=config["segmentation"],
         channel=config["focus"]["target_channel"],
     script:
-        "../../scripts/plot_comparison.py"
-
-
-rule summary_page:
-    input:
-        unpack(summary_page_inputs),
-    output:
-        report(
-            "results/{plate}/summary.html",
-            caption="../report/summary_page.rst",
-            category="0. Summary",
-        ),
-    log:
-        "logs/summary_page/{plate}.log",
-    conda:
-        "../../envs/platefocus.yaml"
-    params:
-        config=config,
-    script:
-        "../../scripts/summary_page.py"
+        "../scripts/plot_comparison.py"

@@ -4,7 +4,7 @@ rule synthesize_plate:
     log:
         "logs/synthesize_plate/{plate}.log",
     conda:
-        "../../envs/platefocus.yaml"
+        "../envs/platefocus.yaml"
     threads: 2
     resources:
         mem_mb=4000,
@@ -16,4 +16,4 @@ rule synthesize_plate:
         seed=config["synthetic"]["seed"],
         overrides=config["synthetic"]["overrides"],
     script:
-        "../../scripts/synthesize_plate.py"
+        "../scripts/synthesize_plate.py"

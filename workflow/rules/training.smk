@@ -9,7 +9,7 @@ rule build_dataset:
     log:
         "logs/build_dataset/{plate}.log",
     conda:
-        "../../envs/platefocus.yaml"
+        "../envs/platefocus.yaml"
     resources:
         mem_mb=8000,
         runtime=60,
@@ -20,7 +20,7 @@ rule build_dataset:
         grid=config["focus"]["grid"],
         channel=config["focus"]["target_channel"],
     script:
-        "../../scripts/build_dataset.py"
+        "../scripts/build_dataset.py"
 
 
 rule train_model:
@@ -34,7 +34,7 @@ rule train_model:
     log:
         "logs/train_model/{plate}/{model}.log",
     conda:
-        "../../envs/platefocus.yaml"
+        "../envs/platefocus.yaml"
     threads: config["training"]["threads"]
     resources:
         mem_mb=8000,
@@ -48,7 +48,7 @@ rule train_model:
         # an interrupted run resumes from.
         work_dir=lambda wildcards: f"results/{wildcards.plate}/models/{wildcards.model}/work",
     script:
-        "../../scripts/train_model.py"
+        "../scripts/train_model.py"
 
 
 rule evaluate_model:
@@ -67,9 +67,9 @@ rule evaluate_model:
     log:
         "logs/evaluate_model/{plate}/{model}.log",
     conda:
-        "../../envs/platefocus.yaml"
+        "../envs/platefocus.yaml"
     script:
-        "../../scripts/evaluate_model.py"
+        "../scripts/evaluate_model.py"
 
 
 rule plot_training:
@@ -94,9 +94,10 @@ rule plot_training:
         ),
     log:
         "logs/plot_training/{plate}.log",
+    localrule: True
     conda:
-        "../../envs/platefocus.yaml"
+        "../envs/platefocus.yaml"
     params:
         names=trained_models(),
     script:
-        "../../scripts/plot_training.py"
+        "../scripts/plot_training.py"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -58,3 +59,23 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     if path.suffix == ".parquet":
         return pd.read_parquet(path)
     return pd.read_csv(path, sep="\t" if path.suffix == ".tsv" else ",")
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of a file (checkpoints are named by it in the output metadata)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def merge_tables(paths: Iterable[str | os.PathLike], out_path: str | os.PathLike) -> pd.DataFrame:
+    """Concatenate tables (per-block parts) into one, written atomically; returns it.
+
+    Empty parts are left out unless every part is empty (the columns then come from them).
+    """
+    tables = [read_table(p) for p in paths]
+    merged = pd.concat([t for t in tables if len(t)] or tables, ignore_index=True)
+    write_table(merged, out_path)
+    return merged

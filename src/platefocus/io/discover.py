@@ -18,6 +18,12 @@ import pandas as pd
 from platefocus.errors import InputError
 
 REQUIRED_GROUPS = ("well", "site", "channel", "z")
+#: File names of the BBBC006 layout (and of the synthetic plate):
+#: ``..._z_NN/<plate>_<well>_s<site>_w<channel><anything>.tif``.
+BBBC006_PATTERN = (
+    r"_z_(?P<z>\d+)/(?P<plate>[^/]+)_(?P<well>[A-Pa-p]\d{2})_s(?P<site>\d+)"
+    r"_w(?P<channel>\d)[^/]*\.tiff?$"
+)
 MANIFEST_COLUMNS = [
     "plate",
     "well",
@@ -56,6 +62,17 @@ class DiscoveryConfig:
     extensions: tuple[str, ...] = (".tif", ".tiff")
     ignore: tuple[str, ...] = field(default_factory=lambda: (r"(^|/)\.",))
     plate: str | None = None
+
+    @classmethod
+    def from_config(cls, input_section: dict, plate: str | None) -> DiscoveryConfig:
+        """The workflow's ``input`` section, for plate ``plate``."""
+        return cls(
+            root=Path(input_section["root"]),
+            pattern=input_section["pattern"],
+            extensions=tuple(input_section["extensions"]),
+            ignore=tuple(input_section["ignore"]),
+            plate=plate,
+        )
 
 
 def parse_well(name: str) -> tuple[str, int]:

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 import dask.array as da
 import pandas as pd
-import zarr
 
-from platefocus.io.omezarr import field_path
+from platefocus.io.omezarr import field_path, open_image
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,4 @@ def list_fields(manifest: pd.DataFrame) -> list[FieldRef]:
 
 def field_array(plate_path: str | os.PathLike, ref: FieldRef, level: int = 0) -> da.Array:
     """The field image ``(c, z, y, x)`` as a Dask array, one chunk per plane."""
-    group = zarr.open_group(str(plate_path), mode="r")[ref.path]
-    datasets = group.attrs["ome"]["multiscales"][0]["datasets"]
-    return da.from_zarr(group[datasets[level]["path"]])
+    return da.from_zarr(open_image(plate_path, ref.path, level))

@@ -20,10 +20,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import tifffile
-import zarr
 
 from platefocus.errors import InputError
-from platefocus.io.omezarr import Acquisition, write_field, write_plate, write_well
+from platefocus.io.omezarr import (
+    Acquisition,
+    open_plate,
+    require_wells,
+    write_field,
+    write_plate,
+    write_well,
+)
 from platefocus.io.partial import (
     clear_field,
     is_done,
@@ -236,9 +242,7 @@ def ingest_fields(
         good = good[good["well"].isin(set(wells))]
     fields = list(good.groupby([*FIELD_KEY, "field"], sort=False))
     # Idempotent, so jobs writing other wells of the plate can start at the same time.
-    root = zarr.open_group(str(partial), mode="a", zarr_format=3)
-    for (_, _, row, column, _, _), _ in fields:
-        root.require_group(row).require_group(str(column))
+    root = require_wells(partial, [(row, column) for (_, _, row, column, _, _), _ in fields])
 
     def ingest_field(item) -> tuple[tuple, dict | None]:
         (plate, well, row, column, site, field), planes = item
@@ -329,7 +333,7 @@ def finalise_ingest(ingested: pd.DataFrame, out_path: str | os.PathLike, stamp: 
         [(r.row, r.column, r.field, f"{r.well} site {r.site}") for r in fields.itertuples()],
         stamp,
     )
-    root = zarr.open_group(str(partial), mode="r+")
+    root = open_plate(partial, mode="r+")
     for (row, column), planes in ingested.groupby(["row", "column"], sort=False):
         write_well(root, row, int(column), sorted(int(f) for f in planes["field"].unique()))
     write_plate(

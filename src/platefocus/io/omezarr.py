@@ -1,16 +1,19 @@
 """OME-Zarr HCS plates (NGFF 0.5, Zarr v3) written through ``ome_zarr.writer``.
 
 A field image has axes ``(c, z, y, x)``; it lives at ``<row>/<column>/<field>`` where
-``field`` is the 0-based index of the site within its well.
+``field`` is the 0-based index of the site within its well. platefocus' own metadata of a
+group (where a field came from, which model restored it) sits under its ``platefocus``
+attribute. This is the only module that reads or writes OME-Zarr metadata.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import zarr
 from ome_zarr.format import FormatV05
 from ome_zarr.writer import write_image, write_plate_metadata, write_well_metadata
@@ -39,6 +42,15 @@ class Acquisition:
     pixel_size_um: float
     z_step_um: float
     channel_names: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, acquisition: dict) -> Acquisition:
+        """The workflow's ``acquisition`` section."""
+        return cls(
+            pixel_size_um=float(acquisition["pixel_size_um"]),
+            z_step_um=float(acquisition["z_step_um"]),
+            channel_names=tuple(acquisition.get("channel_names", ())),
+        )
 
     def channel_label(self, index: int, channel_id: int) -> str:
         if index < len(self.channel_names):
@@ -125,12 +137,87 @@ def write_field(
         omero={"channels": channels},
     )
     if extra_attrs:
-        group.attrs.update({"platefocus": extra_attrs})
+        write_platefocus_attrs(group, extra_attrs)
+
+
+def write_platefocus_attrs(group: zarr.Group, attrs: dict) -> None:
+    """Store platefocus' own metadata of a plate or field group."""
+    group.attrs.update({"platefocus": attrs})
+
+
+def open_plate(plate_path: str | os.PathLike, mode: str = "r") -> zarr.Group:
+    """The root group of a plate (``mode="r+"`` to add metadata to it)."""
+    return zarr.open_group(str(plate_path), mode=mode)
+
+
+def require_wells(plate_path: str | os.PathLike, wells: Iterable[tuple[str, int]]) -> zarr.Group:
+    """Create the plate (Zarr v3) and the groups of ``wells`` if missing; the plate's root.
+
+    Idempotent, so jobs writing other wells of the same plate can run at the same time.
+    """
+    root = zarr.open_group(str(plate_path), mode="a", zarr_format=3)
+    for row, column in wells:
+        root.require_group(row).require_group(str(column))
+    return root
+
+
+def open_image(plate_path: str | os.PathLike, path: str, level: int = 0) -> zarr.Array:
+    """The image at ``path`` inside a plate, at a pyramid level (``(c, z, y, x)``)."""
+    group = zarr.open_group(str(plate_path), mode="r")[path]
+    datasets = group.attrs["ome"]["multiscales"][0]["datasets"]
+    return group[datasets[level]["path"]]
 
 
 def open_field(plate_path: str | os.PathLike, row: str, column: int, field: int, level: int = 0):
     """Open a field image at a pyramid level as a ``zarr.Array`` ``(c, z, y, x)``."""
+    return open_image(plate_path, field_path(row, column, field), level)
+
+
+def read_platefocus_attrs(plate_path: str | os.PathLike, path: str = "") -> dict:
+    """platefocus' own metadata of the plate (``path=""``) or of the group at ``path``."""
     root = zarr.open_group(str(plate_path), mode="r")
-    group = root[field_path(row, column, field)]
-    datasets = group.attrs["ome"]["multiscales"][0]["datasets"]
-    return group[datasets[level]["path"]]
+    group = root[path] if path else root
+    return dict(group.attrs.get("platefocus", {}))
+
+
+def read_plate_manifest(plate_path: str | os.PathLike) -> tuple[pd.DataFrame, Acquisition]:
+    """One row per plane (as an ingest manifest) and the acquisition, read back from the
+    metadata of an HCS plate written by platefocus."""
+    from platefocus.errors import InputError
+
+    try:
+        root = zarr.open_group(str(plate_path), mode="r")
+        plate = root.attrs["ome"]["plate"]
+    except Exception as err:
+        raise InputError(plate_path, f"not an OME-Zarr HCS plate ({err})") from None
+    rows, acquisition = [], None
+    for well in plate["wells"]:
+        row, column = well["path"].split("/")
+        for image in root[well["path"]].attrs["ome"]["well"]["images"]:
+            group = root[f"{well['path']}/{image['path']}"]
+            extra = group.attrs.get("platefocus", {})
+            if acquisition is None:
+                acquisition = _acquisition_of(group.attrs["ome"])
+            for channel in extra.get("channels", [1]):
+                for z in extra.get("z_indices", []):
+                    rows.append(
+                        dict(
+                            plate=plate.get("name", "plate"),
+                            well=extra.get("well", f"{row}{int(column):02d}"),
+                            row=row,
+                            column=int(column),
+                            site=extra.get("site", int(image["path"]) + 1),
+                            field=int(image["path"]),
+                            channel=channel,
+                            z=z,
+                        )
+                    )
+    return pd.DataFrame(rows), acquisition
+
+
+def _acquisition_of(image_attrs: dict) -> Acquisition:
+    """Pixel size, z-step and channel labels from an image's OME metadata."""
+    dataset = image_attrs["multiscales"][0]["datasets"][0]
+    scale = dataset["coordinateTransformations"][0]["scale"]
+    labels = [c["label"] for c in image_attrs.get("omero", {}).get("channels", [])]
+    return Acquisition(scale[-1], scale[1], tuple(labels))

@@ -1,1 +1,7 @@
-"""Figures and pages that explain a run (matplotlib, no numerical logic of their own)."""
+"""Figures and the summary page (drawing only: every number comes in computed).
+
+``focus``, ``training``, ``segmentation`` and ``models`` draw each stage's figures,
+``summary_page`` writes the standalone HTML page, ``style`` holds the shared look.
+"""
+
+__all__ = ["focus", "models", "segmentation", "style", "summary_page", "training"]

@@ -77,7 +77,7 @@ def write_summary_page(
     comparison_figure: str | os.PathLike | None = None,
 ) -> None:
     """Write the page: headline numbers, figures (embedded), tables, config, versions;
-    with ``comparison`` (:func:`platefocus.model_comparison.compare_models`), the model
+    with ``comparison`` (:func:`platefocus.compare.models.compare_models`), the model
     comparison table and figure."""
     from platefocus.io.atomic import atomic_path
 

@@ -1,5 +1,6 @@
 """Physically based synthetic plates in the BBBC006 file layout."""
 
-from platefocus.synth.plate import PlateSpec, generate_plate, preset
+from platefocus.synth.plate import generate_plate
+from platefocus.synth.spec import PRESETS, PlateSpec, preset
 
-__all__ = ["PlateSpec", "generate_plate", "preset"]
+__all__ = ["PRESETS", "PlateSpec", "generate_plate", "preset"]

@@ -1,0 +1,251 @@
+"""Segmentation and image quality before and after restoration, per field and plane.
+
+For every restored plane of every field the same segmentation runs on three images: the
+raw defocused plane, the restored plane, and the in-focus truth (the field's best plane;
+for a synthetic plate the true label masks are the object truth). Counts, one-to-one
+matching against the truth objects (IoU > 0.5), and PSNR/SSIM against the best plane are
+recorded, plus one row per object.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import dask
+import numpy as np
+import pandas as pd
+import tifffile
+from scipy import ndimage
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+from skimage.segmentation import clear_border
+
+from platefocus.dataset.normalise import intensity_span, percentile_range
+from platefocus.focus.metrics import gradient_energy
+from platefocus.io.fields import FieldRef, field_array, list_fields
+from platefocus.io.omezarr import open_image, read_platefocus_attrs
+from platefocus.parallel import compute
+from platefocus.segment.matching import match_objects
+from platefocus.segment.nuclei import SegmentationConfig, identify_primary_objects
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FieldComparison:
+    """The rows of one field: one per restored plane, and one per segmented object."""
+
+    planes: pd.DataFrame
+    objects: pd.DataFrame
+
+
+def image_quality(image: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
+    """``(psnr, ssim)`` of an image against the in-focus reference, in raw intensities.
+
+    The data range is the reference's percentile span, as in training
+    (:mod:`platefocus.dataset.normalise`).
+    """
+    rng = intensity_span(*percentile_range(reference))
+    a, b = image.astype(np.float64), reference.astype(np.float64)
+    return (
+        float(peak_signal_noise_ratio(b, a, data_range=rng)),
+        float(structural_similarity(b, a, data_range=rng, win_size=7)),
+    )
+
+
+def object_rows(labels: np.ndarray, image: np.ndarray, source: str) -> list[dict]:
+    """Area (px), mean intensity and sharpness (mean squared Sobel gradient) per object."""
+    n = int(labels.max())
+    if n == 0:
+        return []
+    index = np.arange(1, n + 1)
+    img = image.astype(np.float64)
+    grad = gradient_energy(img)
+    area = ndimage.sum_labels(np.ones_like(img), labels, index)
+    mean = ndimage.mean(img, labels, index)
+    sharp = ndimage.mean(grad, labels, index)
+    return [
+        dict(
+            source=source,
+            label=int(i),
+            area_px=float(a),
+            mean_intensity=float(m),
+            sharpness=float(s),
+        )
+        for i, a, m, s in zip(index, area, mean, sharp, strict=True)
+    ]
+
+
+def compare_field(
+    raw_plate: str | os.PathLike,
+    restored_plate: str | os.PathLike,
+    ref: FieldRef,
+    channel: int,
+    best_z: int,
+    segmentation: SegmentationConfig,
+    truth_labels: np.ndarray | None = None,
+) -> FieldComparison:
+    """Compare raw, restored and in-focus planes of one field (see module docstring)."""
+    stack = np.asarray(field_array(raw_plate, ref)[ref.channels.index(channel)])
+    meta = read_platefocus_attrs(restored_plate, ref.path)
+    restored = np.asarray(open_image(restored_plate, ref.path)[0])
+    best = stack[ref.z_indices.index(best_z)]
+    best_labels = identify_primary_objects(best, segmentation)
+    truth = clear_border(truth_labels) if truth_labels is not None else best_labels
+    truth_source = "true labels" if truth_labels is not None else "best plane"
+    rows, objects = [], []
+    key = dict(plate=ref.plate, well=ref.well, site=ref.site)
+    objects += [dict(key, dz=0, **r) for r in object_rows(best_labels, best, "best_plane")]
+    for i, (z, dz) in enumerate(zip(meta["source_z"], meta["dz"], strict=True)):
+        if z is None:
+            continue
+        raw = stack[ref.z_indices.index(z)]
+        out = restored[i]
+        raw_labels = identify_primary_objects(raw, segmentation)
+        out_labels = identify_primary_objects(out, segmentation)
+        m_raw, m_out = match_objects(truth, raw_labels), match_objects(truth, out_labels)
+        psnr_raw, ssim_raw = image_quality(raw, best)
+        psnr_out, ssim_out = image_quality(out, best)
+        rows.append(
+            dict(
+                key,
+                dz=dz if dz is not None else z - best_z,
+                z=z,
+                best_z=best_z,
+                count_raw=m_raw.n_pred,
+                count_restored=m_out.n_pred,
+                count_truth=m_raw.n_true,
+                count_best_plane=int(best_labels.max()),
+                f1_raw=m_raw.f1,
+                f1_restored=m_out.f1,
+                precision_raw=m_raw.precision,
+                precision_restored=m_out.precision,
+                recall_raw=m_raw.recall,
+                recall_restored=m_out.recall,
+                ssim_raw=ssim_raw,
+                ssim_restored=ssim_out,
+                psnr_raw=psnr_raw,
+                psnr_restored=psnr_out,
+                truth=truth_source,
+            )
+        )
+        objects += [dict(key, dz=dz, **r) for r in object_rows(raw_labels, raw, "raw")]
+        objects += [dict(key, dz=dz, **r) for r in object_rows(out_labels, out, "restored")]
+    return FieldComparison(pd.DataFrame(rows), pd.DataFrame(objects))
+
+
+def compare_plate(
+    raw_plate: str | os.PathLike,
+    restored_plate: str | os.PathLike,
+    manifest: pd.DataFrame,
+    best: pd.DataFrame,
+    segmentation: SegmentationConfig,
+    channel: int = 1,
+    truth_root: str | os.PathLike | None = None,
+    splits: dict[str, str] | None = None,
+    workers: int = 1,
+    dask_settings: dict | None = None,
+    progress: bool = True,
+) -> FieldComparison:
+    """:func:`compare_field` for every field, as Dask tasks; adds the well's dataset split
+    (``train``/``val``/``test``, ``unused`` if it gave no pairs) so that held-out wells
+    can be reported on their own."""
+    field_best = best[(best["region"] == "field") & (best["channel"] == channel)]
+    best_of = {
+        (w, s): int(z)
+        for w, s, z in zip(
+            field_best["well"], field_best["site"], field_best["best_z"], strict=True
+        )
+    }
+    tasks = []
+    for ref in list_fields(manifest):
+        labels = _truth_labels(truth_root, ref) if truth_root else None
+        tasks.append(
+            dask.delayed(compare_field)(
+                raw_plate,
+                restored_plate,
+                ref,
+                channel,
+                best_of[(ref.well, ref.site)],
+                segmentation,
+                labels,
+            )
+        )
+    results = compute(tasks, workers, dask_settings, progress)
+    planes = pd.concat([r.planes for r in results], ignore_index=True)
+    objects = pd.concat([r.objects for r in results], ignore_index=True)
+    planes["split"] = planes["well"].map(splits or {}).fillna("unused")
+    return FieldComparison(planes, objects)
+
+
+def _truth_labels(truth_root: str | os.PathLike, ref: FieldRef) -> np.ndarray | None:
+    """The synthetic plate's label image of a field, if it is there."""
+    well = f"{ref.row.lower()}{ref.column:02d}"
+    path = Path(truth_root) / f"{ref.plate}_{well}_s{ref.site}_labels.tif"
+    return tifffile.imread(path) if path.exists() else None
+
+
+def summarise(planes: pd.DataFrame) -> pd.DataFrame:
+    """Headline numbers per split and |dz|: mean counts, F1, SSIM, PSNR, raw vs restored."""
+    cols = [
+        "count_raw",
+        "count_restored",
+        "count_truth",
+        "f1_raw",
+        "f1_restored",
+        "ssim_raw",
+        "ssim_restored",
+        "psnr_raw",
+        "psnr_restored",
+    ]
+    frame = planes.assign(abs_dz=planes["dz"].abs())
+    per = frame.groupby(["split", "abs_dz"])[cols].mean()
+    overall = frame.groupby("split")[cols].mean().assign(abs_dz="all")
+    out = pd.concat([per.reset_index(), overall.reset_index()], ignore_index=True)
+    out["abs_dz"] = out["abs_dz"].astype(str)
+    return out.sort_values(["split", "abs_dz"]).reset_index(drop=True)
+
+
+def example_fields(
+    raw_plate: str | os.PathLike,
+    restored_plate: str | os.PathLike,
+    manifest: pd.DataFrame,
+    planes: pd.DataFrame,
+    segmentation: SegmentationConfig,
+    channel: int,
+) -> list[dict]:
+    """Raw, restored and in-focus images of one field at its two largest |dz|, each with
+    its segmentation, for the example panels.
+
+    The field is the first of the held-out (``test``) wells when there are any.
+
+    Returns
+    -------
+    list of dict
+        ``raw``, ``restored``, ``truth`` (Y, X) images, ``<name>_labels`` and a ``title``.
+    """
+    pool = planes[planes["split"] == "test"] if (planes["split"] == "test").any() else planes
+    first = pool.sort_values(["well", "site"]).iloc[0]
+    refs = {(r.well, r.site): r for r in list_fields(manifest)}
+    ref = refs[(first["well"], first["site"])]
+    stack = np.asarray(field_array(raw_plate, ref)[ref.channels.index(channel)])
+    restored = np.asarray(open_image(restored_plate, ref.path)[0])
+    restored_dz = read_platefocus_attrs(restored_plate, ref.path)["dz"]
+    rows = pool[(pool["well"] == ref.well) & (pool["site"] == ref.site)]
+    examples = []
+    for dz in sorted({int(d) for d in rows["dz"]}, key=abs)[-2:]:
+        row = rows[rows["dz"] == dz].iloc[0]
+        images = dict(
+            raw=stack[ref.z_indices.index(int(row["z"]))],
+            restored=restored[restored_dz.index(dz)],
+            truth=stack[ref.z_indices.index(int(row["best_z"]))],
+        )
+        example = dict(images)
+        example.update(
+            {f"{k}_labels": identify_primary_objects(v, segmentation) for k, v in images.items()}
+        )
+        example["title"] = f"{ref.well} site {ref.site}, dz={dz:+d} ({row['split']})"
+        examples.append(example)
+    return examples

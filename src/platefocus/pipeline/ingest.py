@@ -1,0 +1,135 @@
+"""Rules of ``workflow/rules/ingest.smk``: discover a plate's files, write them block by
+block into an OME-Zarr plate, complete it; and the one-shot ingest of the CLI."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from platefocus.io.atomic import read_table, write_table
+from platefocus.io.blocks import block_wells, write_block_plan
+from platefocus.io.discover import DiscoveryConfig, discover_planes
+from platefocus.io.omezarr import Acquisition
+
+log = logging.getLogger(__name__)
+
+
+def discover_plate(
+    plate: str,
+    input_section: dict,
+    out_discovered: str | Path,
+    out_qc: str | Path,
+    out_blocks: str | Path,
+    wells_per_job: int,
+    on_bad_file: str = "error",
+    workers: int = 1,
+) -> None:
+    """Find a plate's planes, check every file, and cut the plate into blocks of wells."""
+    from platefocus.io.ingest import prepare_ingest
+
+    manifest = discover_planes(DiscoveryConfig.from_config(input_section, plate))
+    good, problems = prepare_ingest(manifest, on_bad_file, workers)
+    write_table(problems, out_qc)
+    write_table(good, out_discovered)
+    blocks = write_block_plan(good["well"].unique(), wells_per_job, out_blocks)
+    log.info(
+        "%d planes of %d fields in %d wells -> %d block(s) of <= %d wells; %d problem(s)",
+        len(good),
+        good.groupby(["well", "site"]).ngroups,
+        good["well"].nunique(),
+        blocks,
+        wells_per_job,
+        len(problems),
+    )
+
+
+def ingest_wells(
+    discovered_path: str | Path,
+    blocks_path: str | Path,
+    block: int,
+    acquisition: dict,
+    out_plate: str | Path,
+    out_manifest: str | Path,
+    out_qc: str | Path,
+    on_bad_file: str = "error",
+    pyramid_levels: int = 2,
+    workers: int = 1,
+) -> None:
+    """Write one block of wells into the partial plate (one job); record what it wrote."""
+    from platefocus.io.ingest import ingest_fields
+
+    wells = block_wells(blocks_path, block)
+    result = ingest_fields(
+        pd.read_parquet(discovered_path),
+        out_plate,
+        Acquisition.from_config(acquisition),
+        wells=wells,
+        on_bad_file=on_bad_file,
+        workers=workers,
+        pyramid_levels=pyramid_levels,
+    )
+    write_table(result.qc, out_qc)
+    write_table(result.manifest, out_manifest)
+    log.info("block %d: %d wells, %d planes written", block, len(wells), len(result.manifest))
+
+
+def ingest_plate(
+    discovered_path: str | Path,
+    acquisition: dict,
+    pyramid_levels: int,
+    discovery_qc: str | Path,
+    block_manifests: list[str | Path],
+    block_qcs: list[str | Path],
+    out_plate: str | Path,
+    out_manifest: str | Path,
+    out_qc: str | Path,
+) -> None:
+    """Complete a plate ingested block by block: metadata, manifest, QC; rename in place."""
+    from platefocus.io.ingest import finalise_ingest, ingest_stamp
+
+    manifest = pd.concat([pd.read_parquet(p) for p in block_manifests], ignore_index=True)
+    qc = pd.concat([read_table(p) for p in [discovery_qc, *block_qcs]], ignore_index=True)
+    stamp = ingest_stamp(
+        pd.read_parquet(discovered_path), Acquisition.from_config(acquisition), pyramid_levels
+    )
+    finalise_ingest(manifest, out_plate, stamp)
+    _write_ingest_tables(manifest, qc, out_manifest, out_qc)
+
+
+def ingest_folder(
+    discovery: DiscoveryConfig,
+    acquisition: Acquisition,
+    out_plate: str | Path,
+    out_manifest: str | Path,
+    out_qc: str | Path,
+    on_bad_file: str = "error",
+    pyramid_levels: int = 2,
+    workers: int = 1,
+) -> None:
+    """Discover a folder's planes and ingest them in one go (the CLI's ``ingest``)."""
+    from platefocus.io.ingest import ingest_plate as ingest
+
+    result = ingest(
+        discover_planes(discovery),
+        out_plate,
+        acquisition,
+        on_bad_file=on_bad_file,
+        workers=workers,
+        pyramid_levels=pyramid_levels,
+    )
+    _write_ingest_tables(result.manifest, result.qc, out_manifest, out_qc)
+
+
+def _write_ingest_tables(manifest, qc, out_manifest: str | Path, out_qc: str | Path) -> None:
+    """Write a finished ingest's manifest and QC table, and say what was ingested."""
+    write_table(qc, out_qc)
+    write_table(manifest, out_manifest)
+    log.info(
+        "ingested %d planes of %d fields; %d problem(s) in %s",
+        len(manifest),
+        manifest.groupby(["well", "site"]).ngroups,
+        len(qc),
+        out_qc,
+    )

@@ -1,0 +1,48 @@
+"""Rules of ``workflow/rules/report.smk``: the standalone summary page of a plate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: Figures of the summary page, in page order: input name -> section title.
+SUMMARY_FIGURES = {
+    "examples": "Example fields: raw, restored, in focus (outlines: segmentation)",
+    "paired_ssim": "Paired SSIM per field",
+    "counts": "Counts per well: raw, restored, truth",
+    "heatmaps": "Plate heat maps: count gain, F1 gain, best plane",
+    "metrics_by_dz": "PSNR and SSIM against distance from focus (test wells)",
+    "training_curves": "Training curves",
+    "focus_heatmaps": "Focus QC: plate heat maps",
+    "focus_curves": "Focus QC: focus curves",
+}
+
+
+def summary_page(
+    plate: str,
+    fields_path: str | Path,
+    summary_path: str | Path,
+    figures: dict[str, str | Path],
+    config: dict,
+    out_html: str | Path,
+    comparison_path: str | Path | None = None,
+    comparison_figure: str | Path | None = None,
+) -> None:
+    """The self-contained summary page of a plate (with the model comparison, if given).
+
+    ``figures`` maps the names of :data:`SUMMARY_FIGURES` to image files.
+    """
+    import yaml
+
+    from platefocus.io.atomic import read_table
+    from platefocus.report.summary_page import write_summary_page
+
+    write_summary_page(
+        out_html,
+        plate,
+        read_table(fields_path),
+        read_table(summary_path),
+        {title: figures[name] for name, title in SUMMARY_FIGURES.items()},
+        yaml.safe_dump(config, sort_keys=False),
+        read_table(comparison_path) if comparison_path else None,
+        comparison_figure,
+    )

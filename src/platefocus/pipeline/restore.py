@@ -1,0 +1,134 @@
+"""Rules of ``workflow/rules/restore.smk``: restore blocks of wells into a partial plate,
+then complete it; and the whole-plate restore of the CLI."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from platefocus.io.blocks import block_wells
+from platefocus.io.omezarr import Acquisition
+
+log = logging.getLogger(__name__)
+
+
+def restore_wells(
+    plate_path: str | Path,
+    manifest_path: str | Path,
+    checkpoint: str | Path,
+    out_plate: str | Path,
+    restore: dict,
+    acquisition: dict,
+    blocks_path: str | Path,
+    block: int,
+    out_marker: str | Path,
+    best_path: str | Path | None = None,
+    channel: int = 1,
+    workers: int = 1,
+    dask_settings: dict | None = None,
+) -> None:
+    """Restore one block of a plate's wells into its partial output plate (one job)."""
+    from platefocus.restore.planes import PlaneSelection
+    from platefocus.restore.plate import restore_fields
+
+    wells = block_wells(blocks_path, block)
+    result = restore_fields(
+        plate_path,
+        pd.read_parquet(manifest_path),
+        checkpoint,
+        out_plate,
+        PlaneSelection.from_config(restore["planes"]),
+        _restore_config(restore, checkpoint),
+        Acquisition.from_config(acquisition),
+        best=pd.read_parquet(best_path) if best_path else None,
+        channel=channel,
+        device=restore["device"],
+        workers=workers,
+        dask_settings=dask_settings,
+        pyramid_levels=restore["pyramid_levels"],
+        wells=wells,
+    )
+    Path(out_marker).write_text(f"wells {wells}: {result}\n")
+    log.info(
+        "block %d (%d wells): restored %d fields, %d already done",
+        block,
+        len(wells),
+        result["computed"],
+        result["skipped"],
+    )
+
+
+def restore_plate(
+    manifest_path: str | Path,
+    checkpoint: str | Path,
+    out_plate: str | Path,
+    restore: dict,
+    channel: int = 1,
+) -> None:
+    """Complete a plate restored block by block: metadata, then rename into place."""
+    from platefocus.restore.planes import PlaneSelection
+    from platefocus.restore.plate import finalise_plate
+
+    finalise_plate(
+        pd.read_parquet(manifest_path),
+        checkpoint,
+        out_plate,
+        _restore_config(restore, checkpoint),
+        PlaneSelection.from_config(restore["planes"]),
+        channel,
+        restore["pyramid_levels"],
+    )
+
+
+def restore_ome_zarr(
+    checkpoint: str | Path,
+    input_plate: str | Path,
+    output_plate: str | Path,
+    planes: list[int] | None = None,
+    channel: int = 1,
+    tiling: dict | None = None,
+    device: str = "auto",
+    workers: int = 1,
+    scheduler_address: str | None = None,
+) -> dict:
+    """Restore an ingested plate in one go (the CLI's ``restore``).
+
+    ``planes``: plane ids to restore (default: every plane); ``tiling``: any of ``tile``,
+    ``overlap``, ``batch_size`` (the rest keep :class:`RestoreConfig`'s defaults).
+    """
+    from platefocus.io.omezarr import read_plate_manifest
+    from platefocus.restore.inference import RestoreConfig
+    from platefocus.restore.planes import PlaneSelection
+    from platefocus.restore.plate import restore_plate as restore
+    from platefocus.train.checkpoint import checkpoint_percentiles
+
+    manifest, acquisition = read_plate_manifest(input_plate)
+    selection = (
+        PlaneSelection(mode="all")
+        if planes is None
+        else PlaneSelection(mode="list", z=tuple(planes))
+    )
+    config = RestoreConfig(**(tiling or {}), percentiles=checkpoint_percentiles(checkpoint))
+    return restore(
+        input_plate,
+        manifest,
+        checkpoint,
+        output_plate,
+        selection,
+        config,
+        acquisition,
+        channel=channel,
+        device=device,
+        workers=workers,
+        dask_settings={"scheduler_address": scheduler_address},
+    )
+
+
+def _restore_config(restore: dict, checkpoint: str | Path):
+    """Tiling from the ``restore`` section, normalisation from the checkpoint."""
+    from platefocus.restore.inference import RestoreConfig
+    from platefocus.train.checkpoint import checkpoint_percentiles
+
+    return RestoreConfig.from_config(restore, checkpoint_percentiles(checkpoint))

@@ -1,0 +1,136 @@
+"""Restore planes with a trained network: normalise, tile, batch, predict, blend, undo.
+
+Normalisation is the training one (the plane's own percentiles, stored in the checkpoint)
+and is undone after blending; the result is clipped to the input dtype's range and
+rounded for integers, never wrapped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from platefocus.dataset.normalise import (
+    DEFAULT_PERCENTILES,
+    apply_range,
+    percentile_range,
+    undo_range,
+)
+from platefocus.restore.tiling import blend_tiles, cut_tiles, pad_plane, plan_tiles
+
+
+@dataclass(frozen=True)
+class RestoreConfig:
+    """Tiling and batching of restoration.
+
+    Attributes
+    ----------
+    tile, overlap : int
+        Tile side and overlap between neighbouring tiles, pixels.
+    batch_size : int
+        Tiles per model call (tiles of all planes of a field are batched together).
+    percentiles : (float, float)
+        Normalisation percentiles (use the training ones).
+    bf16 : bool
+        bfloat16 autocast on CUDA.
+    """
+
+    tile: int = 128
+    overlap: int = 32
+    batch_size: int = 4
+    percentiles: tuple[float, float] = DEFAULT_PERCENTILES
+    bf16: bool = True
+
+    def __post_init__(self) -> None:
+        if self.tile < 8:
+            raise ValueError(f"tile must be >= 8 pixels, got {self.tile}")
+        if not 0 <= self.overlap < self.tile:
+            raise ValueError(f"overlap must be >= 0 and < tile ({self.tile}), got {self.overlap}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+
+    @classmethod
+    def from_config(cls, restore: dict, percentiles: Sequence[float]) -> RestoreConfig:
+        """Tiling and batching from the workflow's ``restore`` section; the percentiles
+        are the checkpoint's (see :func:`platefocus.train.checkpoint.checkpoint_percentiles`)."""
+        return cls(
+            tile=restore["tile"],
+            overlap=restore["overlap"],
+            batch_size=restore["batch_size"],
+            percentiles=tuple(percentiles),
+            bf16=restore["bf16"],
+        )
+
+
+def to_dtype(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Cast restored values to the input dtype: clip to its range and round integers."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "ui":
+        info = np.iinfo(dtype)
+        return np.clip(np.rint(values), info.min, info.max).astype(dtype)
+    return values.astype(dtype)
+
+
+@torch.no_grad()
+def run_batches(
+    model: torch.nn.Module, tiles: np.ndarray, batch_size: int, device: torch.device, bf16: bool
+) -> np.ndarray:
+    """Model output for (N, C, T, T) float32 tiles, ``batch_size`` at a time -> (N, T, T)."""
+    out = np.empty((len(tiles), *tiles.shape[2:]), dtype=np.float32)
+    use_bf16 = bf16 and device.type == "cuda"
+    for i in range(0, len(tiles), batch_size):
+        xb = torch.from_numpy(tiles[i : i + batch_size]).to(device, non_blocking=True)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+            pred = model(xb)
+        out[i : i + len(xb)] = pred[:, 0].float().cpu().numpy()
+    return out
+
+
+def restore_planes(
+    model: torch.nn.Module,
+    stack: np.ndarray,
+    planes: Sequence[int],
+    config: RestoreConfig,
+    device: torch.device | str = "cpu",
+    context_planes: int = 0,
+) -> np.ndarray:
+    """Restore chosen planes of a Z-stack.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Maps (B, 1 + 2 * context_planes, T, T) normalised tiles to (B, 1, T, T).
+    stack : (Z, Y, X) array
+        One channel of a field, any real dtype.
+    planes : sequence of int
+        Positions along the stack (0-based) to restore.
+    context_planes : int
+        Neighbouring planes given as extra channels (clamped at the stack's ends).
+
+    Returns
+    -------
+    restored : (len(planes), Y, X) array of ``stack.dtype``
+    """
+    device = torch.device(device)
+    stack = np.asarray(stack)
+    layout = plan_tiles(stack.shape[1:], config.tile, config.overlap)
+    tiles, norms = [], []
+    for k in planes:
+        lo, hi = percentile_range(stack[k], config.percentiles)
+        channels = [
+            min(max(k + j, 0), len(stack) - 1) for j in range(-context_planes, context_planes + 1)
+        ]
+        normed = [apply_range(stack[c], lo, hi) for c in channels]
+        tiles.append(np.stack([cut_tiles(pad_plane(p, layout), layout) for p in normed], 1))
+        norms.append((lo, hi))
+    n_tiles = len(layout.starts)
+    batch = np.concatenate(tiles).astype(np.float32)
+    predictions = run_batches(model, batch, config.batch_size, device, config.bf16)
+    out = np.empty((len(planes), *stack.shape[1:]), dtype=stack.dtype)
+    for i, (lo, hi) in enumerate(norms):
+        plane = blend_tiles(predictions[i * n_tiles : (i + 1) * n_tiles], layout, config.overlap)
+        out[i] = to_dtype(undo_range(plane, lo, hi), stack.dtype)
+    return out

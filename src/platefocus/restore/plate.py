@@ -1,0 +1,287 @@
+"""Restore a whole plate, field by field, from OME-Zarr to OME-Zarr; resumable.
+
+The output is built in ``.<name>.partial`` beside the final path. Each field is written
+and then marked done (a marker file written after its arrays); a rerun skips marked
+fields. Only when every field is done are the well and plate metadata written and the
+folder renamed into place, so a kill at any moment leaves nothing that looks complete.
+
+Fields are Dask tasks: the threaded scheduler by default (threads overlap reading,
+normalising and writing one field with inference on another) or a cluster (config section
+``dask``, see :mod:`platefocus.parallel`). The model is loaded once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import dask
+import numpy as np
+import pandas as pd
+import torch
+
+from platefocus.errors import InputError
+from platefocus.io.atomic import file_sha256
+from platefocus.io.fields import FieldRef, field_array, list_fields
+from platefocus.io.omezarr import (
+    Acquisition,
+    open_plate,
+    require_wells,
+    write_field,
+    write_plate,
+    write_platefocus_attrs,
+    write_well,
+)
+from platefocus.io.partial import (
+    clear_field,
+    is_done,
+    mark_done,
+    partial_path,
+    publish,
+    require_done,
+    stamp_of,
+)
+from platefocus.parallel import compute
+from platefocus.restore.inference import RestoreConfig, restore_planes
+from platefocus.restore.planes import PlaneSelection
+from platefocus.train.checkpoint import choose_device, load_checkpoint
+
+log = logging.getLogger(__name__)
+
+
+@functools.lru_cache(maxsize=4)
+def cached_model(checkpoint: str, device: str) -> tuple[torch.nn.Module, dict]:
+    """The checkpoint's model, loaded once per process and device."""
+    return load_checkpoint(checkpoint, device)
+
+
+def _stamp(metadata: dict, selection: PlaneSelection) -> str:
+    """What a restored field is made from: checkpoint, settings and plane selection."""
+    return stamp_of(metadata, asdict(selection))
+
+
+def restore_field(
+    plate_in: str,
+    partial: str,
+    ref: FieldRef,
+    channel: int,
+    positions: list[int | None],
+    dz: list[int | None],
+    checkpoint: str,
+    config: RestoreConfig,
+    device: str,
+    acquisition: Acquisition,
+    metadata: dict,
+    stamp: str,
+) -> str:
+    """Restore one field's planes and write them (then its done marker)."""
+    model, state = cached_model(checkpoint, device)
+    context = int(state.get("dataset", {}).get("context_planes", 0))
+    stack = np.asarray(field_array(plate_in, ref)[ref.channels.index(channel)])
+    valid = [p for p in positions if p is not None]
+    restored = np.zeros((len(positions), *stack.shape[1:]), dtype=stack.dtype)
+    if valid:
+        planes = restore_planes(model, stack, valid, config, device, context)
+        restored[[i for i, p in enumerate(positions) if p is not None]] = planes
+    clear_field(partial, ref.row, ref.column, ref.field)
+    root = open_plate(partial, mode="r+")
+    attrs = {
+        **metadata,
+        "well": ref.well,
+        "site": ref.site,
+        "source_z": [None if p is None else ref.z_indices[p] for p in positions],
+        "dz": dz,
+        "missing": [p is None for p in positions],
+    }
+    write_field(
+        root,
+        ref.row,
+        ref.column,
+        ref.field,
+        restored[None],
+        acquisition,
+        [channel],
+        pyramid_levels=metadata["pyramid_levels"],
+        extra_attrs=attrs,
+    )
+    mark_done(partial, ref.row, ref.column, ref.field, stamp)
+    return ref.path
+
+
+def _metadata(
+    checkpoint, config: RestoreConfig, channel: int, pyramid_levels: int, device: str
+) -> dict:
+    _, state = cached_model(str(checkpoint), device)
+    return {
+        "model": state["model"],
+        "model_kwargs": state["model_kwargs"],
+        "checkpoint_sha256": file_sha256(checkpoint),
+        "normalisation": {"percentiles": list(config.percentiles), "per": "plane"},
+        "restore": asdict(config),
+        "channel": channel,
+        "pyramid_levels": pyramid_levels,
+    }
+
+
+def restore_fields(
+    plate_in: str | os.PathLike,
+    manifest: pd.DataFrame,
+    checkpoint: str | os.PathLike,
+    out_path: str | os.PathLike,
+    selection: PlaneSelection,
+    config: RestoreConfig,
+    acquisition: Acquisition,
+    best: pd.DataFrame | None = None,
+    channel: int = 1,
+    device: str = "auto",
+    workers: int = 1,
+    dask_settings: dict | None = None,
+    pyramid_levels: int = 1,
+    wells: Sequence[str] | None = None,
+    progress: bool = True,
+) -> dict:
+    """Restore the fields of ``wells`` (default: all) into the partial output plate.
+
+    Several calls (Snakemake jobs) may work on disjoint wells of one plate at once; each
+    field is marked done after it is written. :func:`finalise_plate` completes the plate.
+    """
+    partial = partial_path(out_path)
+    dev = str(choose_device(device))
+    refs = [r for r in list_fields(manifest) if channel in r.channels]
+    if not refs:
+        raise InputError("restore.channel", f"no field has channel {channel}")
+    if wells is not None:
+        refs = [r for r in refs if r.well in set(wells)]
+    # Idempotent, so jobs restoring other wells of the plate can start at the same time.
+    require_wells(partial, [(r.row, r.column) for r in refs])
+    (partial / ".done").mkdir(exist_ok=True)
+    metadata = _metadata(checkpoint, config, channel, pyramid_levels, dev)
+    stamp = _stamp(metadata, selection)
+    best_of = {}
+    if best is not None:
+        field_rows = best[(best["region"] == "field") & (best["channel"] == channel)]
+        best_of = {
+            (w, s): int(z)
+            for w, s, z in zip(
+                field_rows["well"], field_rows["site"], field_rows["best_z"], strict=True
+            )
+        }
+    todo, skipped = [], 0
+    for ref in refs:
+        if is_done(partial, ref.row, ref.column, ref.field, stamp):
+            skipped += 1
+            continue
+        positions, dz = selection.positions(ref, best_of.get((ref.well, ref.site)))
+        if positions:
+            todo.append(
+                dask.delayed(restore_field)(
+                    str(plate_in),
+                    str(partial),
+                    ref,
+                    channel,
+                    positions,
+                    dz,
+                    str(checkpoint),
+                    config,
+                    dev,
+                    acquisition,
+                    metadata,
+                    stamp,
+                )
+            )
+    log.info("restoring %d fields (%d already done) on %s", len(todo), skipped, dev)
+    compute(todo, workers, dask_settings, progress)
+    return {"computed": len(todo), "skipped": skipped, "fields": len(refs)}
+
+
+def finalise_plate(
+    manifest: pd.DataFrame,
+    checkpoint: str | os.PathLike,
+    out_path: str | os.PathLike,
+    config: RestoreConfig,
+    selection: PlaneSelection,
+    channel: int = 1,
+    pyramid_levels: int = 1,
+) -> None:
+    """Write the well and plate metadata of a fully restored partial plate, rename it.
+
+    Raises
+    ------
+    InputError
+        Some field is not restored yet.
+    """
+    out = Path(out_path)
+    partial = partial_path(out)
+    refs = [r for r in list_fields(manifest) if channel in r.channels]
+    metadata = _metadata(checkpoint, config, channel, pyramid_levels, "cpu")
+    require_done(
+        partial,
+        [(r.row, r.column, r.field, f"{r.well} site {r.site}") for r in refs],
+        _stamp(metadata, selection),
+    )
+    root = open_plate(partial, mode="r+")
+    wells = list(dict.fromkeys((r.row, r.column) for r in refs))
+    for row, column in wells:
+        write_well(
+            root, row, column, sorted(r.field for r in refs if (r.row, r.column) == (row, column))
+        )
+    write_plate(
+        root,
+        refs[0].plate,
+        wells,
+        max(len({r.field for r in refs if (r.row, r.column) == w}) for w in wells),
+    )
+    write_platefocus_attrs(
+        root, {k: metadata[k] for k in ("model", "checkpoint_sha256", "normalisation", "restore")}
+    )
+    publish(partial, out)
+
+
+def restore_plate(
+    plate_in: str | os.PathLike,
+    manifest: pd.DataFrame,
+    checkpoint: str | os.PathLike,
+    out_path: str | os.PathLike,
+    selection: PlaneSelection,
+    config: RestoreConfig,
+    acquisition: Acquisition,
+    best: pd.DataFrame | None = None,
+    channel: int = 1,
+    device: str = "auto",
+    workers: int = 1,
+    dask_settings: dict | None = None,
+    pyramid_levels: int = 1,
+    progress: bool = True,
+) -> dict:
+    """Restore every field of a plate into a new OME-Zarr HCS plate at ``out_path``.
+
+    Returns
+    -------
+    dict
+        ``computed`` (fields restored by this call), ``skipped`` (already done by an
+        earlier, interrupted call) and ``fields`` (total).
+    """
+    if Path(out_path).exists():
+        raise InputError(out_path, "output exists already; remove it to restore again")
+    result = restore_fields(
+        plate_in,
+        manifest,
+        checkpoint,
+        out_path,
+        selection,
+        config,
+        acquisition,
+        best=best,
+        channel=channel,
+        device=device,
+        workers=workers,
+        dask_settings=dask_settings,
+        pyramid_levels=pyramid_levels,
+        progress=progress,
+    )
+    finalise_plate(manifest, checkpoint, out_path, config, selection, channel, pyramid_levels)
+    return result

@@ -1,0 +1,62 @@
+"""Checkpoints: written by training, read by evaluation, restoration and comparison.
+
+Restoration imports this module, never the training loop. A checkpoint is a ``torch.save``
+dict with the architecture (``model``, ``model_kwargs``, ``in_channels``), its weights
+(``model_state``), how the pairs were made (``dataset``: percentiles, context planes, ...)
+and the training settings (``config``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from platefocus.dataset.normalise import DEFAULT_PERCENTILES
+from platefocus.errors import InputError
+from platefocus.models import build_model
+
+
+def choose_device(name: str = "auto") -> torch.device:
+    """CUDA when asked or available (``auto``), else CPU."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("training.device is 'cuda' but no CUDA device is available")
+    return torch.device(name)
+
+
+def save_checkpoint(state: dict, path: str | os.PathLike) -> None:
+    """Write ``state`` to ``path`` atomically (a temporary sibling, then a rename)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".partial")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def read_checkpoint(path: str | os.PathLike, device: str = "cpu") -> dict:
+    """A checkpoint's contents, with a clear error for anything that is not one."""
+    try:
+        state = torch.load(path, map_location=device, weights_only=False)
+    except Exception as err:  # missing, truncated or not a torch file
+        raise InputError(path, f"cannot read checkpoint ({type(err).__name__}: {err})") from None
+    if not isinstance(state, dict) or "model_state" not in state:
+        raise InputError(path, "not a platefocus checkpoint (no model_state)")
+    return state
+
+
+def load_checkpoint(path: str | os.PathLike, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
+    """Rebuild the network of a checkpoint; returns ``(model in eval mode, checkpoint)``."""
+    state = read_checkpoint(path, device)
+    model = build_model(
+        state["model"], spatial_dims=2, in_channels=state["in_channels"], **state["model_kwargs"]
+    )
+    model.load_state_dict(state["model_state"])
+    return model.to(device).eval(), state
+
+
+def checkpoint_percentiles(path: str | os.PathLike) -> tuple[float, float]:
+    """The normalisation percentiles the checkpoint's model was trained with."""
+    state = read_checkpoint(path)
+    return tuple(state.get("dataset", {}).get("percentiles", DEFAULT_PERCENTILES))

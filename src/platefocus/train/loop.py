@@ -1,0 +1,381 @@
+"""Training loop: device chosen automatically, bfloat16 autocast on CUDA, AdamW with a
+cosine schedule and linear warm-up, augmentation, checkpoints (best and last) with resume,
+early stopping. Seeded runs on CPU are deterministic, resumed or not.
+
+The loop knows nothing of the architecture or the loss: both come from registries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from platefocus.io.pairs import read_split
+from platefocus.logs import progress as progress_bar
+from platefocus.models import build_model
+from platefocus.train.checkpoint import choose_device, save_checkpoint
+from platefocus.train.losses import WeightedLoss
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run.
+
+    Attributes
+    ----------
+    model, model_kwargs : str, dict
+        Registered architecture and its keyword arguments.
+    loss : dict
+        Loss term weights (see :class:`platefocus.train.losses.WeightedLoss`).
+    epochs, batch_size : int
+        Passes over the training split and pairs per step.
+    max_steps_per_epoch : int or None
+        Caps an epoch (a budget for CPU runs); the first pairs of each shuffled epoch.
+    lr, weight_decay, warmup_epochs : float
+        AdamW learning rate and decay; linear warm-up, then cosine decay to 0.
+    patience : int
+        Epochs without a better validation loss before stopping (0: never stop early).
+    augment : bool
+        Random flips and 90-degree rotations of each pair.
+    intensity_jitter : float
+        Pairs are scaled by a factor in ``1 +- intensity_jitter``.
+    device : str
+        ``"auto"`` (CUDA if present), ``"cpu"`` or ``"cuda"``.
+    bf16 : bool
+        bfloat16 autocast on CUDA (ignored on CPU).
+    compile : bool
+        ``torch.compile`` the model.
+    seed : int
+    threads : int
+        CPU threads for torch.
+    """
+
+    model: str = "restormer"
+    model_kwargs: dict = field(default_factory=dict)
+    loss: dict = field(default_factory=lambda: {"ssim": 0.84, "l1": 0.16})
+    epochs: int = 10
+    batch_size: int = 16
+    max_steps_per_epoch: int | None = None
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup_epochs: float = 1.0
+    patience: int = 5
+    augment: bool = True
+    intensity_jitter: float = 0.1
+    device: str = "auto"
+    bf16: bool = True
+    compile: bool = False
+    seed: int = 0
+    threads: int = 2
+    max_minutes: float | None = None
+
+    @classmethod
+    def from_config(cls, training: dict, model: str, threads: int = 1) -> TrainConfig:
+        """The settings of ``model`` from the workflow's ``training`` section."""
+        from platefocus.errors import InputError
+
+        model_kwargs = training["models"].get(model)
+        if model_kwargs is None:
+            raise InputError(f"training.models.{model}", "no settings for this model")
+        fields = {f.name for f in dataclasses.fields(cls)} - {"model", "model_kwargs", "threads"}
+        return cls(
+            model=model,
+            model_kwargs=dict(model_kwargs),
+            threads=threads,
+            **{k: (dict(v) if k == "loss" else v) for k, v in training.items() if k in fields},
+        )
+
+
+def augment_batch(x: torch.Tensor, y: torch.Tensor, gen: torch.Generator, jitter: float):
+    """The same random flip, 90-degree rotation and intensity scale for input and target."""
+    k = int(torch.randint(0, 4, (1,), generator=gen))
+    flip = bool(torch.randint(0, 2, (1,), generator=gen))
+    dims = (-2, -1)
+    x, y = torch.rot90(x, k, dims), torch.rot90(y, k, dims)
+    if flip:
+        x, y = torch.flip(x, (-1,)), torch.flip(y, (-1,))
+    if jitter > 0:
+        scale = 1 + jitter * (2 * torch.rand((x.shape[0], 1, 1, 1), generator=gen) - 1)
+        x, y = x * scale, y * scale
+    return x, y
+
+
+def lr_factor(step: int, warmup_steps: int, total_steps: int) -> float:
+    """Linear warm-up to 1, then cosine decay to 0."""
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+    return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def _rng_state(gen: torch.Generator) -> dict:
+    # Global NumPy/Python generators are saved too: libraries (MONAI) may draw from them.
+    return {
+        "torch": torch.get_rng_state(),
+        "numpy": np.random.get_state(),  # noqa: NPY002
+        "python": random.getstate(),
+        "loader": gen.get_state(),
+    }
+
+
+def _set_rng_state(state: dict, gen: torch.Generator) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])  # noqa: NPY002
+    random.setstate(state["python"])
+    gen.set_state(state["loader"])
+
+
+@dataclass
+class _Run:
+    """The live state of one training run: what it trains with and how far it got."""
+
+    config: TrainConfig
+    device: torch.device
+    gen: torch.Generator
+    in_channels: int
+    model: torch.nn.Module
+    run_model: torch.nn.Module
+    loss_fn: WeightedLoss
+    optimiser: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    steps_per_epoch: int
+    history: list[dict] = field(default_factory=list)
+    start: int = 0
+    best_val: float = math.inf
+    stale: int = 0
+    seconds: float = 0.0
+
+    @property
+    def use_bf16(self) -> bool:
+        return self.config.bf16 and self.device.type == "cuda"
+
+
+def _seed(config: TrainConfig) -> tuple[torch.device, torch.Generator]:
+    """Threads, determinism and every random generator, from the config."""
+    torch.set_num_threads(config.threads)
+    device = choose_device(config.device)
+    if device.type == "cpu":
+        torch.use_deterministic_algorithms(True)
+    torch.manual_seed(config.seed)
+    np.random.seed(config.seed)  # noqa: NPY002  (global state other libraries may use)
+    random.seed(config.seed)
+    return device, torch.Generator().manual_seed(config.seed)
+
+
+def _setup(
+    config: TrainConfig, device: torch.device, gen: torch.Generator, n_train: int, in_channels: int
+) -> _Run:
+    """Model, loss, optimiser and schedule of a fresh run."""
+    model = build_model(
+        config.model, spatial_dims=2, in_channels=in_channels, **config.model_kwargs
+    ).to(device)
+    loss_fn = WeightedLoss(config.loss)
+    optimiser = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
+    steps_per_epoch = math.ceil(n_train / config.batch_size)
+    if config.max_steps_per_epoch:
+        steps_per_epoch = min(steps_per_epoch, config.max_steps_per_epoch)
+    total = steps_per_epoch * config.epochs
+    warmup = max(1, round(config.warmup_epochs * steps_per_epoch))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: lr_factor(s, warmup, total))
+    return _Run(
+        config=config,
+        device=device,
+        gen=gen,
+        in_channels=in_channels,
+        model=model,
+        run_model=torch.compile(model) if config.compile else model,
+        loss_fn=loss_fn,
+        optimiser=optimiser,
+        scheduler=scheduler,
+        steps_per_epoch=steps_per_epoch,
+    )
+
+
+def _resume(run: _Run, last_path: Path) -> None:
+    """Continue from ``last_path`` when it was written with the same configuration."""
+    if not last_path.exists():
+        return
+    state = torch.load(last_path, map_location=run.device, weights_only=False)
+    if state["config"] != dataclasses.asdict(run.config):
+        log.warning("%s was written with another configuration; starting over", last_path)
+        return
+    run.model.load_state_dict(state["model_state"])
+    run.optimiser.load_state_dict(state["optimiser"])
+    run.scheduler.load_state_dict(state["scheduler"])
+    _set_rng_state(state["rng"], run.gen)
+    run.start, run.best_val, run.stale = state["epoch"] + 1, state["best_val"], state["stale"]
+    run.history, run.seconds = state["history"], state.get("train_seconds", 0.0)
+    log.info("resuming %s from epoch %d", run.config.model, run.start)
+
+
+def _out_of_budget(run: _Run, epoch: int) -> bool:
+    """Early stopping (patience) or the wall-time budget ends training before ``epoch``."""
+    config = run.config
+    if run.stale >= config.patience > 0:
+        return True
+    if config.max_minutes is not None and run.seconds >= 60 * config.max_minutes:
+        log.info("wall-time budget of %.1f min reached after %d epochs", config.max_minutes, epoch)
+        return True
+    return False
+
+
+def _train_epoch(
+    run: _Run, xt: torch.Tensor, yt: torch.Tensor, epoch: int, progress: bool
+) -> list[float]:
+    """One pass over (a budget of) the shuffled training pairs; the loss of every step."""
+    config = run.config
+    run.model.train()
+    order = torch.randperm(len(xt), generator=run.gen)[: run.steps_per_epoch * config.batch_size]
+    losses = []
+    bar = progress_bar(
+        range(run.steps_per_epoch),
+        desc=f"{config.model} epoch {epoch + 1}",
+        disable=not progress,
+        leave=False,
+    )
+    for step in bar:
+        idx = order[step * config.batch_size : (step + 1) * config.batch_size]
+        x, y = xt[idx], yt[idx]
+        if config.augment:
+            x, y = augment_batch(x, y, run.gen, config.intensity_jitter)
+        x, y = x.to(run.device), y.to(run.device)
+        with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=run.use_bf16):
+            pred = run.run_model(x)
+        loss = run.loss_fn(pred.float(), y)
+        run.optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        run.optimiser.step()
+        run.scheduler.step()
+        losses.append(loss.item())
+        bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
+    return losses
+
+
+def _record_epoch(run: _Run, epoch: int, losses: list[float], val: float, seconds: float) -> bool:
+    """Update best/stale and the history after an epoch; whether it was the best so far."""
+    # Without a validation split the training loss picks the best epoch.
+    score = val if math.isfinite(val) else float(np.mean(losses))
+    improved = score < run.best_val
+    run.best_val, run.stale = (score, 0) if improved else (run.best_val, run.stale + 1)
+    run.seconds += seconds
+    # Wall time goes to the log only, so seeded reruns give identical histories.
+    run.history.append(
+        dict(
+            epoch=epoch + 1,
+            train_loss=float(np.mean(losses)),
+            val_loss=val,
+            lr=float(run.scheduler.get_last_lr()[0]),
+        )
+    )
+    return improved
+
+
+def _save_epoch(run: _Run, epoch: int, improved: bool, work: Path, dataset_info: dict) -> None:
+    """Write ``best.pt`` (when improved) and ``last.pt`` (with optimiser and RNG state)."""
+    checkpoint = {
+        "model": run.config.model,
+        "model_kwargs": run.config.model_kwargs,
+        "in_channels": run.in_channels,
+        "model_state": run.model.state_dict(),
+        "dataset": dataset_info,
+        "config": dataclasses.asdict(run.config),
+        "epoch": epoch,
+        "best_val": run.best_val,
+        "stale": run.stale,
+        "history": run.history,
+        "train_seconds": run.seconds,
+        "device": run.device.type,
+    }
+    if improved:
+        save_checkpoint(checkpoint, work / "best.pt")
+    save_checkpoint(
+        {
+            **checkpoint,
+            "optimiser": run.optimiser.state_dict(),
+            "scheduler": run.scheduler.state_dict(),
+            "rng": _rng_state(run.gen),
+        },
+        work / "last.pt",
+    )
+
+
+def train(
+    dataset_path: str | os.PathLike,
+    table: pd.DataFrame,
+    config: TrainConfig,
+    work_dir: str | os.PathLike,
+    dataset_info: dict | None = None,
+    progress: bool = True,
+    stop_after_epochs: int | None = None,
+) -> pd.DataFrame:
+    """Train (or resume training) and keep ``best.pt`` and ``last.pt`` in ``work_dir``.
+
+    A ``last.pt`` already in ``work_dir`` from the same configuration is resumed from.
+    ``stop_after_epochs`` ends this call early (as a kill would), for tests.
+
+    Returns
+    -------
+    DataFrame
+        Training history, one row per epoch: ``epoch, train_loss, val_loss, lr``.
+    """
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    device, gen = _seed(config)
+    x_train, y_train, _ = read_split(dataset_path, table, "train")
+    x_val, y_val, _ = read_split(dataset_path, table, "val")
+    if len(x_train) == 0:
+        raise ValueError("the training split is empty: more wells with kept targets needed")
+    run = _setup(config, device, gen, len(x_train), x_train.shape[1])
+    _resume(run, work / "last.pt")
+    xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
+    for epoch in range(run.start, config.epochs):
+        if _out_of_budget(run, epoch):
+            break
+        t0 = time.perf_counter()
+        losses = _train_epoch(run, xt, yt, epoch, progress)
+        val = evaluate_loss(
+            run.run_model, run.loss_fn, x_val, y_val, config.batch_size, device, run.use_bf16
+        )
+        improved = _record_epoch(run, epoch, losses, val, time.perf_counter() - t0)
+        log.info(
+            "epoch %d: train %.4f val %.4f%s (%.1f s)",
+            epoch + 1,
+            run.history[-1]["train_loss"],
+            val,
+            " (best)" if improved else "",
+            time.perf_counter() - t0,
+        )
+        _save_epoch(run, epoch, improved, work, dataset_info or {})
+        if stop_after_epochs is not None and epoch + 1 - run.start >= stop_after_epochs:
+            break
+    return pd.DataFrame(run.history)
+
+
+@torch.no_grad()
+def evaluate_loss(model, loss_fn, x, y, batch_size, device, use_bf16) -> float:
+    """Mean loss over pairs (validation); NaN when there are none."""
+    if len(x) == 0:
+        return float("nan")
+    model.eval()
+    total = 0.0
+    for i in range(0, len(x), batch_size):
+        xb = torch.from_numpy(x[i : i + batch_size]).to(device)
+        yb = torch.from_numpy(y[i : i + batch_size]).to(device)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+            pred = model(xb)
+        total += float(loss_fn(pred.float(), yb)) * len(xb)
+    return total / len(x)

@@ -1,0 +1,294 @@
+"""Restoration: identity, dtype safety, seams, resumability, determinism, metadata."""
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import zarr
+
+from platefocus.errors import InputError
+from platefocus.io.omezarr import Acquisition
+from platefocus.restore import PlaneSelection, restore_plate
+from platefocus.restore.inference import RestoreConfig, restore_planes
+from platefocus.train.checkpoint import load_checkpoint
+
+ACQ = Acquisition(0.65, 2.0)
+SELECTION = PlaneSelection(offsets=(-3, 3))
+
+
+class Identity(torch.nn.Module):
+    def forward(self, x):
+        return x[:, x.shape[1] // 2 : x.shape[1] // 2 + 1]
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.float32])
+@pytest.mark.parametrize("shape", [(97, 130), (64, 64), (50, 23)])
+@pytest.mark.parametrize("tile, overlap", [(32, 8), (48, 16), (64, 0), (128, 32)])
+def test_identity_model_reproduces_the_input_exactly(dtype, shape, tile, overlap):
+    rng = np.random.default_rng(1)
+    stack = (rng.random((3, *shape)) * 4000 + 90).astype(dtype)
+    out = restore_planes(Identity(), stack, [0, 2], RestoreConfig(tile=tile, overlap=overlap))
+    assert out.dtype == stack.dtype
+    if dtype == np.uint16:
+        np.testing.assert_array_equal(out, stack[[0, 2]])
+    else:
+        np.testing.assert_allclose(out, stack[[0, 2]], rtol=1e-5)
+
+
+def test_identity_with_context_channels():
+    stack = np.random.default_rng(2).integers(0, 5000, (5, 40, 40)).astype(np.uint16)
+    out = restore_planes(
+        Identity(), stack, [0, 4], RestoreConfig(tile=32, overlap=8), context_planes=1
+    )
+    np.testing.assert_array_equal(out, stack[[0, 4]])
+
+
+def test_output_is_clipped_never_wrapped():
+    class Bright(torch.nn.Module):
+        def forward(self, x):
+            return x * 1000 + 5
+
+    stack = np.random.default_rng(3).integers(100, 60000, (1, 40, 40)).astype(np.uint16)
+    out = restore_planes(Bright(), stack, [0], RestoreConfig(tile=32, overlap=8))
+    lo, hi = np.percentile(stack[0], (1.0, 99.8))
+    raw = ((stack[0] - lo) / (hi - lo) * 1000 + 5) * (hi - lo) + lo
+    np.testing.assert_array_equal(out[0], np.clip(np.rint(raw), 0, 65535).astype(np.uint16))
+    assert (out[0][raw > 65535] == 65535).all() and (out[0][raw < 0] == 0).all()
+
+
+def seam_errors(model, plane, tile, overlap):
+    """Max |tiled - whole| (normalised units) at tile borders and in tile centres."""
+    config = RestoreConfig(tile=tile, overlap=overlap)
+    lo, hi = np.percentile(plane, (1, 99.8))
+    stack = plane[None].astype(np.float32)
+    tiled = restore_planes(model, stack, [0], config)[0]
+    whole = restore_planes(model, stack, [0], RestoreConfig(tile=max(plane.shape), overlap=0))[0]
+    diff = np.abs(tiled - whole) / (hi - lo)
+    step = tile - overlap
+    border = np.zeros(plane.shape, bool)
+    for s in range(step - overlap // 2, plane.shape[0], step):
+        border[max(s - 4, 0) : s + 4] = True
+        border[:, max(s - 4, 0) : s + 4] = True
+    return float(diff[border].max()), float(diff[~border].max())
+
+
+def test_seams_of_trained_models(pairs_dataset, tiny_checkpoints):
+    _, _, ctx = pairs_dataset
+    from platefocus.io.fields import field_array, list_fields
+
+    ref = list_fields(ctx["manifest"])[0]
+    plane = np.asarray(field_array(ctx["plate"], ref)[0, 3]).astype(np.float32)
+    errors = {}
+    for norm, path in tiny_checkpoints.items():
+        model, _ = load_checkpoint(path)
+        errors[norm] = seam_errors(model, plane, tile=64, overlap=16)
+    print("seam errors (border, centre), normalised units:", errors)
+    # Stated tolerance: with per-pixel LayerNorm (the default) tiled and whole-image output
+    # agree within 3% of the plane's range at tile borders and in tile centres. Not zero:
+    # Restormer's transposed attention pools over the whole tile. MONAI's InstanceNorm
+    # adds tile-wide statistics and differs far more (measured about 0.5-0.7).
+    assert errors["layer"][0] < 0.03 and errors["layer"][1] < 0.03
+    assert errors["instance"][0] > 3 * errors["layer"][0]
+
+
+def tree_digest(root: Path) -> dict:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_output_plate_metadata(restored, pairs_dataset):
+    from ome_zarr.io import parse_url
+    from ome_zarr.reader import Reader
+
+    out, result = restored
+    assert result == {"computed": 12, "skipped": 0, "fields": 12}
+    assert list(Reader(parse_url(str(out)))())  # stitched plate: every field the same shape
+    root = zarr.open_group(str(out), mode="r")
+    meta = root.attrs["platefocus"]
+    assert meta["model"] == "restormer" and len(meta["checkpoint_sha256"]) == 64
+    assert meta["normalisation"]["percentiles"] == [1.0, 99.8]
+    field = root["A/1/0"]
+    assert field.attrs["platefocus"]["dz"] == [-3, 3]
+    assert field["s0"].shape == (1, 2, 128, 128) and field["s0"].dtype == np.uint16
+    assert not (out.parent / f".{out.name}.partial").exists()
+
+
+def test_rerun_is_byte_identical(restored, pairs_dataset, tiny_checkpoints, tmp_path):
+    out, _ = restored
+    _, _, ctx = pairs_dataset
+    again = tmp_path / "r.ome.zarr"
+    restore_plate(
+        ctx["plate"],
+        ctx["manifest"],
+        tiny_checkpoints["layer"],
+        again,
+        SELECTION,
+        RestoreConfig(tile=64, overlap=16),
+        ACQ,
+        best=ctx["best"],
+        progress=False,
+    )
+    assert tree_digest(out) == tree_digest(again)
+
+
+def test_kill_and_resume_is_byte_identical(pairs_dataset, tiny_checkpoints, tmp_path):
+    _, _, ctx = pairs_dataset
+    plate = str(ctx["plate"])
+    reference = tmp_path / "ref.ome.zarr"
+    killed = tmp_path / "killed.ome.zarr"
+    cli = [
+        str(Path(sys.executable).parent / "platefocus"),
+        "restore",
+        "--checkpoint",
+        str(tiny_checkpoints["layer"]),
+        "--input",
+        plate,
+        "--planes",
+        "2",
+        "5",
+        "--tile",
+        "64",
+        "--overlap",
+        "16",
+        "--device",
+        "cpu",
+    ]
+    assert (
+        subprocess.run(
+            [*cli, "--output", str(reference)], capture_output=True, timeout=600
+        ).returncode
+        == 0
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(
+        [*cli, "--output", str(killed)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    done = tmp_path / f".{killed.name}.partial" / ".done"
+    deadline = time.time() + 300
+    while time.time() < deadline and not (done.exists() and len(list(done.iterdir())) >= 2):
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    n_done = len(list(done.iterdir()))
+    assert n_done < 12, "the restore finished before it could be killed"
+    assert not killed.exists()  # nothing that looks complete
+    rerun = subprocess.run(
+        [*cli, "--output", str(killed)], capture_output=True, text=True, timeout=600
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"restored {12 - n_done} fields ({n_done} already done) of 12" in rerun.stdout
+    assert tree_digest(killed) == tree_digest(reference)
+
+
+def test_refuses_to_overwrite(restored, pairs_dataset, tiny_checkpoints):
+    out, _ = restored
+    _, _, ctx = pairs_dataset
+    with pytest.raises(InputError, match="exists already"):
+        restore_plate(
+            ctx["plate"],
+            ctx["manifest"],
+            tiny_checkpoints["layer"],
+            out,
+            PlaneSelection(mode="all"),
+            RestoreConfig(),
+            ACQ,
+            progress=False,
+        )
+
+
+def test_plane_selection():
+    from platefocus.io.fields import FieldRef
+
+    ref = FieldRef("p", "A01", "A", 1, 1, 0, (1,), (0, 1, 2, 3, 4))
+    assert PlaneSelection(mode="all").positions(ref, None)[0] == [0, 1, 2, 3, 4]
+    assert PlaneSelection(mode="list", z=(1, 9)).positions(ref, None)[0] == [1, None]
+    assert PlaneSelection(offsets=(-3, 2)).positions(ref, 3) == ([0, None], [-3, 2])
+    with pytest.raises(ValueError):
+        PlaneSelection(mode="some")
+
+
+def test_blocks_of_wells_then_finalise_equal_one_restore(
+    restored, pairs_dataset, tiny_checkpoints, tmp_path
+):
+    from platefocus.io.blocks import plan_blocks
+    from platefocus.restore.plate import finalise_plate, restore_fields
+
+    out, _ = restored
+    _, _, ctx = pairs_dataset
+    blocks = plan_blocks(ctx["manifest"]["well"].unique(), 2)
+    assert len(blocks) == 3
+    blocked = tmp_path / "r.ome.zarr"
+    config = RestoreConfig(tile=64, overlap=16)
+    for block in (1, 0, 2):  # jobs finish in any order
+        restore_fields(
+            ctx["plate"],
+            ctx["manifest"],
+            tiny_checkpoints["layer"],
+            blocked,
+            SELECTION,
+            config,
+            ACQ,
+            best=ctx["best"],
+            wells=blocks[block],
+            progress=False,
+        )
+    finalise_plate(ctx["manifest"], tiny_checkpoints["layer"], blocked, config, SELECTION)
+    assert tree_digest(blocked) == tree_digest(out)
+
+
+def test_finalise_refuses_an_incomplete_plate(pairs_dataset, tiny_checkpoints, tmp_path):
+    from platefocus.io.blocks import plan_blocks
+    from platefocus.restore.plate import finalise_plate, restore_fields
+
+    _, _, ctx = pairs_dataset
+    out = tmp_path / "r.ome.zarr"
+    config = RestoreConfig(tile=64, overlap=16)
+    restore_fields(
+        ctx["plate"],
+        ctx["manifest"],
+        tiny_checkpoints["layer"],
+        out,
+        SELECTION,
+        config,
+        ACQ,
+        best=ctx["best"],
+        wells=plan_blocks(ctx["manifest"]["well"].unique(), 2)[0],
+        progress=False,
+    )
+    with pytest.raises(InputError, match="not written yet"):
+        finalise_plate(ctx["manifest"], tiny_checkpoints["layer"], out, config, SELECTION)
+    assert not out.exists()
+
+
+def test_existing_dask_cluster(restored, pairs_dataset, tiny_checkpoints, tmp_path):
+    from distributed import LocalCluster
+
+    out, _ = restored
+    _, _, ctx = pairs_dataset
+    with LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None
+    ) as cluster:
+        other = tmp_path / "r.ome.zarr"
+        restore_plate(
+            ctx["plate"],
+            ctx["manifest"],
+            tiny_checkpoints["layer"],
+            other,
+            SELECTION,
+            RestoreConfig(tile=64, overlap=16),
+            ACQ,
+            best=ctx["best"],
+            dask_settings={"scheduler_address": cluster.scheduler_address},
+            progress=False,
+        )
+    assert tree_digest(other) == tree_digest(out)

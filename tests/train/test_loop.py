@@ -1,0 +1,124 @@
+"""Training: beats the identity, deterministic on CPU, resumes after a kill to the same result."""
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+import torch
+
+from platefocus.train import TrainConfig, load_checkpoint, lr_factor, train
+from platefocus.train.evaluate import evaluate_split, summarise_by_dz
+
+TINY = TrainConfig(
+    model="restormer",
+    model_kwargs={"levels": 2, "width": 8},
+    epochs=6,
+    batch_size=16,
+    max_steps_per_epoch=12,
+    lr=3e-3,
+    seed=0,
+    threads=1,
+)
+
+
+def states_equal(a, b):
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.fixture(scope="module")
+def trained(pairs_dataset, tmp_path_factory):
+    path, table, _ = pairs_dataset
+    work = tmp_path_factory.mktemp("train")
+    history = train(path, table, TINY, work, progress=False)
+    return work, history
+
+
+def test_beats_identity_at_every_dz(pairs_dataset, trained):
+    path, table, _ = pairs_dataset
+    work, history = trained
+    assert history["val_loss"].iloc[-1] < history["val_loss"].iloc[0]
+    model, state = load_checkpoint(work / "best.pt")
+    summary = summarise_by_dz(evaluate_split(model, path, table))
+    both = summary[summary["side"] == "both"]
+    assert len(both) == 2  # |dz| = 2 and 3
+    assert (both["ssim_pred"] > both["ssim_input"]).all(), both.to_string()
+    assert (both["psnr_pred"] > both["psnr_input"]).all(), both.to_string()
+    assert state["config"]["model"] == "restormer"
+
+
+def test_seeded_training_is_deterministic_on_cpu(pairs_dataset, trained, tmp_path):
+    path, table, _ = pairs_dataset
+    work, history = trained
+    again = train(path, table, TINY, tmp_path, progress=False)
+    pd.testing.assert_frame_equal(history, again)
+    a = torch.load(work / "last.pt", weights_only=False)["model_state"]
+    b = torch.load(tmp_path / "last.pt", weights_only=False)["model_state"]
+    assert states_equal(a, b)
+
+
+def test_resume_after_kill_reaches_the_uninterrupted_result(pairs_dataset, trained, tmp_path):
+    path, table, _ = pairs_dataset
+    work, _ = trained
+    table_file = tmp_path / "table.parquet"
+    table.to_parquet(table_file)
+    killed = tmp_path / "killed"
+    script = (
+        "import pandas as pd, dataclasses, time;"
+        "from platefocus.train.loop import train, TrainConfig;"
+        f"cfg = TrainConfig(**{TINY.__dict__!r});"
+        f"train({str(path)!r}, pd.read_parquet({str(table_file)!r}), cfg, {str(killed)!r},"
+        " progress=False)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    last = killed / "last.pt"
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        if last.exists():
+            epoch = torch.load(last, weights_only=False)["epoch"]
+            if epoch >= 1:
+                break
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    interrupted_at = torch.load(last, weights_only=False)["epoch"]
+    assert interrupted_at < TINY.epochs - 1, "the run finished before it could be killed"
+    train(path, table, TINY, killed, progress=False)  # resumes
+    resumed = torch.load(last, weights_only=False)
+    reference = torch.load(work / "last.pt", weights_only=False)
+    assert resumed["epoch"] == reference["epoch"] == TINY.epochs - 1
+    assert states_equal(resumed["model_state"], reference["model_state"])
+    assert [h["train_loss"] for h in resumed["history"]] == [
+        h["train_loss"] for h in reference["history"]
+    ]
+
+
+def test_stop_and_resume_in_process(pairs_dataset, trained, tmp_path):
+    path, table, _ = pairs_dataset
+    work, _ = trained
+    train(path, table, TINY, tmp_path, progress=False, stop_after_epochs=2)
+    assert torch.load(tmp_path / "last.pt", weights_only=False)["epoch"] == 1
+    train(path, table, TINY, tmp_path, progress=False)
+    a = torch.load(work / "last.pt", weights_only=False)["model_state"]
+    b = torch.load(tmp_path / "last.pt", weights_only=False)["model_state"]
+    assert states_equal(a, b)
+
+
+def test_schedule_warms_up_then_decays():
+    values = [lr_factor(s, 5, 50) for s in range(50)]
+    assert values[0] == pytest.approx(0.2) and values[4] == pytest.approx(1.0)
+    assert all(a >= b for a, b in itertools.pairwise(values[4:]))
+    assert values[-1] < 0.01
+
+
+def test_cuda_requested_without_cuda():
+    from platefocus.train.checkpoint import choose_device
+
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA"):
+            choose_device("cuda")
+    assert choose_device("cpu").type == "cpu"

@@ -1,0 +1,49 @@
+"""Losses."""
+
+import pytest
+import torch
+
+from platefocus.train.losses import LOSSES, WeightedLoss
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_zero_for_identical_positive_for_different(name):
+    torch.manual_seed(0)
+    a = torch.rand(4, 1, 64, 64)
+    b = (a + 0.2 * torch.randn_like(a)).clamp(0, 1)
+    loss = WeightedLoss({name: 1.0})
+    assert float(loss(a, a)) == pytest.approx(0.0, abs=1e-5)
+    assert float(loss(b, a)) > 0.01
+
+
+def test_weighted_sum_and_gradients():
+    torch.manual_seed(0)
+    a, b = torch.rand(2, 1, 48, 48), torch.rand(2, 1, 48, 48, requires_grad=True)
+    mixed = WeightedLoss({"ssim": 0.7, "l1": 0.3})
+    expected = 0.7 * WeightedLoss({"ssim": 1})(b, a) + 0.3 * WeightedLoss({"l1": 1})(b, a)
+    assert float(mixed(b, a)) == pytest.approx(float(expected), rel=1e-6)
+    mixed(b, a).backward()
+    assert b.grad is not None and torch.isfinite(b.grad).all()
+
+
+def test_ms_ssim_on_small_patches():
+    a = torch.rand(2, 1, 32, 32)
+    assert float(WeightedLoss({"ms_ssim": 1})(a, a)) == pytest.approx(0, abs=1e-5)
+
+
+def test_ms_ssim_matches_the_library_on_large_images():
+    from pytorch_msssim import ms_ssim
+
+    from platefocus.train.losses import ms_ssim_small
+
+    torch.manual_seed(0)
+    a = torch.rand(2, 1, 160, 160)
+    b = (a + 0.1 * torch.randn_like(a)).clamp(0, 1)
+    expected = ms_ssim(b, a, data_range=1.0, win_size=7)
+    assert float(ms_ssim_small(b, a)) == pytest.approx(float(expected), rel=1e-5)
+
+
+@pytest.mark.parametrize("weights", [{}, {"l2": 1.0}, {"l1": -1.0}, {"l1": 0.0}])
+def test_bad_weights(weights):
+    with pytest.raises(ValueError):
+        WeightedLoss(weights)

@@ -1,0 +1,15 @@
+"""Snakemake adapter: rule restore_plate."""
+
+from platefocus.logs import run_step
+from platefocus.pipeline.restore import restore_plate
+
+run_step(
+    lambda: restore_plate(
+        manifest_path=snakemake.input.manifest,
+        checkpoint=snakemake.input.checkpoint,
+        out_plate=snakemake.output[0],
+        restore=snakemake.params.restore,
+        channel=snakemake.params.channel,
+    ),
+    snakemake.log[0],
+)

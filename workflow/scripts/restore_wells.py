@@ -1,0 +1,23 @@
+"""Snakemake adapter: rule restore_wells."""
+
+from platefocus.logs import run_step
+from platefocus.pipeline.restore import restore_wells
+
+run_step(
+    lambda: restore_wells(
+        plate_path=snakemake.input.plate,
+        manifest_path=snakemake.input.manifest,
+        checkpoint=snakemake.input.checkpoint,
+        out_plate=snakemake.params.out_plate,
+        restore=snakemake.params.restore,
+        acquisition=snakemake.params.acquisition,
+        blocks_path=snakemake.input.blocks,
+        block=int(snakemake.wildcards.block),
+        out_marker=snakemake.output.marker,
+        best_path=snakemake.input.best,
+        channel=snakemake.params.channel,
+        workers=snakemake.threads,
+        dask_settings=snakemake.params.dask,
+    ),
+    snakemake.log[0],
+)

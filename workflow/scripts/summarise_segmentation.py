@@ -1,0 +1,15 @@
+"""Snakemake adapter: rule summarise_segmentation."""
+
+from platefocus.logs import run_step
+from platefocus.pipeline.segment import summarise_segmentation
+
+run_step(
+    lambda: summarise_segmentation(
+        block_fields=snakemake.input.fields,
+        block_objects=snakemake.input.objects,
+        out_fields=snakemake.output.fields,
+        out_objects=snakemake.output.objects,
+        out_summary=snakemake.output.summary,
+    ),
+    snakemake.log[0],
+)

@@ -1,0 +1,19 @@
+"""Snakemake adapter: rule train_model."""
+
+from platefocus.logs import run_step
+from platefocus.pipeline.training import train_model
+
+run_step(
+    lambda: train_model(
+        dataset_path=snakemake.input.dataset,
+        table_path=snakemake.input.table,
+        model=snakemake.wildcards.model,
+        training=snakemake.params.training,
+        work_dir=snakemake.params.work_dir,
+        out_checkpoint=snakemake.output.checkpoint,
+        out_history=snakemake.output.history,
+        threads=snakemake.threads,
+        out_timing=snakemake.output.timing,
+    ),
+    snakemake.log[0],
+)
