@@ -20,7 +20,7 @@ compare: $(VENV)/.installed
 # Install the test extras (and headless Chromium for the summary-page test, when run as
 # root) and run every test (unit, browser, end-to-end).
 test: $(VENV)/.installed-test browser slurm
-	$(BIN)/ruff check src scripts tests benchmarks
+	$(BIN)/ruff check src workflow/scripts tests benchmarks
 	$(BIN)/pytest -q
 
 # Debian's chromium and chromium-driver; without root the browser test is skipped
@@ -46,8 +46,8 @@ report: $(VENV)/.installed
 	$(BIN)/snakemake --cores $(CORES) --report report.html
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src scripts tests benchmarks
-	$(BIN)/ruff format --check src scripts tests benchmarks
+	$(BIN)/ruff check src workflow/scripts tests benchmarks
+	$(BIN)/ruff format --check src workflow/scripts tests benchmarks
 	$(BIN)/snakefmt --check Snakefile workflow/rules
 	$(BIN)/snakemake --lint
 

@@ -274,40 +274,63 @@ def score_stack(
 
     for b0 in range(0, z, batch):
         s = _validate_stack(raw[b0 : b0 + batch])
-        sl = slice(b0, b0 + len(s))
-
-        def tiles_and_field(a: np.ndarray) -> np.ndarray:
-            t = _tile_sums(a, tiles)
-            return np.concatenate([t.sum(axis=1, keepdims=True), t], axis=1)
-
-        centre = s.mean(axis=(1, 2), keepdims=True)
-        d = s - centre
-        d1, d2 = tiles_and_field(d), tiles_and_field(d * d)
-        mean = d1 / npx + centre[:, :, 0]
-        ssd = d2 - d1 * d1 / npx
-        out["mean"][sl] = mean
-        out["std"][sl] = np.sqrt(np.maximum(ssd, 0) / npx)
-        out["focus_score"][sl] = np.where(mean > 0, ssd / (npx * np.where(mean > 0, mean, 1)), 0)
-        if saturation is not None:
-            out["saturated_fraction"][sl] = tiles_and_field((s >= saturation) * 1.0) / npx
-
-        # Separable 1D passes: the same 3x3 stencils as the 2D kernels, fewer operations.
-        lap = ndimage.correlate1d(s, _SECOND, axis=1, mode="reflect")
-        lap += ndimage.correlate1d(s, _SECOND, axis=2, mode="reflect")
-        l1, l2 = tiles_and_field(lap), tiles_and_field(lap * lap)
-        out["laplacian_variance"][sl] = np.maximum(l2 / npx - (l1 / npx) ** 2, 0)
-        del lap
-        energy = gradient_energy(s)
-        out["tenengrad"][sl] = tiles_and_field(energy) / npx
-        del energy
-        diff = np.zeros_like(s)
-        diff[:, :, : w - 2] = (s[:, :, 2:] - s[:, :, :-2]) ** 2
-        out["brenner"][sl] = tiles_and_field(diff) / brenner_n
-        del diff
-
-        for ri, r in enumerate(regions):
-            sub = s[:, r.y, r.x]
-            out["power_log_log_slope"][sl, ri] = power_log_log_slope(sub)
-            out["local_focus_score"][sl, ri] = local_focus_score(sub, window)
+        batch_scores = _score_batch(s, regions, npx, brenner_n, saturation, window)
+        for name, values in batch_scores.items():
+            out[name][b0 : b0 + len(s)] = values
     out["region"] = np.array([r.name for r in regions])
+    return out
+
+
+def _score_batch(
+    s: np.ndarray,
+    regions: Sequence[Region],
+    npx: np.ndarray,
+    brenner_n: np.ndarray,
+    saturation: float | None,
+    window: int,
+) -> dict[str, np.ndarray]:
+    """The scores of a (b, Y, X) float64 batch of planes, each (b, R) for the R regions
+    (the whole field first, then the tiles). ``npx`` and ``brenner_n``: (R,) pixels each
+    region counts for the mean-type metrics and for Brenner's (which skips 2 columns)."""
+    tiles = regions[1:]
+    w = s.shape[2]
+    out: dict[str, np.ndarray] = {}
+
+    def tiles_and_field(a: np.ndarray) -> np.ndarray:
+        t = _tile_sums(a, tiles)
+        return np.concatenate([t.sum(axis=1, keepdims=True), t], axis=1)
+
+    centre = s.mean(axis=(1, 2), keepdims=True)
+    d = s - centre
+    d1, d2 = tiles_and_field(d), tiles_and_field(d * d)
+    mean = d1 / npx + centre[:, :, 0]
+    ssd = d2 - d1 * d1 / npx
+    out["mean"] = mean
+    out["std"] = np.sqrt(np.maximum(ssd, 0) / npx)
+    out["focus_score"] = np.where(mean > 0, ssd / (npx * np.where(mean > 0, mean, 1)), 0)
+    if saturation is not None:
+        out["saturated_fraction"] = tiles_and_field((s >= saturation) * 1.0) / npx
+
+    # Separable 1D passes: the same 3x3 stencils as the 2D kernels, fewer operations.
+    lap = ndimage.correlate1d(s, _SECOND, axis=1, mode="reflect")
+    lap += ndimage.correlate1d(s, _SECOND, axis=2, mode="reflect")
+    l1, l2 = tiles_and_field(lap), tiles_and_field(lap * lap)
+    out["laplacian_variance"] = np.maximum(l2 / npx - (l1 / npx) ** 2, 0)
+    del lap
+    energy = gradient_energy(s)
+    out["tenengrad"] = tiles_and_field(energy) / npx
+    del energy
+    diff = np.zeros_like(s)
+    diff[:, :, : w - 2] = (s[:, :, 2:] - s[:, :, :-2]) ** 2
+    out["brenner"] = tiles_and_field(diff) / brenner_n
+    del diff
+
+    slope = np.zeros((len(s), len(regions)))
+    local = np.zeros((len(s), len(regions)))
+    for ri, r in enumerate(regions):
+        sub = s[:, r.y, r.x]
+        slope[:, ri] = power_log_log_slope(sub)
+        local[:, ri] = local_focus_score(sub, window)
+    out["power_log_log_slope"] = slope
+    out["local_focus_score"] = local
     return out

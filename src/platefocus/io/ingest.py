@@ -9,6 +9,7 @@ bad files are left out and listed in the QC table.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -244,49 +245,21 @@ def ingest_fields(
     # Idempotent, so jobs writing other wells of the plate can start at the same time.
     root = require_wells(partial, [(row, column) for (_, _, row, column, _, _), _ in fields])
 
-    def ingest_field(item) -> tuple[tuple, dict | None]:
-        (plate, well, row, column, site, field), planes = item
-        if is_done(partial, row, column, field, stamp):
-            return (well, site), None
-        planes = planes.set_index(["channel", "z"]).sort_index()
-        stack = np.empty(
-            (len(channels), len(z_levels), *map(int, planes["shape"].iloc[0].split("x"))),
-            dtype=planes["dtype"].iloc[0],
-        )
-        try:
-            for ci, ch in enumerate(channels):
-                for zi, z in enumerate(z_levels):
-                    stack[ci, zi] = read_plane(planes.loc[(ch, z), "path"])
-        except InputError as err:
-            if on_bad_file == "error":
-                raise
-            return (well, site), dict(
-                plate=plate, well=well, site=site, path=err.where, problem=err.problem
-            )
-        clear_field(partial, row, column, field)
-        write_field(
-            root,
-            row,
-            column,
-            field,
-            stack,
-            acquisition,
-            channels,
-            pyramid_levels=pyramid_levels,
-            extra_attrs={
-                "z_indices": [int(z) for z in z_levels],
-                "channels": [int(c) for c in channels],
-                "well": well,
-                "site": int(site),
-            },
-        )
-        mark_done(partial, row, column, field, stamp)
-        return (well, site), None
-
+    write = functools.partial(
+        _ingest_field,
+        root=root,
+        partial=partial,
+        stamp=stamp,
+        channels=channels,
+        z_levels=z_levels,
+        acquisition=acquisition,
+        on_bad_file=on_bad_file,
+        pyramid_levels=pyramid_levels,
+    )
     done, failures = set(), []
     with ThreadPoolExecutor(max(1, workers)) as pool:
         for key, failure in progress_bar(
-            pool.map(ingest_field, fields),
+            pool.map(write, fields),
             total=len(fields),
             desc="ingesting fields",
             disable=not progress,
@@ -305,6 +278,64 @@ def ingest_fields(
         )
     written = good[[(w, s) in done for w, s in zip(good["well"], good["site"], strict=True)]]
     return IngestResult(written.reset_index(drop=True), pd.DataFrame(failures, columns=QC_COLUMNS))
+
+
+def _read_stack(planes: pd.DataFrame, channels: list, z_levels: list) -> np.ndarray:
+    """A field's (c, z, y, x) stack from its manifest rows (every plane must be there)."""
+    planes = planes.set_index(["channel", "z"]).sort_index()
+    stack = np.empty(
+        (len(channels), len(z_levels), *map(int, planes["shape"].iloc[0].split("x"))),
+        dtype=planes["dtype"].iloc[0],
+    )
+    for ci, ch in enumerate(channels):
+        for zi, z in enumerate(z_levels):
+            stack[ci, zi] = read_plane(planes.loc[(ch, z), "path"])
+    return stack
+
+
+def _ingest_field(
+    item: tuple[tuple, pd.DataFrame],
+    *,
+    root,
+    partial: Path,
+    stamp: str,
+    channels: list,
+    z_levels: list,
+    acquisition: Acquisition,
+    on_bad_file: str,
+    pyramid_levels: int,
+) -> tuple[tuple, dict | None]:
+    """Read and write one field (unless done already): ``((well, site), QC row or None)``."""
+    (plate, well, row, column, site, field), planes = item
+    if is_done(partial, row, column, field, stamp):
+        return (well, site), None
+    try:
+        stack = _read_stack(planes, channels, z_levels)
+    except InputError as err:
+        if on_bad_file == "error":
+            raise
+        return (well, site), dict(
+            plate=plate, well=well, site=site, path=err.where, problem=err.problem
+        )
+    clear_field(partial, row, column, field)
+    write_field(
+        root,
+        row,
+        column,
+        field,
+        stack,
+        acquisition,
+        channels,
+        pyramid_levels=pyramid_levels,
+        extra_attrs={
+            "z_indices": [int(z) for z in z_levels],
+            "channels": [int(c) for c in channels],
+            "well": well,
+            "site": int(site),
+        },
+    )
+    mark_done(partial, row, column, field, stamp)
+    return (well, site), None
 
 
 def ingest_stamp(good: pd.DataFrame, acquisition: Acquisition, pyramid_levels: int) -> str:
