@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -187,3 +188,17 @@ def tiny_run(tmp_path_factory):
     out = snakemake(work, "--cores", "2", *TINY)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return work
+
+
+#: The real images of ../shared/realdata (see its README); never copied into the project.
+REALDATA = REPO.parent / "shared" / "realdata"
+
+
+@pytest.fixture(scope="session")
+def realdata() -> Path:
+    """``../shared/realdata``: skipped when absent locally, a failure under CI."""
+    if not (REALDATA / "README.md").exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{REALDATA} is missing: CI must have ../shared beside the clone")
+        pytest.skip(f"{REALDATA} is missing")
+    return REALDATA

@@ -50,9 +50,10 @@ def test_shipped_bbbc006_config_pattern(tmp_path):
     import yaml
     from conftest import REPO
 
-    pattern = yaml.safe_load((REPO / "config" / "bbbc006.yaml").read_text())["input"]["pattern"]
+    section = yaml.safe_load((REPO / "config" / "bbbc006.yaml").read_text())["input"]
     make_tree(tmp_path, BBBC006_NAMES)
-    m = discover_planes(DiscoveryConfig(tmp_path, pattern, plate="mcf-z-stacks-03212011"))
+    section = {"extensions": [".tif"], "ignore": [], **section, "root": str(tmp_path)}
+    m = discover_planes(DiscoveryConfig.from_config(section, "mcf-z-stacks-03212011"))
     assert len(m) == 5
 
 

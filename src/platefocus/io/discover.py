@@ -1,9 +1,14 @@
 """Find the planes of a plate on disk from a folder and a regular expression.
 
 The pattern is matched (``re.search``) against each file's path relative to the root,
-with ``/`` separators. Named groups: ``well``, ``site``, ``channel``, ``z`` (required)
+with ``/`` separators. Named groups: ``well`` and ``site`` (required), ``channel``, ``z``
 and ``plate`` (optional). Anything else in the name, such as BBBC006's per-plane UID,
 is ignored, so planes are joined on plate, well, site and channel.
+
+A file whose name gives both ``channel`` and ``z`` is one plane. Otherwise the file is a
+stack of one field, and its header says which planes it holds (see
+:mod:`platefocus.io.readers`): its Z axis gives the planes and its C axis the channels
+(``w1``, ``w2``... in file order) unless the name gives them.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ import pandas as pd
 
 from platefocus.errors import InputError
 
-REQUIRED_GROUPS = ("well", "site", "channel", "z")
+REQUIRED_GROUPS = ("site",)
+#: Value of a group that is in the pattern but absent from a file name.
+GROUP_DEFAULTS = {"site": 1, "channel": 1, "z": 0}
 #: File names of the BBBC006 layout (and of the synthetic plate):
 #: ``..._z_NN/<plate>_<well>_s<site>_w<channel><anything>.tif``.
 BBBC006_PATTERN = (
@@ -33,6 +40,7 @@ MANIFEST_COLUMNS = [
     "channel",
     "z",
     "path",
+    "page",
 ]
 
 _WELL = re.compile(r"^([A-Za-z]{1,2})0*(\d{1,3})$")
@@ -58,20 +66,39 @@ class DiscoveryConfig:
     """
 
     root: Path
-    pattern: str
+    pattern: str | None = None
     extensions: tuple[str, ...] = (".tif", ".tiff")
     ignore: tuple[str, ...] = field(default_factory=lambda: (r"(^|/)\.",))
     plate: str | None = None
+    layout: str = "custom"
+
+    def __post_init__(self) -> None:
+        from platefocus.io.layouts import LAYOUT_NAMES, LAYOUTS
+
+        if self.layout not in LAYOUT_NAMES:
+            raise InputError("input.layout", f"must be one of {LAYOUT_NAMES}, got {self.layout!r}")
+        if self.layout == "custom":
+            if not self.pattern:
+                raise InputError("input.pattern", "required with input.layout: custom")
+            return
+        if self.pattern:
+            raise InputError(
+                "input.pattern", f"give input.layout ({self.layout}) or input.pattern, not both"
+            )
+        named = LAYOUTS[self.layout]
+        object.__setattr__(self, "pattern", named.pattern)
+        object.__setattr__(self, "ignore", (*self.ignore, *named.ignore))
 
     @classmethod
     def from_config(cls, input_section: dict, plate: str | None) -> DiscoveryConfig:
         """The workflow's ``input`` section, for plate ``plate``."""
         return cls(
             root=Path(input_section["root"]),
-            pattern=input_section["pattern"],
+            pattern=input_section.get("pattern"),
             extensions=tuple(input_section["extensions"]),
             ignore=tuple(input_section["ignore"]),
             plate=plate,
+            layout=input_section.get("layout", "custom"),
         )
 
 
@@ -93,6 +120,8 @@ def compile_pattern(pattern: str, where: str = "input.pattern") -> re.Pattern:
     except re.error as err:
         raise InputError(where, f"not a valid regular expression: {err}") from None
     missing = [g for g in REQUIRED_GROUPS if g not in regex.groupindex]
+    if "well" not in regex.groupindex and not {"row", "column"} <= set(regex.groupindex):
+        missing.insert(0, "well (or row and column)")
     if missing:
         raise InputError(where, f"pattern lacks the named group(s) {missing}")
     return regex
@@ -132,7 +161,7 @@ def discover_planes(cfg: DiscoveryConfig) -> pd.DataFrame:
             m = regex.search(rel)
             if m is None:
                 raise InputError(path, f"file name does not match input.pattern {cfg.pattern!r}")
-            rows.append(_row_from_match(m, path, cfg.plate))
+            rows += _rows_from_match(m, path, cfg.plate)
     if not rows:
         raise InputError(root, f"no image files ({', '.join(exts)}) found in the input folder")
     manifest = pd.DataFrame(rows, columns=MANIFEST_COLUMNS)
@@ -150,20 +179,57 @@ def discover_planes(cfg: DiscoveryConfig) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def _row_from_match(m: re.Match, path: Path, default_plate: str | None) -> dict:
+def _rows_from_match(m: re.Match, path: Path, default_plate: str | None) -> list[dict]:
+    """The manifest rows of one file: one plane, or every plane of a stack file."""
     groups = m.groupdict()
     try:
-        row, column = parse_well(groups["well"])
+        row, column = parse_well(groups.get("well") or _numbered_well(groups))
     except ValueError as err:
         raise InputError(path, str(err)) from None
-    plate = groups.get("plate") or default_plate or "plate"
-    return dict(
-        plate=plate,
+
+    def value(key: str) -> int:
+        return int(groups[key]) if groups[key] is not None else GROUP_DEFAULTS[key]
+
+    field = dict(
+        plate=groups.get("plate") or default_plate or "plate",
         well=f"{row}{column:02d}",
         row=row,
         column=column,
-        site=int(groups["site"]),
-        channel=int(groups["channel"]),
-        z=int(groups["z"]),
-        path=str(path),
+        site=value("site"),
     )
+    named = {k: value(k) for k in ("channel", "z") if k in groups}
+    if len(named) == 2:
+        return [dict(field, **named, path=str(path), page=0)]
+    return [dict(field, **plane, path=str(path)) for plane in _stack_planes(path, named)]
+
+
+def _numbered_well(groups: dict) -> str:
+    """A well name from ``row`` (letters, or a number: 1 is A) and ``column`` groups."""
+    row = groups["row"]
+    if row.isdigit():
+        n = int(row)
+        if n < 1:
+            raise ValueError(f"row number must be >= 1, got {row!r}")
+        row = chr(ord("A") + n - 1) if n <= 26 else "A" + chr(ord("A") + n - 27)
+    return f"{row}{int(groups['column'])}"
+
+
+def _stack_planes(path: Path, named: dict[str, int]) -> list[dict]:
+    """``channel``, ``z`` and ``page`` of every plane a stack file holds."""
+    from platefocus.io.readers import probe_file
+
+    info = probe_file(path)
+    for key, axis in (("channel", "C"), ("z", "Z")):
+        if key in named and info.size(axis) > 1:
+            raise InputError(
+                path, f"the name gives {key} {named[key]} but the file holds {info.size(axis)}"
+            )
+    return [
+        dict(
+            channel=named.get("channel", c + 1),
+            z=named.get("z", z),
+            page=info.page(c, z),
+        )
+        for c in range(info.size("C"))
+        for z in range(info.size("Z"))
+    ]

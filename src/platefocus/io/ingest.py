@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import tifffile
 
 from platefocus.errors import InputError
 from platefocus.io.omezarr import (
@@ -40,6 +39,7 @@ from platefocus.io.partial import (
     require_done,
     stamp_of,
 )
+from platefocus.io.readers import probe_file, read_plane
 from platefocus.logs import progress as progress_bar
 
 log = logging.getLogger(__name__)
@@ -62,43 +62,13 @@ class IngestResult:
     qc: pd.DataFrame
 
 
-def read_plane(path: str | os.PathLike) -> np.ndarray:
-    """Read one 2D plane from a TIFF, with a clear error for anything else.
-
-    Returns
-    -------
-    plane : (Y, X) ndarray in the file's dtype
-    """
-    try:
-        plane = tifffile.imread(path)
-    except Exception as err:  # tifffile raises many types for corrupt files
-        raise InputError(path, f"cannot read TIFF ({type(err).__name__}: {err})") from None
-    if plane.ndim != 2:
-        raise InputError(path, f"expected one 2D plane, got an array of shape {plane.shape}")
-    return plane
-
-
-def probe_plane(path: str | os.PathLike) -> tuple[tuple[int, int], np.dtype]:
-    """Shape and dtype of a TIFF plane from its header, without reading the pixels."""
-    try:
-        with tifffile.TiffFile(path) as tif:
-            series = tif.series[0]
-            shape, dtype = tuple(series.shape), np.dtype(series.dtype)
-            expected = int(np.prod(shape)) * dtype.itemsize
-            page = tif.pages.first
-            stored = sum(page.databytecounts)
-            if page.compression == 1 and stored < expected:
-                raise ValueError(f"file holds {stored} of {expected} pixel bytes")
-            end = max(o + n for o, n in zip(page.dataoffsets, page.databytecounts, strict=True))
-            if end > os.path.getsize(path):
-                raise ValueError("pixel data runs past the end of the file (truncated)")
-    except InputError:
-        raise
-    except Exception as err:
-        raise InputError(path, f"cannot read TIFF ({type(err).__name__}: {err})") from None
-    if len(shape) != 2:
-        raise InputError(path, f"expected one 2D plane, got an array of shape {shape}")
-    return shape, dtype
+def probe_plane(path: str | os.PathLike, page: int = 0) -> tuple[tuple[int, int], np.dtype]:
+    """Shape and dtype of plane ``page`` of a file, from its header (pixels unread)."""
+    info = probe_file(path)
+    pages = info.size("C") * info.size("Z")
+    if page >= pages:
+        raise InputError(path, f"has {pages} plane(s), plane {page} was asked for")
+    return info.plane_shape, info.dtype
 
 
 def check_manifest(manifest: pd.DataFrame, workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -117,19 +87,18 @@ def check_manifest(manifest: pd.DataFrame, workers: int = 1) -> tuple[pd.DataFra
             f"files of {manifest['plate'].nunique()} plates found "
             f"({sorted(manifest['plate'].unique())[:5]}); select one with `plates`",
         )
-    paths = manifest["path"].tolist()
     problems: list[dict] = []
     shapes: list[str] = []
     dtypes: list[str] = []
 
-    def probe(path):
+    def probe(path_page):
         try:
-            return probe_plane(path), None
+            return probe_plane(*path_page), None
         except InputError as err:
             return None, err.problem
 
     with ThreadPoolExecutor(max(1, workers)) as pool:
-        results = list(pool.map(probe, paths))
+        results = list(pool.map(probe, zip(manifest["path"], manifest["page"], strict=True)))
     for (_, row), (info, problem) in zip(manifest.iterrows(), results, strict=True):
         if info is None:
             problems.append(_problem(row, problem))
@@ -289,7 +258,8 @@ def _read_stack(planes: pd.DataFrame, channels: list, z_levels: list) -> np.ndar
     )
     for ci, ch in enumerate(channels):
         for zi, z in enumerate(z_levels):
-            stack[ci, zi] = read_plane(planes.loc[(ch, z), "path"])
+            where = planes.loc[(ch, z)]
+            stack[ci, zi] = read_plane(where["path"], int(where["page"]))
     return stack
 
 

@@ -1,0 +1,60 @@
+"""File layouts by name: how acquisition systems name the planes of a plate.
+
+Each layout is a regular expression for :mod:`platefocus.io.discover` (matched against a
+file's path relative to the plate folder) and the files to skip. Named groups: ``well``
+(or ``row`` and ``column``), ``site``, ``channel``, ``z`` and ``plate``. A group that is
+in the pattern but not in a file name takes its default (site 1, channel 1, z 0); a
+group that is not in the pattern at all is read from the file (a stack's Z and C axes).
+The schemes follow the vendors' published naming:
+
+``bbbc006``
+    ``..._z_NN/<plate>_<well>_s<site>_w<channel><uid>.tif`` (BBBC006 and the synthetic
+    plate of platefocus; one folder per plane).
+``imagexpress``
+    Molecular Devices MetaXpress: ``.../ZStep_<z>/<plate>_<well>_s<site>_w<channel><GUID>.tif``;
+    ``_s`` and ``_w`` are left out for single-site or single-wavelength acquisitions;
+    ``_thumb`` files are thumbnails.
+``operetta``
+    PerkinElmer/Revvity Harmony export:
+    ``r<row>c<column>f<field>p<plane>-ch<channel>sk<n>fk<n>fl<n>.tiff``, row and column
+    as numbers (``r02c03`` is well B03).
+``cellvoyager``
+    Yokogawa CellVoyager (CV7000/CV8000):
+    ``<plate>_<well>_T<time>F<field>L<line>A<action>Z<plane>C<channel>.tif``.
+``custom``
+    ``input.pattern`` as given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from platefocus.io.discover import BBBC006_PATTERN
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A named file layout: the discovery pattern and relative paths to skip."""
+
+    pattern: str
+    ignore: tuple[str, ...] = ()
+
+
+LAYOUTS: dict[str, Layout] = {
+    "bbbc006": Layout(BBBC006_PATTERN),
+    "imagexpress": Layout(
+        r"(?:^|/)ZStep_(?P<z>\d+)/(?P<plate>[^/]+?)_(?P<well>[A-Pa-p]\d{2})"
+        r"(?:_s(?P<site>\d+))?(?:_w(?P<channel>\d))?(?!_thumb)[0-9A-Fa-f-]*\.tiff?$",
+        ignore=(r"_thumb",),
+    ),
+    "operetta": Layout(
+        r"(?:^|/)r(?P<row>\d{2})c(?P<column>\d{2})f(?P<site>\d{2})p(?P<z>\d{2})"
+        r"-ch(?P<channel>\d+)sk\d+fk\d+fl\d+\.tiff?$"
+    ),
+    "cellvoyager": Layout(
+        r"(?:^|/)(?P<plate>[^/]+)_(?P<well>[A-Pa-p]\d{2})_T\d{4}F(?P<site>\d{3})L\d{2}A\d{2}"
+        r"Z(?P<z>\d{2})C(?P<channel>\d{2})\.tiff?$"
+    ),
+}
+#: Every layout name ``input.layout`` accepts.
+LAYOUT_NAMES = (*LAYOUTS, "custom")

@@ -1,0 +1,191 @@
+"""Image files as microscopes write them: what a file holds (header only) and its planes.
+
+TIFF (classic and BigTIFF, any compression that ``imagecodecs`` decodes: LZW, Deflate,
+ZSTD, PackBits, JPEG...) is read with ``tifffile``. A file is either one 2D plane or a
+multi-page stack of one field whose axes come from its OME-XML or ImageJ metadata
+(``ZYX``, ``CYX``, ``CZYX``, ``ZCYX``...); a multi-page file without such metadata is an
+error, never a guess (its pages could be planes, channels or time points).
+
+A plane is addressed by ``(path, page)``: ``page`` is the index of the plane among the
+file's pages (0 for a single-plane file).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+import numpy as np
+import tifffile
+
+from platefocus.errors import InputError
+
+#: Axes a stack file may hold besides the image plane ``YX``.
+STACK_AXES = ("C", "Z")
+_CODEC_HINT = "install imagecodecs (pip install imagecodecs)"
+_UM_PER_UNIT = {"µm": 1.0, "um": 1.0, "micron": 1.0, "micrometer": 1.0, "nm": 1e-3, "mm": 1e3}
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """What one image file holds, from its header.
+
+    Attributes
+    ----------
+    axes : str
+        Axes of the file's image series, e.g. ``"YX"``, ``"ZYX"``, ``"CZYX"``.
+    shape : tuple of int
+        Size of each axis.
+    dtype : numpy dtype
+    compression : str
+        TIFF compression scheme (``"NONE"``, ``"LZW"``, ``"ADOBE_DEFLATE"``...).
+    pixel_size_um, z_step_um : float or None
+        Sampling from OME-XML or ImageJ metadata, micrometres; None when not stated.
+    """
+
+    axes: str
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    compression: str
+    pixel_size_um: float | None = None
+    z_step_um: float | None = None
+
+    @property
+    def plane_shape(self) -> tuple[int, int]:
+        return self.shape[-2], self.shape[-1]
+
+    def size(self, axis: str) -> int:
+        """Length of ``axis`` (1 when the file does not have it)."""
+        return self.shape[self.axes.index(axis)] if axis in self.axes else 1
+
+    def page(self, channel_index: int, z_index: int) -> int:
+        """Page of the plane at ``channel_index`` and ``z_index`` (0-based)."""
+        position = {"C": channel_index, "Z": z_index}
+        stack_axes = self.axes[:-2]
+        return int(
+            np.ravel_multi_index(
+                [position[a] for a in stack_axes], [self.size(a) for a in stack_axes]
+            )
+            if stack_axes
+            else 0
+        )
+
+
+def _decode_error(path: str | os.PathLike, err: Exception) -> InputError:
+    """The one-line error for a file tifffile cannot decode; names a missing codec."""
+    text = f"{type(err).__name__}: {err}"
+    if "imagecodecs" in text:
+        scheme = re.search(r"COMPRESSION\.(\w+)", text)
+        what = scheme.group(1) if scheme else "this compression"
+        return InputError(path, f"cannot decode {what}-compressed TIFF: {_CODEC_HINT}")
+    return InputError(path, f"cannot read TIFF ({text})")
+
+
+def probe_file(path: str | os.PathLike) -> FileInfo:
+    """What a TIFF holds, from its header; checks that the pixel data is all there."""
+    try:
+        with tifffile.TiffFile(path) as tif:
+            series = tif.series[0]
+            axes, shape = _series_axes(series)
+            _check_pages_complete(path, series)
+            info = FileInfo(
+                axes=axes,
+                shape=shape,
+                dtype=np.dtype(series.dtype),
+                compression=tif.pages.first.compression.name,
+                **_sampling(tif),
+            )
+    except InputError:
+        raise
+    except Exception as err:  # tifffile raises many types for corrupt files
+        raise _decode_error(path, err) from None
+    extra = [a for a in info.axes[:-2] if a not in STACK_AXES]
+    if extra or info.axes[-2:] != "YX":
+        raise InputError(
+            path,
+            f"holds an image of axes {info.axes!r} and shape {info.shape}: a plane (YX) or "
+            "a stack with Z/C axes named in OME-XML or ImageJ metadata is expected "
+            "(pages without axis metadata could be planes, channels or time points)",
+        )
+    return info
+
+
+def _series_axes(series) -> tuple[str, tuple[int, ...]]:
+    """The series' axes and shape, without length-1 axes other than Y and X."""
+    axes, shape = series.axes.replace("S", ""), tuple(series.shape)
+    if "S" in series.axes:  # samples per pixel (RGB): not a fluorescence plane
+        return series.axes, shape
+    kept = [(a, n) for a, n in zip(axes, shape, strict=True) if n > 1 or a in "YX"]
+    return "".join(a for a, _ in kept), tuple(n for _, n in kept)
+
+
+def _check_pages_complete(path: str | os.PathLike, series) -> None:
+    """Raise for pixel data that runs past the end of the file or is short (truncated)."""
+    size = os.path.getsize(path)
+    pages = series.pages
+    for page in (pages[0], pages[len(pages) - 1]):
+        if page is None:
+            continue
+        expected = int(np.prod(page.shape)) * np.dtype(series.dtype).itemsize
+        if page.compression == 1 and sum(page.databytecounts) < expected:
+            raise ValueError(f"file holds {sum(page.databytecounts)} of {expected} pixel bytes")
+        end = max(o + n for o, n in zip(page.dataoffsets, page.databytecounts, strict=True))
+        if end > size:
+            raise ValueError("pixel data runs past the end of the file (truncated)")
+
+
+def _sampling(tif: tifffile.TiffFile) -> dict:
+    """``pixel_size_um`` and ``z_step_um`` from OME-XML or ImageJ metadata, when stated."""
+    if tif.is_ome and tif.ome_metadata:
+        pixels = ET.fromstring(tif.ome_metadata).find(".//{*}Pixels")
+        if pixels is not None:
+            return {
+                "pixel_size_um": _ome_length(pixels, "PhysicalSizeX"),
+                "z_step_um": _ome_length(pixels, "PhysicalSizeZ"),
+            }
+    meta = tif.imagej_metadata
+    if meta:
+        unit = _UM_PER_UNIT.get(str(meta.get("unit", "")).replace("\\u00B5", "µ"))
+        res = tif.pages.first.tags.get("XResolution")
+        size = None
+        if unit and res and res.value[0]:
+            size = unit * res.value[1] / res.value[0]
+        spacing = meta.get("spacing")
+        return {
+            "pixel_size_um": size,
+            "z_step_um": unit * float(spacing) if unit and spacing else None,
+        }
+    return {}
+
+
+def _ome_length(pixels: ET.Element, name: str) -> float | None:
+    value = pixels.get(name)
+    if value is None:
+        return None
+    unit = pixels.get(f"{name}Unit", "µm")
+    return float(value) * _UM_PER_UNIT.get(unit, 1.0)
+
+
+def read_plane(path: str | os.PathLike, page: int = 0) -> np.ndarray:
+    """Read one 2D plane (page ``page`` of the file) with a clear error for anything else.
+
+    Returns
+    -------
+    plane : (Y, X) ndarray in the file's dtype
+    """
+    try:
+        with tifffile.TiffFile(path) as tif:
+            n_pages = len(tif.series[0].pages)
+            if page >= n_pages:
+                raise InputError(path, f"has {n_pages} page(s), plane {page} was asked for")
+            plane = tif.asarray(series=0, key=page) if n_pages > 1 else tif.series[0].asarray()
+    except InputError:
+        raise
+    except Exception as err:
+        raise _decode_error(path, err) from None
+    plane = np.squeeze(plane) if plane.ndim > 2 else plane
+    if plane.ndim != 2:
+        raise InputError(path, f"expected one 2D plane, got an array of shape {plane.shape}")
+    return plane
