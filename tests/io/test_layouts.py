@@ -86,9 +86,9 @@ def test_single_site_single_wavelength_imagexpress_names(tmp_path):
 
 
 def test_layout_and_pattern_conflict_or_missing():
-    with pytest.raises(InputError, match="input.layout"):
+    with pytest.raises(InputError, match=r"input\.layout"):
         DiscoveryConfig("x", layout="nikon")
     with pytest.raises(InputError, match="not both"):
         DiscoveryConfig("x", pattern=r"(?P<well>\w+)", layout="operetta")
-    with pytest.raises(InputError, match="input.pattern"):
+    with pytest.raises(InputError, match=r"input\.pattern"):
         DiscoveryConfig("x")
