@@ -99,3 +99,40 @@ def test_restore_with_a_bad_checkpoint(tmp_path):
     assert out.returncode == 1
     assert f"{bad}: cannot read checkpoint" in out.stderr and "Traceback" not in out.stderr
     assert not (tmp_path / "r.ome.zarr").exists()
+
+
+def test_inspect_the_real_bbbc006_folder(realdata, tmp_path):
+    out = run(
+        "inspect",
+        "--input",
+        str(realdata / "bbbc006"),
+        "--out",
+        str(tmp_path / "inspect"),
+        "--pixel-size-um",
+        "0.65",
+    )
+    assert out.returncode == 0, out.stderr
+    assert "compression LZW" in out.stdout
+    assert "mcf-z-stacks-03212011" in out.stdout and "520x696" in out.stdout
+    assert (tmp_path / "inspect" / "plate_map.png").stat().st_size > 1000
+    fields = (tmp_path / "inspect" / "fields.tsv").read_text().splitlines()
+    assert len(fields) == 1 + len(list((realdata / "bbbc006").rglob("*.tif")))
+
+
+def test_restore_rejects_overlap_not_below_tile(tmp_path):
+    out = run(
+        "restore",
+        "--checkpoint",
+        str(tmp_path / "x.pt"),
+        "--input",
+        str(tmp_path / "p.ome.zarr"),
+        "--output",
+        str(tmp_path / "r.ome.zarr"),
+        "--tile",
+        "64",
+        "--overlap",
+        "64",
+    )
+    assert out.returncode != 0
+    assert "Traceback" not in out.stderr
+    assert "overlap must be >= 0 and < tile" in out.stderr

@@ -39,6 +39,27 @@ def _ingest(args: argparse.Namespace) -> None:
     )
 
 
+def _inspect(args: argparse.Namespace) -> None:
+    from platefocus.pipeline.ingest import inspect_plate
+
+    out = Path(args.out)
+    summary = inspect_plate(
+        args.plate,
+        {"root": args.input, "layout": args.layout, "pattern": args.pattern},
+        {"pixel_size_um": args.pixel_size_um, "z_step_um": args.z_step_um},
+        out_fields=out / "fields.tsv",
+        out_map=out / "plate_map.png",
+        out_summary=out / "summary.txt",
+    )
+    import pandas as pd
+
+    fields = pd.read_csv(out / "fields.tsv", sep="\t", keep_default_na=False)
+    with pd.option_context("display.width", 160, "display.max_rows", args.rows):
+        print(fields.drop(columns=["row", "column"]).to_string(index=False, max_rows=args.rows))
+    print(summary)
+    print(f"table: {out / 'fields.tsv'}  plate map: {out / 'plate_map.png'}")
+
+
 def _restore(args: argparse.Namespace) -> None:
     from platefocus.pipeline.restore import restore_ome_zarr
 
@@ -72,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     from platefocus import __version__
     from platefocus.io.discover import BBBC006_PATTERN
     from platefocus.io.ingest import ON_BAD_FILE
+    from platefocus.io.layouts import LAYOUT_NAMES
     from platefocus.synth.spec import PRESETS
 
     parser = argparse.ArgumentParser(prog="platefocus", description=__doc__)
@@ -102,6 +124,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--on-bad-file", choices=ON_BAD_FILE, default=ON_BAD_FILE[0])
     p.add_argument("--threads", type=int, default=1)
     p.set_defaults(func=_ingest)
+
+    p = sub.add_parser("inspect", help="what a plate folder holds, before any work")
+    p.add_argument("--input", required=True, help="folder holding the plate's files")
+    p.add_argument("--out", default="inspect", help="folder for fields.tsv and plate_map.png")
+    p.add_argument("--plate", default=None, help="plate to select (or name, if no group)")
+    p.add_argument("--layout", default="bbbc006", choices=LAYOUT_NAMES)
+    p.add_argument("--pattern", default=None, help="regular expression (with --layout custom)")
+    p.add_argument("--pixel-size-um", type=float, help="configured pixel size, to check")
+    p.add_argument("--z-step-um", type=float, help="configured z-step, to check")
+    p.add_argument("--rows", type=int, default=40, help="table rows to print")
+    p.set_defaults(func=_inspect)
 
     p = sub.add_parser("restore", help="restore a plate with a trained checkpoint")
     p.add_argument("--checkpoint", required=True, help="checkpoint.pt written by training")

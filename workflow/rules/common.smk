@@ -104,6 +104,7 @@ def summary_page_inputs(wildcards):
 def all_outputs():
     """Every final output of the workflow, for `rule all`."""
     outputs = [
+        "results/{plate}/inspect/plate_map.png",
         "results/{plate}/plate.ome.zarr",
         "results/{plate}/focus/targets.parquet",
         "results/{plate}/focus/figures/focus_curves.png",

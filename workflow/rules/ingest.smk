@@ -1,3 +1,33 @@
+# First output of a run: what the plate folder holds, checked against the configuration
+# (a user reads this before hours of training).
+rule inspect_plate:
+    localrule: True
+    input:
+        synthetic_plate_dir,
+    output:
+        fields=report(
+            "results/{plate}/inspect/fields.tsv",
+            caption="../report/inspect_fields.rst",
+            category="0. Input",
+        ),
+        plate_map=report(
+            "results/{plate}/inspect/plate_map.png",
+            caption="../report/inspect_plate_map.rst",
+            category="0. Input",
+        ),
+        summary="results/{plate}/inspect/summary.txt",
+    log:
+        "logs/inspect_plate/{plate}.log",
+    conda:
+        "../envs/platefocus.yaml"
+    params:
+        # A function keeps Snakemake from reading regex braces as wildcards.
+        input_section=lambda wildcards: config["input"],
+        acquisition=config["acquisition"],
+    script:
+        "../scripts/inspect_plate.py"
+
+
 # Ingest in blocks of wells: discover and check every file (a checkpoint that also cuts
 # the plate into blocks), write each block into the partial plate, then finalise.
 

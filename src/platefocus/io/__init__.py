@@ -6,4 +6,16 @@ the only reader and writer of OME-Zarr metadata, ``fields`` opens field images l
 when complete, ``blocks`` cuts a plate into jobs.
 """
 
-__all__ = ["atomic", "blocks", "discover", "fields", "ingest", "omezarr", "pairs", "partial"]
+__all__ = [
+    "atomic",
+    "blocks",
+    "discover",
+    "fields",
+    "ingest",
+    "inventory",
+    "layouts",
+    "omezarr",
+    "pairs",
+    "partial",
+    "readers",
+]

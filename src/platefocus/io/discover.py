@@ -91,15 +91,14 @@ class DiscoveryConfig:
 
     @classmethod
     def from_config(cls, input_section: dict, plate: str | None) -> DiscoveryConfig:
-        """The workflow's ``input`` section, for plate ``plate``."""
-        return cls(
-            root=Path(input_section["root"]),
-            pattern=input_section.get("pattern"),
-            extensions=tuple(input_section["extensions"]),
-            ignore=tuple(input_section["ignore"]),
-            plate=plate,
-            layout=input_section.get("layout", "custom"),
-        )
+        """The workflow's ``input`` section, for plate ``plate`` (keys left out keep the
+        defaults of this class)."""
+        optional = {
+            k: tuple(input_section[k]) if k in ("extensions", "ignore") else input_section[k]
+            for k in ("pattern", "extensions", "ignore", "layout")
+            if input_section.get(k) is not None
+        }
+        return cls(root=Path(input_section["root"]), plate=plate, **optional)
 
 
 def parse_well(name: str) -> tuple[str, int]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from platefocus.io.atomic import read_table, write_table
+from platefocus.io.atomic import atomic_path, read_table, write_table
 from platefocus.io.blocks import block_wells, write_block_plan
 from platefocus.io.discover import DiscoveryConfig, discover_planes
 from platefocus.io.omezarr import Acquisition
@@ -133,3 +133,32 @@ def _write_ingest_tables(manifest, qc, out_manifest: str | Path, out_qc: str | P
         len(qc),
         out_qc,
     )
+
+
+def inspect_plate(
+    plate: str | None,
+    input_section: dict,
+    acquisition: dict,
+    out_fields: str | Path,
+    out_map: str | Path,
+    out_summary: str | Path,
+) -> str:
+    """What the plate folder holds (table, plate map, summary), checked against the
+    configured acquisition; returns the summary. The first output of a run."""
+    from platefocus.io.inventory import take_inventory
+    from platefocus.report.inspect import plate_map
+    from platefocus.report.style import save_figure
+
+    inventory = take_inventory(
+        discover_planes(DiscoveryConfig.from_config(input_section, plate)),
+        acquisition.get("pixel_size_um"),
+        acquisition.get("z_step_um"),
+    )
+    write_table(inventory.fields, out_fields)
+    save_figure(plate_map(inventory.fields), out_map)
+    summary = inventory.summary()
+    with atomic_path(out_summary) as tmp:
+        Path(tmp).write_text(summary + "\n")
+    for line in summary.splitlines():
+        (log.warning if line.startswith("WARNING") else log.info)("%s", line)
+    return summary

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from platefocus.errors import InputError
 from platefocus.io.blocks import block_wells
 from platefocus.io.omezarr import Acquisition
 
@@ -99,18 +100,22 @@ def restore_ome_zarr(
     ``overlap``, ``batch_size`` (the rest keep :class:`RestoreConfig`'s defaults).
     """
     from platefocus.io.omezarr import read_plate_manifest
-    from platefocus.restore.inference import RestoreConfig
     from platefocus.restore.planes import PlaneSelection
     from platefocus.restore.plate import restore_plate as restore
     from platefocus.train.checkpoint import checkpoint_percentiles
 
+    _tiling_config("--tile/--overlap/--batch-size", **(tiling or {}))  # fail before reading
     manifest, acquisition = read_plate_manifest(input_plate)
     selection = (
         PlaneSelection(mode="all")
         if planes is None
         else PlaneSelection(mode="list", z=tuple(planes))
     )
-    config = RestoreConfig(**(tiling or {}), percentiles=checkpoint_percentiles(checkpoint))
+    config = _tiling_config(
+        "--tile/--overlap/--batch-size",
+        **(tiling or {}),
+        percentiles=checkpoint_percentiles(checkpoint),
+    )
     return restore(
         input_plate,
         manifest,
@@ -131,4 +136,19 @@ def _restore_config(restore: dict, checkpoint: str | Path):
     from platefocus.restore.inference import RestoreConfig
     from platefocus.train.checkpoint import checkpoint_percentiles
 
-    return RestoreConfig.from_config(restore, checkpoint_percentiles(checkpoint))
+    try:
+        return RestoreConfig.from_config(restore, checkpoint_percentiles(checkpoint))
+    except ValueError as err:
+        if isinstance(err, InputError):
+            raise
+        raise InputError("restore", str(err)) from None
+
+
+def _tiling_config(where: str, **settings):
+    """A :class:`RestoreConfig`; settings out of range are an error naming ``where``."""
+    from platefocus.restore.inference import RestoreConfig
+
+    try:
+        return RestoreConfig(**settings)
+    except ValueError as err:
+        raise InputError(where, str(err)) from None

@@ -4,4 +4,4 @@
 ``summary_page`` writes the standalone HTML page, ``style`` holds the shared look.
 """
 
-__all__ = ["focus", "models", "segmentation", "style", "summary_page", "training"]
+__all__ = ["focus", "inspect", "models", "segmentation", "style", "summary_page", "training"]
