@@ -28,7 +28,7 @@ from platefocus.io.fields import FieldRef, field_array, list_fields
 from platefocus.io.omezarr import open_image, read_platefocus_attrs
 from platefocus.parallel import compute
 from platefocus.segment.matching import match_objects
-from platefocus.segment.nuclei import SegmentationConfig, identify_primary_objects
+from platefocus.segment.nuclei import SegmentationConfig, identify_primary_objects, with_diameter
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,9 @@ def compare_field(
     meta = read_platefocus_attrs(restored_plate, ref.path)
     restored = np.asarray(open_image(restored_plate, ref.path)[0])
     best = stack[ref.z_indices.index(best_z)]
+    # One diameter range per field (estimated from the in-focus plane when not given), so
+    # that raw, restored and in-focus planes are segmented with identical settings.
+    segmentation = with_diameter(segmentation, best)
     best_labels = identify_primary_objects(best, segmentation)
     truth = clear_border(truth_labels) if truth_labels is not None else best_labels
     truth_source = "true labels" if truth_labels is not None else "best plane"
@@ -243,8 +246,9 @@ def example_fields(
             truth=stack[ref.z_indices.index(int(row["best_z"]))],
         )
         example = dict(images)
+        same = with_diameter(segmentation, images["truth"])
         example.update(
-            {f"{k}_labels": identify_primary_objects(v, segmentation) for k, v in images.items()}
+            {f"{k}_labels": identify_primary_objects(v, same) for k, v in images.items()}
         )
         example["title"] = f"{ref.well} site {ref.site}, dz={dz:+d} ({row['split']})"
         examples.append(example)

@@ -1,14 +1,16 @@
 """Nuclei segmentation in the manner of CellProfiler's IdentifyPrimaryObjects.
 
-Steps: Gaussian smoothing; a global threshold (minimum cross-entropy / Li by default, or
-Otsu) times a correction factor; hole filling; declumping by a seeded watershed, seeds
-from intensity or shape (distance transform) maxima suppressed within ``min_diameter/2``;
-objects outside the diameter range and objects touching the border removed.
+Steps: optional background subtraction (a morphological opening wider than the largest
+object); Gaussian smoothing; a threshold (minimum cross-entropy / Li by default, or Otsu),
+global or adaptive (per window), times a correction factor; hole filling; declumping by a
+seeded watershed, seeds from intensity or shape (distance transform) maxima suppressed
+within ``min_diameter/2``; objects outside the diameter range and objects touching the
+border removed. The diameter range is given, or estimated from the image.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import ndimage
@@ -16,7 +18,17 @@ from skimage import filters, measure, segmentation
 from skimage.feature import peak_local_max
 
 THRESHOLDS = ("li", "otsu")
+SCOPES = ("global", "adaptive")
+BACKGROUNDS = ("none", "opening")
 DECLUMP = ("intensity", "shape", "none")
+#: An adaptive threshold stays within these factors of the global one.
+ADAPTIVE_BOUNDS = (0.1, 1.5)
+#: A window takes its own threshold only when it separates two classes this well
+#: (between-class over total variance; a window of background noise alone scores about
+#: 0.64), so that empty windows are not thresholded on noise.
+MIN_SEPARATION = 0.8
+#: Estimated diameters span this factor below and above the typical object.
+DIAMETER_SPREAD = 2.0
 
 
 @dataclass(frozen=True)
@@ -25,12 +37,23 @@ class SegmentationConfig:
 
     Attributes
     ----------
-    diameter_px : (int, int)
+    diameter_px : (int, int) or None
         Typical object diameter range in pixels; smaller and larger objects are removed.
+        None: estimated from the image (:func:`estimate_diameter`); for comparisons it is
+        estimated once per field and then shared (:func:`with_diameter`).
     smoothing_sigma_px : float
         Gaussian smoothing before thresholding, pixels (0 = none).
+    background : str
+        ``"none"``, or ``"opening"``: subtract a morphological opening wider than the
+        largest object (a top-hat; CellProfiler's CorrectIllumination idea), which
+        removes uneven illumination and out-of-focus haze.
     threshold : str
         ``"li"`` (minimum cross-entropy) or ``"otsu"``.
+    threshold_scope : str
+        ``"global"``: one threshold per image; ``"adaptive"``: the method applied in
+        windows of ``adaptive_window_px`` (default four largest diameters) that hold two
+        classes (``MIN_SEPARATION``), bounded by ``ADAPTIVE_BOUNDS`` times the global
+        threshold and interpolated between windows.
     threshold_correction : float
         Factor applied to the automatic threshold.
     declump : str
@@ -41,27 +64,96 @@ class SegmentationConfig:
         Fill holes inside objects.
     """
 
-    diameter_px: tuple[int, int] = (10, 40)
+    diameter_px: tuple[int, int] | None = (10, 40)
     smoothing_sigma_px: float = 1.0
+    background: str = "none"
     threshold: str = "li"
+    threshold_scope: str = "global"
+    adaptive_window_px: int | None = None
     threshold_correction: float = 1.0
     declump: str = "intensity"
     remove_border: bool = True
     fill_holes: bool = True
 
     def __post_init__(self) -> None:
-        lo, hi = self.diameter_px
-        if not 0 < lo <= hi:
-            raise ValueError(f"diameter_px must be 0 < min <= max, got {self.diameter_px}")
-        if self.threshold not in THRESHOLDS:
-            raise ValueError(f"threshold must be one of {THRESHOLDS}, got {self.threshold!r}")
-        if self.declump not in DECLUMP:
-            raise ValueError(f"declump must be one of {DECLUMP}, got {self.declump!r}")
+        if self.diameter_px is not None:
+            lo, hi = self.diameter_px
+            if not 0 < lo <= hi:
+                raise ValueError(f"diameter_px must be 0 < min <= max, got {self.diameter_px}")
+        for name, allowed in (
+            ("threshold", THRESHOLDS),
+            ("threshold_scope", SCOPES),
+            ("background", BACKGROUNDS),
+            ("declump", DECLUMP),
+        ):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
 
     @classmethod
     def from_config(cls, segmentation: dict) -> SegmentationConfig:
-        """The workflow's ``segmentation`` section."""
-        return cls(**{**segmentation, "diameter_px": tuple(segmentation["diameter_px"])})
+        """The workflow's ``segmentation`` section (``diameter_px: auto`` estimates it)."""
+        diameter = segmentation.get("diameter_px", cls.diameter_px)
+        diameter = None if diameter in (None, "auto") else tuple(diameter)
+        return cls(**{**segmentation, "diameter_px": diameter})
+
+
+def estimate_diameter(image: np.ndarray, smoothing_sigma_px: float = 2.0) -> float:
+    """Typical object diameter of an image, pixels: the median equivalent diameter of the
+    objects of an Otsu threshold (objects touching the border and specks of fewer than
+    16 pixels left out). NaN when there is no object."""
+    image = np.asarray(image, dtype=np.float64)
+    if image.max() == image.min():
+        return float("nan")
+    smooth = ndimage.gaussian_filter(image, smoothing_sigma_px)
+    mask = ndimage.binary_fill_holes(smooth > filters.threshold_otsu(smooth))
+    labels = segmentation.clear_border(measure.label(mask))
+    areas = np.bincount(labels.ravel())[1:]
+    areas = areas[areas >= 16]
+    if len(areas) == 0:
+        return float("nan")
+    return float(np.median(2 * np.sqrt(areas / np.pi)))
+
+
+def with_diameter(config: SegmentationConfig, reference: np.ndarray) -> SegmentationConfig:
+    """``config`` with its diameter range fixed: as given, or estimated from ``reference``
+    (``diameter / DIAMETER_SPREAD`` to ``diameter * DIAMETER_SPREAD``)."""
+    if config.diameter_px is not None:
+        return config
+    d = estimate_diameter(reference)
+    if not np.isfinite(d):
+        d = 8.0  # no object to measure: any small range will do
+    lo = max(2, round(d / DIAMETER_SPREAD))
+    return replace(config, diameter_px=(lo, max(lo, round(d * DIAMETER_SPREAD))))
+
+
+def _threshold(smooth: np.ndarray, config: SegmentationConfig, window: int) -> np.ndarray:
+    """The threshold, global (a scalar) or adaptive (one value per pixel)."""
+    method = filters.threshold_li if config.threshold == "li" else filters.threshold_otsu
+    overall = method(smooth)
+    if config.threshold_scope == "global":
+        return np.asarray(overall * config.threshold_correction)
+    ny, nx = (max(1, round(n / window)) for n in smooth.shape)
+    local = np.empty((ny, nx))
+    for i, ys in enumerate(np.array_split(np.arange(smooth.shape[0]), ny)):
+        for j, xs in enumerate(np.array_split(np.arange(smooth.shape[1]), nx)):
+            block = smooth[ys[0] : ys[-1] + 1, xs[0] : xs[-1] + 1]
+            t = method(block) if block.max() > block.min() else overall
+            local[i, j] = t if _separation(block, t) >= MIN_SEPARATION else overall
+    local = np.clip(local, *(f * overall for f in ADAPTIVE_BOUNDS))
+    zoom = (smooth.shape[0] / ny, smooth.shape[1] / nx)
+    field = ndimage.zoom(local, zoom, order=1, mode="nearest", grid_mode=True)
+    return field[: smooth.shape[0], : smooth.shape[1]] * config.threshold_correction
+
+
+def _separation(values: np.ndarray, threshold: float) -> float:
+    """Between-class variance over total variance of ``values`` split at ``threshold``."""
+    above = values > threshold
+    w1 = above.mean()
+    total = values.var()
+    if total == 0 or w1 in (0.0, 1.0):
+        return 0.0
+    m0, m1 = values[~above].mean(), values[above].mean()
+    return float(w1 * (1 - w1) * (m1 - m0) ** 2 / total)
 
 
 def identify_primary_objects(image: np.ndarray, config: SegmentationConfig) -> np.ndarray:
@@ -84,33 +176,17 @@ def identify_primary_objects(image: np.ndarray, config: SegmentationConfig) -> n
         raise ValueError("image has NaN or infinite pixels")
     if image.max() == image.min():
         return np.zeros(image.shape, dtype=np.int32)
+    config = with_diameter(config, image)
+    lo, hi = config.diameter_px
+    if config.background == "opening":
+        image = image - ndimage.grey_opening(image, size=(2 * hi + 1, 2 * hi + 1))
     smooth = image
     if config.smoothing_sigma_px > 0:
         smooth = ndimage.gaussian_filter(image, config.smoothing_sigma_px)
-    method = filters.threshold_li if config.threshold == "li" else filters.threshold_otsu
-    mask = smooth > method(smooth) * config.threshold_correction
+    mask = smooth > _threshold(smooth, config, config.adaptive_window_px or 4 * hi)
     if config.fill_holes:
         mask = ndimage.binary_fill_holes(mask)
-    lo, hi = config.diameter_px
-    if config.declump == "none":
-        labels = measure.label(mask)
-    else:
-        # Seeds as CellProfiler picks them: smoothed at min_diameter / 3.5 and maxima
-        # closer than min_diameter / 1.5 suppressed, so texture inside a nucleus does
-        # not split it.
-        if config.declump == "intensity":
-            landscape = ndimage.gaussian_filter(image, lo / 3.5)
-        else:
-            landscape = ndimage.distance_transform_edt(mask)
-        peaks = peak_local_max(
-            landscape,
-            min_distance=max(1, int(lo / 1.5)),
-            labels=measure.label(mask),
-            exclude_border=False,
-        )
-        markers = np.zeros(image.shape, dtype=np.int32)
-        markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1)
-        labels = segmentation.watershed(-landscape, markers, mask=mask)
+    labels = _declump(image, mask, config)
     areas = np.bincount(labels.ravel())
     min_area, max_area = np.pi * (lo / 2) ** 2, np.pi * (hi / 2) ** 2
     bad = (areas < min_area) | (areas > max_area)
@@ -120,6 +196,29 @@ def identify_primary_objects(image: np.ndarray, config: SegmentationConfig) -> n
         labels = segmentation.clear_border(labels)
     labels, _, _ = segmentation.relabel_sequential(labels)
     return labels.astype(np.int32)
+
+
+def _declump(image: np.ndarray, mask: np.ndarray, config: SegmentationConfig) -> np.ndarray:
+    """Split touching objects by a seeded watershed (or just label the mask)."""
+    if config.declump == "none":
+        return measure.label(mask)
+    lo = config.diameter_px[0]
+    # Seeds as CellProfiler picks them: smoothed at min_diameter / 3.5 and maxima
+    # closer than min_diameter / 1.5 suppressed, so texture inside a nucleus does
+    # not split it.
+    if config.declump == "intensity":
+        landscape = ndimage.gaussian_filter(image, lo / 3.5)
+    else:
+        landscape = ndimage.distance_transform_edt(mask)
+    peaks = peak_local_max(
+        landscape,
+        min_distance=max(1, int(lo / 1.5)),
+        labels=measure.label(mask),
+        exclude_border=False,
+    )
+    markers = np.zeros(image.shape, dtype=np.int32)
+    markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1)
+    return segmentation.watershed(-landscape, markers, mask=mask)
 
 
 def object_centroids(labels: np.ndarray) -> np.ndarray:
