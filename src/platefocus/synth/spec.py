@@ -102,6 +102,12 @@ PRESETS: dict[str, dict] = {
         width=696,
         prefix="BBBC006_v1_images",
         well_offsets_um={},
+        # Matched to real BBBC006 planes at z = 00 (benchmarks/bench_synthetic_vs_real.py):
+        # a 20x objective of NA 0.5, nuclei of 19.5 um (30 px, as on BBBC006's masks),
+        # a camera of 0.35 ADU per electron (the real planes' noise at their background).
+        optics=Optics(numerical_aperture=0.5),
+        camera=Camera(gain_adu_per_electron=0.35, background_electrons=70, peak_electrons=2400),
+        nuclei=NucleusPopulation(diameter_um=(19.5, 3.0), count_per_100x100_um=(10.0, 16.0)),
     ),
 }
 
