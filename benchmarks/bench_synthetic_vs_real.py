@@ -96,9 +96,8 @@ def main() -> None:
         ok = abs(ratio - 1) <= TOLERANCE
         matched += ok
         ratios[key] = ratio
-        print(
-            f"| {key} | {real[key]:.4g} | {synthetic[key]:.4g} | {ratio:.2f} | {'yes' if ok else 'no'} |"
-        )
+        verdict = "yes" if ok else "no"
+        print(f"| {key} | {real[key]:.4g} | {synthetic[key]:.4g} | {ratio:.2f} | {verdict} |")
     summary = " ".join(f"{k.replace('.', '_')}_ratio={v:.2f}" for k, v in ratios.items())
     print(f"matched={matched}/{len(real)} {summary}")
 
