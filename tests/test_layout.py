@@ -135,3 +135,13 @@ def test_packages_list_their_public_names(package):
     assert module.__all__, package
     for name in module.__all__:
         assert hasattr(module, name) or importlib.util.find_spec(f"platefocus.{package}.{name}")
+
+
+def test_every_module_imports():
+    """Lazily used modules (comparison, CLI commands) import too, not only the tested ones."""
+    import pkgutil
+
+    import platefocus
+
+    for module in pkgutil.walk_packages(platefocus.__path__, "platefocus."):
+        importlib.import_module(module.name)

@@ -60,6 +60,13 @@ def _inspect(args: argparse.Namespace) -> None:
     print(f"table: {out / 'fields.tsv'}  plate map: {out / 'plate_map.png'}")
 
 
+def _cut_stack(args: argparse.Namespace) -> None:
+    from platefocus.pipeline.ingest import cut_stack
+
+    wells = cut_stack(args.stack, args.out, tuple(args.grid), args.plate)
+    print(f"wrote {len(wells)} wells ({', '.join(wells)}) of plate {args.plate} to {args.out}")
+
+
 def _restore(args: argparse.Namespace) -> None:
     from platefocus.pipeline.restore import restore_ome_zarr
 
@@ -135,6 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--z-step-um", type=float, help="configured z-step, to check")
     p.add_argument("--rows", type=int, default=40, help="table rows to print")
     p.set_defaults(func=_inspect)
+
+    p = sub.add_parser("cut-stack", help="a plate of real pixels: a Z-stack cut into wells")
+    p.add_argument("--stack", required=True, help="(z, y, x) TIFF stack")
+    p.add_argument("--out", required=True, help="folder to create (images/ inside)")
+    p.add_argument("--grid", type=int, nargs=2, default=[2, 2], help="rows columns of wells")
+    p.add_argument("--plate", default="stack", help="plate name used in file names")
+    p.set_defaults(func=_cut_stack)
 
     p = sub.add_parser("restore", help="restore a plate with a trained checkpoint")
     p.add_argument("--checkpoint", required=True, help="checkpoint.pt written by training")

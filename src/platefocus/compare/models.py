@@ -20,7 +20,7 @@ import torch
 
 from platefocus.io.atomic import read_table
 from platefocus.restore.inference import RestoreConfig, restore_planes
-from platefocus.train.loop import load_checkpoint
+from platefocus.train.checkpoint import load_checkpoint
 
 log = logging.getLogger(__name__)
 

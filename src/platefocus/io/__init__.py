@@ -18,4 +18,5 @@ __all__ = [
     "pairs",
     "partial",
     "readers",
+    "stack_plate",
 ]

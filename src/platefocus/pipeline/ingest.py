@@ -162,3 +162,12 @@ def inspect_plate(
     for line in summary.splitlines():
         (log.warning if line.startswith("WARNING") else log.info)("%s", line)
     return summary
+
+
+def cut_stack(
+    stack_path: str | Path, out_dir: str | Path, grid: tuple[int, int], plate: str
+) -> list[str]:
+    """A plate of real pixels from one Z-stack (the CLI's ``cut-stack``)."""
+    from platefocus.io.stack_plate import cut_stack_into_plate
+
+    return cut_stack_into_plate(stack_path, out_dir, grid, plate)
