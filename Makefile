@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --disable-pip-version-check -q -c requirements/constraints.txt
 CORES ?= all
 
-.PHONY: demo compare test browser slurm lint report lock clean
+.PHONY: demo compare real test browser slurm lint report lock clean
 
 # Install into the project virtual environment and run the whole pipeline on the
 # embedded synthetic plate.
@@ -16,6 +16,14 @@ demo: $(VENV)/.installed
 # and the summary page).
 compare: $(VENV)/.installed
 	$(BIN)/snakemake --cores $(CORES) --configfile config/config.yaml config/comparison.yaml
+
+# Real pixels end to end: the cells3d confocal nuclei stack (../shared/realdata, read in
+# place) cut into 4 wells, through the whole workflow (config/cells3d.yaml).
+REALDATA ?= ../shared/realdata
+real: $(VENV)/.installed
+	test -d resources/cells3d || $(BIN)/platefocus cut-stack \
+	  --stack $(REALDATA)/cells3d/nuclei.tif --out resources/cells3d --grid 2 2 --plate cells3d
+	$(BIN)/snakemake --cores $(CORES) --configfile config/config.yaml config/cells3d.yaml
 
 # Install the test extras (and headless Chromium for the summary-page test, when run as
 # root) and run every test (unit, browser, end-to-end).
