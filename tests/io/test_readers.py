@@ -117,3 +117,26 @@ def test_real_bbbc006_lzw_planes(realdata):
         info = probe_file(path)
         assert (info.compression, info.plane_shape) == ("LZW", (520, 696))
         np.testing.assert_array_equal(read_plane(path), tifffile.imread(path))
+
+
+def test_vendor_format_without_its_plugin_names_what_to_install(tmp_path):
+    path = tmp_path / "field.nd2"
+    path.write_bytes(b"not really nd2")
+    with pytest.raises(InputError, match=r"bioio-nd2.*platefocus\[formats\]"):
+        probe_file(path)
+
+
+def test_bioio_reader_matches_tifffile(tmp_path, monkeypatch):
+    """The bioio path (used for ND2, CZI, LIF) on a file both libraries read: an OME-TIFF
+    taken through bioio-ome-tiff, plane by plane."""
+    import platefocus.io.readers as readers
+
+    stack = _stack(2, 3)
+    path = tmp_path / "field.ome.tif"
+    tifffile.imwrite(path, stack, metadata={"axes": "CZYX", "PhysicalSizeX": 0.5})
+    monkeypatch.setattr(readers, "_is_vendor", lambda p: True)
+    info = probe_file(path)
+    assert (info.axes, info.shape, info.pixel_size_um) == ("CZYX", (2, 3, 12, 10), 0.5)
+    for c in range(2):
+        for z in range(3):
+            np.testing.assert_array_equal(read_plane(path, info.page(c, z)), stack[c, z])

@@ -6,8 +6,13 @@ multi-page stack of one field whose axes come from its OME-XML or ImageJ metadat
 (``ZYX``, ``CYX``, ``CZYX``, ``ZCYX``...); a multi-page file without such metadata is an
 error, never a guess (its pages could be planes, channels or time points).
 
+Vendor formats (Nikon ND2, Zeiss CZI, Leica LIF...) are read through ``bioio`` and its
+plugins, an optional extra (``pip install 'platefocus[formats]'``); a missing plugin is a
+one-line error naming what to install. Such a file holds one field (its first scene), and
+its C and Z axes give the planes, as for a TIFF stack.
+
 A plane is addressed by ``(path, page)``: ``page`` is the index of the plane among the
-file's pages (0 for a single-plane file).
+file's planes (0 for a single-plane file; ``c * Z + z`` for a CZYX stack).
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ from platefocus.errors import InputError
 #: Axes a stack file may hold besides the image plane ``YX``.
 STACK_AXES = ("C", "Z")
 _CODEC_HINT = "install imagecodecs (pip install imagecodecs)"
+#: Suffixes read through bioio, and the plugin that reads each.
+BIOIO_PLUGINS = {".nd2": "bioio-nd2", ".czi": "bioio-czi", ".lif": "bioio-lif"}
+_FORMATS_HINT = "pip install 'platefocus[formats]'"
 _UM_PER_UNIT = {"µm": 1.0, "um": 1.0, "micron": 1.0, "micrometer": 1.0, "nm": 1e-3, "mm": 1e3}
 
 
@@ -83,8 +91,14 @@ def _decode_error(path: str | os.PathLike, err: Exception) -> InputError:
     return InputError(path, f"cannot read TIFF ({text})")
 
 
+def _is_vendor(path: str | os.PathLike) -> bool:
+    return os.fspath(path).lower().endswith(tuple(BIOIO_PLUGINS))
+
+
 def probe_file(path: str | os.PathLike) -> FileInfo:
-    """What a TIFF holds, from its header; checks that the pixel data is all there."""
+    """What a file holds, from its header; for a TIFF, checks the pixel data is all there."""
+    if _is_vendor(path):
+        return _bioio_probe(path)
     try:
         with tifffile.TiffFile(path) as tif:
             series = tif.series[0]
@@ -175,6 +189,8 @@ def read_plane(path: str | os.PathLike, page: int = 0) -> np.ndarray:
     -------
     plane : (Y, X) ndarray in the file's dtype
     """
+    if _is_vendor(path):
+        return _bioio_plane(path, page)
     try:
         with tifffile.TiffFile(path) as tif:
             n_pages = len(tif.series[0].pages)
@@ -189,3 +205,53 @@ def read_plane(path: str | os.PathLike, page: int = 0) -> np.ndarray:
     if plane.ndim != 2:
         raise InputError(path, f"expected one 2D plane, got an array of shape {plane.shape}")
     return plane
+
+
+def _bioio_image(path: str | os.PathLike):
+    """A ``bioio.BioImage``, or a one-line error naming the package or plugin to install."""
+    plugin = BIOIO_PLUGINS.get(os.path.splitext(os.fspath(path))[1].lower(), "a bioio plugin")
+    try:
+        from bioio import BioImage
+    except ImportError:
+        raise InputError(
+            path, f"reading this format needs bioio and {plugin}: {_FORMATS_HINT}"
+        ) from None
+    try:
+        image = BioImage(path)
+    except Exception as err:
+        if type(err).__name__ == "UnsupportedFileFormatError":
+            raise InputError(
+                path, f"no bioio plugin reads this file: install {plugin} ({_FORMATS_HINT})"
+            ) from None
+        raise InputError(path, f"cannot read ({type(err).__name__}: {err})") from None
+    if len(image.scenes) > 1:
+        raise InputError(path, f"holds {len(image.scenes)} scenes; one field per file is read")
+    return image
+
+
+def _bioio_probe(path: str | os.PathLike) -> FileInfo:
+    image = _bioio_image(path)
+    dims = image.dims
+    if dims.T > 1:
+        raise InputError(path, f"holds {dims.T} time points; one is expected")
+    sizes = {"C": dims.C, "Z": dims.Z}
+    axes = "".join(a for a in "CZ" if sizes[a] > 1) + "YX"
+    shape = (*(sizes[a] for a in axes[:-2]), dims.Y, dims.X)
+    physical = image.physical_pixel_sizes
+    return FileInfo(
+        axes=axes,
+        shape=shape,
+        dtype=np.dtype(image.dtype),
+        compression=type(image.reader).__module__.split(".")[0],
+        pixel_size_um=physical.X,
+        z_step_um=physical.Z,
+    )
+
+
+def _bioio_plane(path: str | os.PathLike, page: int) -> np.ndarray:
+    image = _bioio_image(path)
+    dims = image.dims
+    if page >= dims.C * dims.Z:
+        raise InputError(path, f"has {dims.C * dims.Z} plane(s), plane {page} was asked for")
+    c, z = divmod(page, dims.Z)
+    return np.asarray(image.get_image_data("YX", T=0, C=c, Z=z))
