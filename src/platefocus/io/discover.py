@@ -77,6 +77,10 @@ class DiscoveryConfig:
 
         if self.layout not in LAYOUT_NAMES:
             raise InputError("input.layout", f"must be one of {LAYOUT_NAMES}, got {self.layout!r}")
+        if self.layout == "ome-zarr":
+            if self.pattern:
+                raise InputError("input.pattern", "not used with input.layout: ome-zarr")
+            return
         if self.layout == "custom":
             if not self.pattern:
                 raise InputError("input.pattern", "required with input.layout: custom")

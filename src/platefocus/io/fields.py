@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import dask.array as da
 import pandas as pd
 
-from platefocus.io.omezarr import field_path, open_image
+from platefocus.io.omezarr import field_path, open_image, read_image_axes
 
 
 @dataclass(frozen=True)
@@ -52,4 +52,10 @@ def list_fields(manifest: pd.DataFrame) -> list[FieldRef]:
 
 def field_array(plate_path: str | os.PathLike, ref: FieldRef, level: int = 0) -> da.Array:
     """The field image ``(c, z, y, x)`` as a Dask array, one chunk per plane."""
-    return da.from_zarr(open_image(plate_path, ref.path, level))
+    array = da.from_zarr(open_image(plate_path, ref.path, level))
+    axes = read_image_axes(plate_path, ref.path)
+    if axes == "tczyx":  # an input plate of one time point (see platefocus.io.plate_input)
+        return array[0]
+    if axes == "zyx":
+        return array[None]
+    return array

@@ -7,10 +7,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from platefocus.errors import InputError
-from platefocus.io.readers import probe_file
+from platefocus.io.readers import FileInfo, probe_file
 
 #: Relative difference above which file metadata and configuration are said to disagree.
 SAMPLING_TOLERANCE = 0.01
@@ -88,7 +89,7 @@ def take_inventory(
     common = _common_planes(manifest)
     rows = []
     for key, planes in manifest.groupby(["plate", "well", "row", "column", "site"], sort=False):
-        info = probe_file(planes["path"].iloc[0])
+        info = _file_info(planes.iloc[0])
         present = set(planes["z"])
         rows.append(
             dict(
@@ -106,6 +107,15 @@ def take_inventory(
         )
     fields = pd.DataFrame(rows, columns=FIELD_COLUMNS)
     return Inventory(fields, _disagreements(fields, pixel_size_um, z_step_um))
+
+
+def _file_info(plane: pd.Series) -> FileInfo:
+    """What the file of a plane holds; for a plane of an OME-Zarr input plate, from the
+    manifest (its sampling is in the plate's own metadata, not checked here)."""
+    if plane["page"] == -1:
+        y, x = (int(n) for n in plane["shape"].split("x"))
+        return FileInfo("YX", (y, x), np.dtype(plane["dtype"]), "OME-Zarr")
+    return probe_file(plane["path"])
 
 
 def _common_planes(manifest: pd.DataFrame) -> set[int]:

@@ -21,6 +21,9 @@ The schemes follow the vendors' published naming:
 ``cellvoyager``
     Yokogawa CellVoyager (CV7000/CV8000):
     ``<plate>_<well>_T<time>F<field>L<line>A<action>Z<plane>C<channel>.tif``.
+``ome-zarr``
+    ``input.root`` is an OME-Zarr HCS plate, validated and used in place
+    (:mod:`platefocus.io.plate_input`).
 ``custom``
     ``input.pattern`` as given.
 """
@@ -57,4 +60,6 @@ LAYOUTS: dict[str, Layout] = {
     ),
 }
 #: Every layout name ``input.layout`` accepts.
-LAYOUT_NAMES = (*LAYOUTS, "custom")
+LAYOUT_NAMES = (*LAYOUTS, "ome-zarr", "custom")
+#: The layout whose root is an existing OME-Zarr plate (no file names to match).
+OME_ZARR = "ome-zarr"

@@ -168,6 +168,12 @@ def open_image(plate_path: str | os.PathLike, path: str, level: int = 0) -> zarr
     return group[datasets[level]["path"]]
 
 
+def read_image_axes(plate_path: str | os.PathLike, path: str) -> str:
+    """Axis names of the image at ``path`` inside a plate, e.g. ``"czyx"``."""
+    group = zarr.open_group(str(plate_path), mode="r")[path]
+    return "".join(a["name"] for a in group.attrs["ome"]["multiscales"][0]["axes"])
+
+
 def open_field(plate_path: str | os.PathLike, row: str, column: int, field: int, level: int = 0):
     """Open a field image at a pyramid level as a ``zarr.Array`` ``(c, z, y, x)``."""
     return open_image(plate_path, field_path(row, column, field), level)

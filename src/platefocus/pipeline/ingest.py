@@ -11,6 +11,7 @@ import pandas as pd
 from platefocus.io.atomic import atomic_path, read_table, write_table
 from platefocus.io.blocks import block_wells, write_block_plan
 from platefocus.io.discover import DiscoveryConfig, discover_planes
+from platefocus.io.layouts import OME_ZARR
 from platefocus.io.omezarr import Acquisition
 
 log = logging.getLogger(__name__)
@@ -27,10 +28,14 @@ def discover_plate(
     workers: int = 1,
 ) -> None:
     """Find a plate's planes, check every file, and cut the plate into blocks of wells."""
-    from platefocus.io.ingest import prepare_ingest
+    from platefocus.io.ingest import QC_COLUMNS, prepare_ingest
+    from platefocus.io.plate_input import plate_planes
 
-    manifest = discover_planes(DiscoveryConfig.from_config(input_section, plate))
-    good, problems = prepare_ingest(manifest, on_bad_file, workers)
+    discovery = DiscoveryConfig.from_config(input_section, plate)
+    if discovery.layout == OME_ZARR:  # used in place: its metadata lists the planes
+        good, problems = plate_planes(discovery.root, plate), pd.DataFrame(columns=QC_COLUMNS)
+    else:
+        good, problems = prepare_ingest(discover_planes(discovery), on_bad_file, workers)
     write_table(problems, out_qc)
     write_table(good, out_discovered)
     blocks = write_block_plan(good["well"].unique(), wells_per_job, out_blocks)
@@ -58,11 +63,28 @@ def ingest_wells(
     workers: int = 1,
 ) -> None:
     """Write one block of wells into the partial plate (one job); record what it wrote."""
-    from platefocus.io.ingest import ingest_fields
+    from platefocus.io.ingest import QC_COLUMNS, IngestResult
+    from platefocus.io.plate_input import is_in_place
 
     wells = block_wells(blocks_path, block)
-    result = ingest_fields(
-        pd.read_parquet(discovered_path),
+    discovered = pd.read_parquet(discovered_path)
+    if is_in_place(discovered):  # nothing to write: the input plate is used as it is
+        rows = discovered[discovered["well"].isin(wells)].reset_index(drop=True)
+        result = IngestResult(rows, pd.DataFrame(columns=QC_COLUMNS))
+    else:
+        result = _ingest_block(
+            discovered, wells, acquisition, out_plate, on_bad_file, pyramid_levels, workers
+        )
+    write_table(result.qc, out_qc)
+    write_table(result.manifest, out_manifest)
+    log.info("block %d: %d wells, %d planes written", block, len(wells), len(result.manifest))
+
+
+def _ingest_block(discovered, wells, acquisition, out_plate, on_bad_file, pyramid_levels, workers):
+    from platefocus.io.ingest import ingest_fields
+
+    return ingest_fields(
+        discovered,
         out_plate,
         Acquisition.from_config(acquisition),
         wells=wells,
@@ -70,9 +92,6 @@ def ingest_wells(
         workers=workers,
         pyramid_levels=pyramid_levels,
     )
-    write_table(result.qc, out_qc)
-    write_table(result.manifest, out_manifest)
-    log.info("block %d: %d wells, %d planes written", block, len(wells), len(result.manifest))
 
 
 def ingest_plate(
@@ -88,13 +107,16 @@ def ingest_plate(
 ) -> None:
     """Complete a plate ingested block by block: metadata, manifest, QC; rename in place."""
     from platefocus.io.ingest import finalise_ingest, ingest_stamp
+    from platefocus.io.plate_input import is_in_place, link_plate
 
     manifest = pd.concat([pd.read_parquet(p) for p in block_manifests], ignore_index=True)
     qc = pd.concat([read_table(p) for p in [discovery_qc, *block_qcs]], ignore_index=True)
-    stamp = ingest_stamp(
-        pd.read_parquet(discovered_path), Acquisition.from_config(acquisition), pyramid_levels
-    )
-    finalise_ingest(manifest, out_plate, stamp)
+    discovered = pd.read_parquet(discovered_path)
+    if is_in_place(discovered):
+        link_plate(discovered["path"].iloc[0], out_plate)
+    else:
+        stamp = ingest_stamp(discovered, Acquisition.from_config(acquisition), pyramid_levels)
+        finalise_ingest(manifest, out_plate, stamp)
     _write_ingest_tables(manifest, qc, out_manifest, out_qc)
 
 
@@ -146,11 +168,15 @@ def inspect_plate(
     """What the plate folder holds (table, plate map, summary), checked against the
     configured acquisition; returns the summary. The first output of a run."""
     from platefocus.io.inventory import take_inventory
+    from platefocus.io.plate_input import plate_planes
     from platefocus.report.inspect import plate_map
     from platefocus.report.style import save_figure
 
+    discovery = DiscoveryConfig.from_config(input_section, plate)
     inventory = take_inventory(
-        discover_planes(DiscoveryConfig.from_config(input_section, plate)),
+        plate_planes(discovery.root, plate)
+        if discovery.layout == OME_ZARR
+        else discover_planes(discovery),
         acquisition.get("pixel_size_um"),
         acquisition.get("z_step_um"),
     )

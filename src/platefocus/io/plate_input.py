@@ -1,0 +1,116 @@
+"""An existing OME-Zarr HCS plate as input (``input.layout: ome-zarr``): validated with
+``ome-zarr-models``, listed plane by plane from its metadata, and used in place (the run's
+``plate.ome.zarr`` is a link to it, no pixel is copied).
+
+Images may have axes ``zyx``, ``czyx`` or ``tczyx`` (one time point); channels are
+numbered 1, 2... in array order and planes 0, 1... unless the images carry platefocus'
+own ``channels``/``z_indices`` metadata (plates that platefocus wrote).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import zarr
+
+from platefocus.errors import InputError
+from platefocus.io.discover import parse_well
+from platefocus.io.omezarr import read_image_axes
+
+#: Image axes an input plate may have (time, if present, must hold one point).
+ACCEPTED_AXES = ("zyx", "czyx", "tczyx")
+
+
+def _open_validated(root: str | os.PathLike):
+    from ome_zarr_models import open_ome_zarr
+    from ome_zarr_models.v04 import HCS as HCSv04
+    from ome_zarr_models.v05 import HCS as HCSv05
+
+    try:
+        group = zarr.open_group(str(root), mode="r")
+        model = open_ome_zarr(group)
+    except Exception as err:
+        raise InputError(
+            root, f"not a valid OME-Zarr plate ({type(err).__name__}: {err})"
+        ) from None
+    if not isinstance(model, HCSv04 | HCSv05):
+        raise InputError(root, f"is an OME-Zarr {type(model).__name__}, not an HCS plate")
+    return group
+
+
+def plate_planes(root: str | os.PathLike, plate: str | None = None) -> pd.DataFrame:
+    """One row per plane of an HCS plate, in the columns of a checked ingest manifest
+    (``..., path, page, shape, dtype, field``; ``path`` is the plate, ``page`` -1)."""
+    group = _open_validated(root)
+    meta = group.attrs.get("ome", group.attrs)["plate"]
+    name = plate or meta.get("name") or Path(root).name.split(".")[0]
+    rows = []
+    for well in meta["wells"]:
+        images = group[well["path"]].attrs.get("ome", group[well["path"]].attrs)["well"]["images"]
+        row, column = parse_well(well["path"].replace("/", ""))
+        for field, image_meta in enumerate(images):
+            path = f"{well['path']}/{image_meta['path']}"
+            rows += _image_planes(
+                group[path],
+                path,
+                root,
+                dict(
+                    plate=name,
+                    well=f"{row}{column:02d}",
+                    row=row,
+                    column=column,
+                    site=field + 1,
+                    field=field,
+                ),
+            )
+    if not rows:
+        raise InputError(root, "the plate lists no images")
+    return pd.DataFrame(rows)
+
+
+def _image_planes(image: zarr.Group, path: str, root, key: dict) -> list[dict]:
+    axes = read_image_axes(root, path)
+    if axes not in ACCEPTED_AXES:
+        raise InputError(f"{root}/{path}", f"image axes {axes!r}, expected one of {ACCEPTED_AXES}")
+    attrs = image.attrs.get("ome", image.attrs)
+    array = image[attrs["multiscales"][0]["datasets"][0]["path"]]
+    sizes = dict(zip(axes, array.shape, strict=True))
+    if sizes.get("t", 1) != 1:
+        raise InputError(f"{root}/{path}", f"holds {sizes['t']} time points; one is expected")
+    extra = image.attrs.get("platefocus", {})
+    channels = extra.get("channels") or list(range(1, sizes.get("c", 1) + 1))
+    z_indices = extra.get("z_indices") or list(range(sizes["z"]))
+    shape = f"{sizes['y']}x{sizes['x']}"
+    return [
+        dict(
+            key,
+            channel=int(c),
+            z=int(z),
+            path=str(root),
+            page=-1,
+            shape=shape,
+            dtype=str(array.dtype),
+        )
+        for c in channels
+        for z in z_indices
+    ]
+
+
+def link_plate(root: str | os.PathLike, out_path: str | os.PathLike) -> None:
+    """Make ``out_path`` a link to the input plate (replaced atomically)."""
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.link-{os.getpid()}")
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(Path(root).resolve(), target_is_directory=True)
+    if out.is_symlink():
+        out.unlink()
+    os.replace(tmp, out)
+
+
+def is_in_place(manifest: pd.DataFrame) -> bool:
+    """Whether a discovered manifest lists the planes of an input plate used in place."""
+    return bool(len(manifest)) and bool((manifest["page"] == -1).all())

@@ -1,0 +1,100 @@
+"""An OME-Zarr HCS plate as input: validated, listed from its metadata, used in place."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import zarr
+from ome_zarr.format import FormatV05
+from ome_zarr.writer import write_image, write_plate_metadata, write_well_metadata
+
+from platefocus.errors import InputError
+from platefocus.io.fields import field_array, list_fields
+from platefocus.pipeline.ingest import discover_plate, ingest_plate, ingest_wells
+
+WELLS = [("B", "3"), ("B", "4"), ("C", "3")]
+
+
+def write_foreign_plate(path) -> dict:
+    """An HCS plate as another tool writes it: tczyx images, no platefocus metadata."""
+    root = zarr.open_group(str(path), mode="w", zarr_format=3)
+    write_plate_metadata(
+        root,
+        ["B", "C"],
+        ["3", "4"],
+        [f"{r}/{c}" for r, c in WELLS],
+        fmt=FormatV05(),
+        name="foreign",
+    )
+    images = {}
+    rng = np.random.default_rng(0)
+    for r, c in WELLS:
+        well = root.require_group(r).require_group(c)
+        write_well_metadata(well, [{"path": "0"}], fmt=FormatV05())
+        image = rng.integers(0, 4000, (1, 2, 5, 24, 32), dtype=np.uint16)
+        write_image(
+            image,
+            well.require_group("0"),
+            axes="tczyx",
+            fmt=FormatV05(),
+            storage_options={"chunks": (1, 1, 1, 24, 32)},
+        )
+        images[f"{r}0{c}"] = image[0]
+    return images
+
+
+def test_foreign_plate_is_used_in_place(tmp_path):
+    source = tmp_path / "in.ome.zarr"
+    images = write_foreign_plate(source)
+    out = tmp_path / "results"
+    discover_plate(
+        "foreign",
+        {"root": str(source), "layout": "ome-zarr"},
+        out / "discovered.parquet",
+        out / "discovery_qc.tsv",
+        out / "blocks.json",
+        wells_per_job=2,
+    )
+    discovered = pd.read_parquet(out / "discovered.parquet")
+    assert len(discovered) == len(WELLS) * 2 * 5
+    for block in (0, 1):
+        ingest_wells(
+            out / "discovered.parquet",
+            out / "blocks.json",
+            block,
+            {"pixel_size_um": 1, "z_step_um": 1},
+            out / "plate.ome.zarr",
+            out / f"{block}.m.parquet",
+            out / f"{block}.qc.tsv",
+        )
+    ingest_plate(
+        out / "discovered.parquet",
+        {"pixel_size_um": 1, "z_step_um": 1},
+        1,
+        out / "discovery_qc.tsv",
+        [out / "0.m.parquet", out / "1.m.parquet"],
+        [out / "0.qc.tsv", out / "1.qc.tsv"],
+        out / "plate.ome.zarr",
+        out / "manifest.parquet",
+        out / "qc.tsv",
+    )
+    plate = out / "plate.ome.zarr"
+    assert plate.is_symlink() and plate.resolve() == source.resolve()  # no copy
+    manifest = pd.read_parquet(out / "manifest.parquet")
+    for ref in list_fields(manifest):
+        assert ref.channels == (1, 2) and ref.z_indices == tuple(range(5))
+        np.testing.assert_array_equal(np.asarray(field_array(plate, ref)), images[ref.well])
+
+
+def test_not_a_plate_is_a_named_error(tmp_path):
+    zarr.open_group(str(tmp_path / "x.zarr"), mode="w", zarr_format=3)
+    with pytest.raises(InputError, match="not a valid OME-Zarr plate"):
+        discover_plate(
+            "x",
+            {"root": str(tmp_path / "x.zarr"), "layout": "ome-zarr"},
+            tmp_path / "d.parquet",
+            tmp_path / "q.tsv",
+            tmp_path / "b.json",
+            1,
+        )
