@@ -1,7 +1,6 @@
 # First output of a run: what the plate folder holds, checked against the configuration
 # (a user reads this before hours of training).
 rule inspect_plate:
-    localrule: True
     input:
         synthetic_plate_dir,
     output:
@@ -18,6 +17,7 @@ rule inspect_plate:
         summary="results/{plate}/inspect/summary.txt",
     log:
         "logs/inspect_plate/{plate}.log",
+    localrule: True
     conda:
         "../envs/platefocus.yaml"
     params:
