@@ -88,7 +88,7 @@ def test_single_site_single_wavelength_imagexpress_names(tmp_path):
 def test_layout_and_pattern_conflict_or_missing():
     with pytest.raises(InputError, match=r"input\.layout"):
         DiscoveryConfig("x", layout="nikon")
-    with pytest.raises(InputError, match="not both"):
+    with pytest.raises(InputError, match="layout: custom"):
         DiscoveryConfig("x", pattern=r"(?P<well>\w+)", layout="operetta")
     with pytest.raises(InputError, match=r"input\.pattern"):
         DiscoveryConfig("x")

@@ -87,7 +87,9 @@ class DiscoveryConfig:
             return
         if self.pattern:
             raise InputError(
-                "input.pattern", f"give input.layout ({self.layout}) or input.pattern, not both"
+                "input.pattern",
+                f"given with input.layout {self.layout}: set input.layout: custom to use a "
+                "pattern of your own (the default config names the bbbc006 layout)",
             )
         named = LAYOUTS[self.layout]
         object.__setattr__(self, "pattern", named.pattern)
