@@ -249,6 +249,15 @@ def ingest_fields(
     return IngestResult(written.reset_index(drop=True), pd.DataFrame(failures, columns=QC_COLUMNS))
 
 
+def _finite(plane: np.ndarray, path: str) -> np.ndarray:
+    """The plane, or an error naming the file and how many pixels are NaN or infinite."""
+    if plane.dtype.kind == "f":
+        bad = int(np.count_nonzero(~np.isfinite(plane)))
+        if bad:
+            raise InputError(path, f"{bad} non-finite pixel(s) (NaN or infinite)")
+    return plane
+
+
 def _read_stack(planes: pd.DataFrame, channels: list, z_levels: list) -> np.ndarray:
     """A field's (c, z, y, x) stack from its manifest rows (every plane must be there)."""
     planes = planes.set_index(["channel", "z"]).sort_index()
@@ -259,7 +268,7 @@ def _read_stack(planes: pd.DataFrame, channels: list, z_levels: list) -> np.ndar
     for ci, ch in enumerate(channels):
         for zi, z in enumerate(z_levels):
             where = planes.loc[(ch, z)]
-            stack[ci, zi] = read_plane(where["path"], int(where["page"]))
+            stack[ci, zi] = _finite(read_plane(where["path"], int(where["page"])), where["path"])
     return stack
 
 

@@ -44,6 +44,19 @@ class PlaneSelection:
         pos = [k + d if 0 <= k + d < n else None for d in self.offsets]
         return pos, list(self.offsets)
 
+    def check_planes(self, refs: list[FieldRef]) -> None:
+        """Raise for listed planes that no field has (a typo would restore nothing)."""
+        if self.mode != "list":
+            return
+        present = sorted({z for r in refs for z in r.z_indices})
+        outside = [z for z in self.z if z not in present]
+        if outside:
+            raise InputError(
+                "restore.planes",
+                f"plane(s) {outside} are in no stack of the plate "
+                f"({len(present)} planes, {present[0]}..{present[-1]})",
+            )
+
     @classmethod
     def from_config(cls, planes: dict) -> PlaneSelection:
         """The selection of the workflow's ``restore.planes`` section."""

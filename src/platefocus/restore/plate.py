@@ -154,12 +154,14 @@ def restore_fields(
     refs = [r for r in list_fields(manifest) if channel in r.channels]
     if not refs:
         raise InputError("restore.channel", f"no field has channel {channel}")
+    selection.check_planes(refs)
     if wells is not None:
         refs = [r for r in refs if r.well in set(wells)]
+    # Loads the model: a checkpoint that does not fit fails before anything is written.
+    metadata = _metadata(checkpoint, config, channel, pyramid_levels, dev)
     # Idempotent, so jobs restoring other wells of the plate can start at the same time.
     require_wells(partial, [(r.row, r.column) for r in refs])
     (partial / ".done").mkdir(exist_ok=True)
-    metadata = _metadata(checkpoint, config, channel, pyramid_levels, dev)
     stamp = _stamp(metadata, selection)
     best_of = {}
     if best is not None:

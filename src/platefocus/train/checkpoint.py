@@ -49,10 +49,19 @@ def read_checkpoint(path: str | os.PathLike, device: str = "cpu") -> dict:
 def load_checkpoint(path: str | os.PathLike, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
     """Rebuild the network of a checkpoint; returns ``(model in eval mode, checkpoint)``."""
     state = read_checkpoint(path, device)
-    model = build_model(
-        state["model"], spatial_dims=2, in_channels=state["in_channels"], **state["model_kwargs"]
-    )
-    model.load_state_dict(state["model_state"])
+    try:
+        model = build_model(
+            state["model"],
+            spatial_dims=2,
+            in_channels=state["in_channels"],
+            **state["model_kwargs"],
+        )
+        model.load_state_dict(state["model_state"])
+    except (KeyError, TypeError, RuntimeError, ValueError) as err:
+        first = str(err).strip().splitlines()[0][:200]
+        raise InputError(
+            path, f"weights do not fit the architecture {state.get('model')!r} ({first})"
+        ) from None
     return model.to(device).eval(), state
 
 

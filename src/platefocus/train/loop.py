@@ -297,14 +297,16 @@ def _save_epoch(run: _Run, epoch: int, improved: bool, work: Path, dataset_info:
         "best_val": run.best_val,
         "stale": run.stale,
         "history": run.history,
-        "train_seconds": run.seconds,
         "device": run.device.type,
     }
     if improved:
+        # No wall time here: seeded reruns give byte-identical checkpoints (and outputs
+        # that name them by digest). The time goes to last.pt, which resumes, and timing.json.
         save_checkpoint(checkpoint, work / "best.pt")
     save_checkpoint(
         {
             **checkpoint,
+            "train_seconds": run.seconds,
             "optimiser": run.optimiser.state_dict(),
             "scheduler": run.scheduler.state_dict(),
             "rng": _rng_state(run.gen),

@@ -1,0 +1,39 @@
+"""Non-finite pixels are a bad file at ingest, named with the file and the count."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+
+from platefocus.errors import InputError
+from platefocus.io.discover import BBBC006_PATTERN, DiscoveryConfig, discover_planes
+from platefocus.io.ingest import ingest_plate
+from platefocus.io.omezarr import Acquisition
+
+
+def _float_plate(root, bad_pixels: int) -> None:
+    rng = np.random.default_rng(0)
+    for well in ("a01", "a02"):
+        for z in range(3):
+            plane = rng.random((20, 24)).astype(np.float32)
+            if well == "a02" and z == 1:
+                plane.flat[:bad_pixels] = np.nan
+                plane.flat[bad_pixels : bad_pixels + 1] = np.inf
+            path = root / f"img_z_{z:02d}" / f"p_{well}_s1_w1.tif"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tifffile.imwrite(path, plane)
+
+
+def test_non_finite_pixels_are_a_bad_file(tmp_path):
+    _float_plate(tmp_path / "in", bad_pixels=115)
+    manifest = discover_planes(DiscoveryConfig(tmp_path / "in", BBBC006_PATTERN))
+    with pytest.raises(InputError, match=r"116 non-finite pixel") as err:
+        ingest_plate(manifest, tmp_path / "p.ome.zarr", Acquisition(1, 1), progress=False)
+    assert "p_a02_s1_w1.tif" in str(err.value) and "img_z_01" in str(err.value)
+    assert not (tmp_path / "p.ome.zarr").exists()
+    result = ingest_plate(
+        manifest, tmp_path / "q.ome.zarr", Acquisition(1, 1), on_bad_file="skip", progress=False
+    )
+    assert set(result.manifest["well"]) == {"A01"}
+    assert result.qc["problem"].str.contains("116 non-finite").all()
