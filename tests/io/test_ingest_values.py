@@ -37,3 +37,16 @@ def test_non_finite_pixels_are_a_bad_file(tmp_path):
     )
     assert set(result.manifest["well"]) == {"A01"}
     assert result.qc["problem"].str.contains("116 non-finite").all()
+
+
+def test_stack_file_named_as_one_plane_is_not_cut_to_its_first_page(tmp_path):
+    """A multi-page file whose name gives one z was silently read as its first page."""
+    stack = np.arange(3 * 20 * 24, dtype=np.uint16).reshape(3, 20, 24)
+    for well in ("a01", "a02"):
+        path = tmp_path / "in" / "img_z_00" / f"p_{well}_s1_w1.tif"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tifffile.imwrite(path, stack, metadata={"axes": "ZYX"}, imagej=True)
+    manifest = discover_planes(DiscoveryConfig(tmp_path / "in", BBBC006_PATTERN))
+    with pytest.raises(InputError, match=r"holds 3 planes .* names 1"):
+        ingest_plate(manifest, tmp_path / "p.ome.zarr", Acquisition(1, 1), progress=False)
+    assert not (tmp_path / "p.ome.zarr").exists()

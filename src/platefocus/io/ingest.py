@@ -62,12 +62,24 @@ class IngestResult:
     qc: pd.DataFrame
 
 
-def probe_plane(path: str | os.PathLike, page: int = 0) -> tuple[tuple[int, int], np.dtype]:
-    """Shape and dtype of plane ``page`` of a file, from its header (pixels unread)."""
+def probe_plane(
+    path: str | os.PathLike, page: int = 0, planes_named: int = 1
+) -> tuple[tuple[int, int], np.dtype]:
+    """Shape and dtype of plane ``page`` of a file, from its header (pixels unread).
+
+    ``planes_named``: how many planes of the plate come from this file; a file holding
+    more (a stack whose name gives one z) is an error, never cut to its first plane.
+    """
     info = probe_file(path)
     pages = info.size("C") * info.size("Z")
     if page >= pages:
         raise InputError(path, f"has {pages} plane(s), plane {page} was asked for")
+    if pages > planes_named:
+        raise InputError(
+            path,
+            f"holds {pages} planes ({info.axes} {info.shape}) but the file name names "
+            f"{planes_named}: drop z/channel from the pattern to read it as a stack",
+        )
     return info.plane_shape, info.dtype
 
 
@@ -91,14 +103,17 @@ def check_manifest(manifest: pd.DataFrame, workers: int = 1) -> tuple[pd.DataFra
     shapes: list[str] = []
     dtypes: list[str] = []
 
-    def probe(path_page):
+    named = manifest["path"].map(manifest["path"].value_counts())
+
+    def probe(plane):
         try:
-            return probe_plane(*path_page), None
+            return probe_plane(*plane), None
         except InputError as err:
             return None, err.problem
 
     with ThreadPoolExecutor(max(1, workers)) as pool:
-        results = list(pool.map(probe, zip(manifest["path"], manifest["page"], strict=True)))
+        planes = zip(manifest["path"], manifest["page"], named, strict=True)
+        results = list(pool.map(probe, planes))
     for (_, row), (info, problem) in zip(manifest.iterrows(), results, strict=True):
         if info is None:
             problems.append(_problem(row, problem))
