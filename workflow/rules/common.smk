@@ -1,6 +1,7 @@
 # Helpers shared by every stage: input functions, cluster resources, the final targets.
 import json
 import os
+import sys
 
 # Rules import platefocus from this checkout, also inside conda environments (envs/),
 # where the package itself is not installed.
@@ -9,6 +10,13 @@ os.environ.update(
         p for p in (f"{workflow.basedir}/src", os.getenv("PYTHONPATH")) if p
     )
 )
+
+
+# Constraints between keys that the schema cannot express, checked before any job runs.
+sys.path.insert(0, f"{workflow.basedir}/src")
+from platefocus.pipeline.common import check_config
+
+check_config(config)
 
 
 wildcard_constraints:

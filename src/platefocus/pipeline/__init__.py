@@ -5,6 +5,7 @@ atomically. No numerical work happens here.
 """
 
 __all__ = [
+    "common",
     "comparison",
     "focus",
     "ingest",
