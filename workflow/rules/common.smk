@@ -14,7 +14,7 @@ os.environ.update(
 
 # Constraints between keys that the schema cannot express, checked before any job runs.
 sys.path.insert(0, f"{workflow.basedir}/src")
-from platefocus.pipeline.common import check_config
+from platefocus.pipeline.common import check_config, input_files
 
 check_config(config)
 
@@ -25,11 +25,13 @@ wildcard_constraints:
     model="|".join(config["training"]["models"]),
 
 
-def synthetic_plate_dir(wildcards):
-    """The generated plate folder when the synthetic plate is on, else nothing."""
+def plate_files(wildcards):
+    """What discovery reads: the generated plate folder when the synthetic plate is on,
+    else every image file under input.root (so a fixed, added or removed file reruns
+    discovery and ingest), or an input OME-Zarr plate's metadata."""
     if config["synthetic"]["enabled"]:
         return f"{config['synthetic']['out_dir']}/{wildcards.plate}"
-    return []
+    return input_files(config["input"])
 
 
 def block_count(wildcards):

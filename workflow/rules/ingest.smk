@@ -2,7 +2,7 @@
 # (a user reads this before hours of training).
 rule inspect_plate:
     input:
-        synthetic_plate_dir,
+        plate_files,
     output:
         fields=report(
             "results/{plate}/inspect/fields.tsv",
@@ -34,7 +34,7 @@ rule inspect_plate:
 
 checkpoint discover_plate:
     input:
-        synthetic_plate_dir,
+        plate_files,
     output:
         discovered="results/{plate}/ingest/discovered.parquet",
         qc="results/{plate}/ingest/discovery_qc.tsv",

@@ -151,24 +151,17 @@ def discover_planes(cfg: DiscoveryConfig) -> pd.DataFrame:
     """
     root = Path(cfg.root)
     regex = compile_pattern(cfg.pattern)
-    ignore = [re.compile(p) for p in cfg.ignore]
     if not root.is_dir():
         raise InputError(root, "input folder does not exist")
-    exts = tuple(e.lower() for e in cfg.extensions)
     rows = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(filenames):
-            path = Path(dirpath) / name
-            rel = path.relative_to(root).as_posix()
-            if any(p.search(rel) for p in ignore) or not name.lower().endswith(exts):
-                continue
-            m = regex.search(rel)
-            if m is None:
-                raise InputError(path, f"file name does not match input.pattern {cfg.pattern!r}")
-            rows += _rows_from_match(m, path, cfg.plate)
+    for path in list_image_files(cfg):
+        m = regex.search(path.relative_to(root).as_posix())
+        if m is None:
+            raise InputError(path, f"file name does not match input.pattern {cfg.pattern!r}")
+        rows += _rows_from_match(m, path, cfg.plate)
     if not rows:
-        raise InputError(root, f"no image files ({', '.join(exts)}) found in the input folder")
+        exts = ", ".join(cfg.extensions)
+        raise InputError(root, f"no image files ({exts}) found in the input folder")
     manifest = pd.DataFrame(rows, columns=MANIFEST_COLUMNS)
     if cfg.plate is not None:
         manifest = manifest[manifest["plate"] == cfg.plate]
@@ -182,6 +175,23 @@ def discover_planes(cfg: DiscoveryConfig) -> pd.DataFrame:
     return manifest.sort_values(
         ["plate", "row", "column", "site", "channel", "z"], kind="stable"
     ).reset_index(drop=True)
+
+
+def list_image_files(cfg: DiscoveryConfig) -> list[Path]:
+    """The image files under the root (by extension; ignored paths left out), in a stable
+    order; empty when the root is not a folder."""
+    root = Path(cfg.root)
+    ignore = [re.compile(p) for p in cfg.ignore]
+    suffixes = tuple(e.lower() for e in cfg.extensions)
+    files = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            rel = path.relative_to(root).as_posix()
+            if name.lower().endswith(suffixes) and not any(p.search(rel) for p in ignore):
+                files.append(path)
+    return files
 
 
 def _rows_from_match(m: re.Match, path: Path, default_plate: str | None) -> list[dict]:

@@ -39,3 +39,21 @@ def check_config(config: dict) -> None:
             raise
         except (TypeError, ValueError) as err:
             raise InputError(key, str(err)) from None
+
+
+def input_files(input_section: dict) -> list[str]:
+    """Every file discovery reads (image files under ``input.root``; for an OME-Zarr
+    input plate, its metadata files), for the workflow to track as inputs: a fixed, added
+    or removed file reruns discovery and ingest."""
+    from pathlib import Path
+
+    from platefocus.io.discover import DiscoveryConfig, list_image_files
+    from platefocus.io.layouts import OME_ZARR
+
+    discovery = DiscoveryConfig.from_config(input_section, None)
+    if discovery.layout == OME_ZARR:
+        root = Path(discovery.root)
+        # plate, row, column and field groups (arrays, deeper, are not read by discovery)
+        groups = (p for p in root.glob("**/zarr.json") if len(p.relative_to(root).parts) <= 4)
+        return sorted(str(p) for p in groups)
+    return [str(p) for p in list_image_files(discovery)]
