@@ -20,3 +20,28 @@ def test_seeded_training_gives_byte_identical_checkpoints(pairs_dataset, tmp_pat
         train(path, table, config, tmp_path / run, progress=False)
     assert (tmp_path / "a" / "best.pt").read_bytes() == (tmp_path / "b" / "best.pt").read_bytes()
     assert "train_seconds" in torch.load(tmp_path / "a" / "last.pt", weights_only=False)
+
+
+def test_a_changed_dataset_is_not_resumed(pairs_dataset, tmp_path, caplog):
+    """Another split (dataset.seed) used to resume the old model silently."""
+    from platefocus.train import TrainConfig, train
+
+    path, table, _ = pairs_dataset
+    config = TrainConfig(
+        model="restormer",
+        model_kwargs={"levels": 1, "width": 8, "norm": "layer"},
+        epochs=3,
+        max_steps_per_epoch=2,
+        threads=1,
+    )
+    train(path, table, config, tmp_path, progress=False, stop_after_epochs=1)
+    resplit = table.assign(split=table["split"].replace({"train": "val", "val": "train"}))
+    with caplog.at_level("INFO", logger="platefocus.train.loop"):
+        history = train(path, resplit, config, tmp_path, progress=False)
+    assert "trained on another dataset" in caplog.text
+    assert "resuming" not in caplog.text
+    assert history["epoch"].tolist() == [1, 2, 3]  # started over
+    with caplog.at_level("INFO", logger="platefocus.train.loop"):
+        caplog.clear()
+        train(path, resplit, config, tmp_path, progress=False)  # same dataset: resumes
+    assert "resuming" in caplog.text

@@ -205,13 +205,31 @@ def _setup(
     )
 
 
-def _resume(run: _Run, last_path: Path) -> None:
-    """Continue from ``last_path`` when it was written with the same configuration."""
+def dataset_digest(table: pd.DataFrame, dataset_info: dict) -> str:
+    """A digest of what a run trains on: every pair's row (split, planes, normalisation)
+    and how the pairs were made. A resume needs the same digest."""
+    import hashlib
+    import json
+
+    h = hashlib.sha256(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
+    h.update(json.dumps(dataset_info, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:16]
+
+
+def _resume(run: _Run, last_path: Path, digest: str) -> None:
+    """Continue from ``last_path`` when it was written with the same configuration and
+    dataset (pairs, split, normalisation); otherwise start over and say why."""
     if not last_path.exists():
         return
     state = torch.load(last_path, map_location=run.device, weights_only=False)
     if state["config"] != dataclasses.asdict(run.config):
         log.warning("%s was written with another configuration; starting over", last_path)
+        return
+    if state.get("dataset_digest") != digest:
+        log.warning(
+            "%s was trained on another dataset (pairs, split or normalisation); starting over",
+            last_path,
+        )
         return
     run.model.load_state_dict(state["model_state"])
     run.optimiser.load_state_dict(state["optimiser"])
@@ -284,7 +302,9 @@ def _record_epoch(run: _Run, epoch: int, losses: list[float], val: float, second
     return improved
 
 
-def _save_epoch(run: _Run, epoch: int, improved: bool, work: Path, dataset_info: dict) -> None:
+def _save_epoch(
+    run: _Run, epoch: int, improved: bool, work: Path, dataset_info: dict, digest: str
+) -> None:
     """Write ``best.pt`` (when improved) and ``last.pt`` (with optimiser and RNG state)."""
     checkpoint = {
         "model": run.config.model,
@@ -307,6 +327,7 @@ def _save_epoch(run: _Run, epoch: int, improved: bool, work: Path, dataset_info:
         {
             **checkpoint,
             "train_seconds": run.seconds,
+            "dataset_digest": digest,
             "optimiser": run.optimiser.state_dict(),
             "scheduler": run.scheduler.state_dict(),
             "rng": _rng_state(run.gen),
@@ -342,7 +363,8 @@ def train(
     if len(x_train) == 0:
         raise ValueError("the training split is empty: more wells with kept targets needed")
     run = _setup(config, device, gen, len(x_train), x_train.shape[1])
-    _resume(run, work / "last.pt")
+    digest = dataset_digest(table, dataset_info or {})
+    _resume(run, work / "last.pt", digest)
     xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
     for epoch in range(run.start, config.epochs):
         if _out_of_budget(run, epoch):
@@ -361,7 +383,7 @@ def train(
             " (best)" if improved else "",
             time.perf_counter() - t0,
         )
-        _save_epoch(run, epoch, improved, work, dataset_info or {})
+        _save_epoch(run, epoch, improved, work, dataset_info or {}, digest)
         if stop_after_epochs is not None and epoch + 1 - run.start >= stop_after_epochs:
             break
     return pd.DataFrame(run.history)
