@@ -136,3 +136,47 @@ def test_restore_rejects_overlap_not_below_tile(tmp_path):
     assert out.returncode != 0
     assert "Traceback" not in out.stderr
     assert "overlap must be >= 0 and < tile" in out.stderr
+
+
+def test_ingest_outputs_are_one_set(tmp_path, monkeypatch):
+    """A full disk after the plate is in place used to leave the plate and an empty QC
+    table behind (exit 1, no manifest): now nothing of the set is left."""
+    import errno
+
+    import platefocus.pipeline.ingest as pipeline_ingest
+    from platefocus.io.discover import BBBC006_PATTERN, DiscoveryConfig
+    from platefocus.io.omezarr import Acquisition
+    from platefocus.synth import generate_plate, preset
+
+    plate = generate_plate(
+        preset("demo", rows=1, columns=1, sites=1, planes=3, best_plane=1, height=48, width=48),
+        tmp_path / "p",
+        progress=False,
+    )
+    written = []
+
+    def full_disk(table, path):
+        written.append(path)
+        if str(path).endswith(".parquet"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        pipeline_ingest.write_table.__wrapped__(table, path)
+
+    full_disk.__wrapped__ = pipeline_ingest.write_table
+    monkeypatch.setattr(pipeline_ingest, "write_table", full_disk)
+    out = tmp_path / "x.ome.zarr"
+    try:
+        pipeline_ingest.ingest_folder(
+            DiscoveryConfig(plate / "images", BBBC006_PATTERN),
+            Acquisition(0.65, 2.0),
+            out,
+            tmp_path / "x.manifest.parquet",
+            tmp_path / "x.ingest_qc.tsv",
+        )
+    except OSError:
+        pass
+    else:
+        raise AssertionError("the full disk was not reported")
+    assert written  # the tables were attempted after the plate was in place
+    assert not out.exists()
+    assert not (tmp_path / "x.ingest_qc.tsv").exists()
+    assert not (tmp_path / "x.manifest.parquet").exists()

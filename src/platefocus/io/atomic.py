@@ -79,3 +79,9 @@ def merge_tables(paths: Iterable[str | os.PathLike], out_path: str | os.PathLike
     merged = pd.concat([t for t in tables if len(t)] or tables, ignore_index=True)
     write_table(merged, out_path)
     return merged
+
+
+def remove_outputs(*paths: str | os.PathLike) -> None:
+    """Remove files or folders of an output set that failed part-way (missing ones too)."""
+    for path in paths:
+        _remove(Path(path))

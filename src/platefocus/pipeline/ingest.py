@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from platefocus.io.atomic import atomic_path, read_table, write_table
+from platefocus.io.atomic import atomic_path, read_table, remove_outputs, write_table
 from platefocus.io.blocks import block_wells, write_block_plan
 from platefocus.io.discover import DiscoveryConfig, discover_planes
 from platefocus.io.layouts import OME_ZARR
@@ -141,7 +141,13 @@ def ingest_folder(
         workers=workers,
         pyramid_levels=pyramid_levels,
     )
-    _write_ingest_tables(result.manifest, result.qc, out_manifest, out_qc)
+    # The plate, its manifest and QC table are one set: if the tables cannot be written
+    # (a full disk), nothing of the set is left to look complete.
+    try:
+        _write_ingest_tables(result.manifest, result.qc, out_manifest, out_qc)
+    except BaseException:
+        remove_outputs(out_plate, out_manifest, out_qc)
+        raise
 
 
 def _write_ingest_tables(manifest, qc, out_manifest: str | Path, out_qc: str | Path) -> None:
