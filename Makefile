@@ -9,12 +9,16 @@ CORES ?= all
 
 # Install into the project virtual environment and run the whole pipeline on the
 # embedded synthetic plate.
+# A run killed part-way leaves a lock: `platefocus unlock` removes it when no Snakemake
+# works in this folder (never a live run's), so rerunning `make demo` resumes.
 demo: $(VENV)/.installed
+	$(BIN)/platefocus unlock
 	$(BIN)/snakemake --cores $(CORES)
 
 # Train and compare every architecture on the demo plate (table and figure in the report
 # and the summary page).
 compare: $(VENV)/.installed
+	$(BIN)/platefocus unlock
 	$(BIN)/snakemake --cores $(CORES) --configfile config/config.yaml config/comparison.yaml
 
 # Real pixels end to end: the cells3d confocal nuclei stack (../shared/realdata, read in
@@ -23,6 +27,7 @@ REALDATA ?= ../shared/realdata
 real: $(VENV)/.installed
 	test -d resources/cells3d || $(BIN)/platefocus cut-stack \
 	  --stack $(REALDATA)/cells3d/nuclei.tif --out resources/cells3d --grid 2 2 --plate cells3d
+	$(BIN)/platefocus unlock
 	$(BIN)/snakemake --cores $(CORES) --configfile config/config.yaml config/cells3d.yaml
 
 # Install the test extras (and headless Chromium for the summary-page test, when run as

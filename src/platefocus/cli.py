@@ -67,6 +67,13 @@ def _cut_stack(args: argparse.Namespace) -> None:
     print(f"wrote {len(wells)} wells ({', '.join(wells)}) of plate {args.plate} to {args.out}")
 
 
+def _unlock(args: argparse.Namespace) -> None:
+    from platefocus.pipeline.common import unlock_stale
+
+    if unlock_stale(args.directory):
+        print(f"removed the stale lock of a killed run in {args.directory}")
+
+
 def _restore(args: argparse.Namespace) -> None:
     from platefocus.pipeline.restore import restore_ome_zarr
 
@@ -149,6 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grid", type=int, nargs=2, default=[2, 2], help="rows columns of wells")
     p.add_argument("--plate", default="stack", help="plate name used in file names")
     p.set_defaults(func=_cut_stack)
+
+    p = sub.add_parser("unlock", help="remove a killed run's Snakemake lock (never a live run's)")
+    p.add_argument("--directory", default=".", help="the workflow's working folder")
+    p.set_defaults(func=_unlock)
 
     p = sub.add_parser("restore", help="restore a plate with a trained checkpoint")
     p.add_argument("--checkpoint", required=True, help="checkpoint.pt written by training")

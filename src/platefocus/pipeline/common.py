@@ -4,6 +4,9 @@ configuration keys that the JSON schema cannot express, each raised with the key
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from platefocus.errors import InputError
 
 
@@ -57,3 +60,41 @@ def input_files(input_section: dict) -> list[str]:
         groups = (p for p in root.glob("**/zarr.json") if len(p.relative_to(root).parts) <= 4)
         return sorted(str(p) for p in groups)
     return [str(p) for p in list_image_files(discovery)]
+
+
+def unlock_stale(workdir: str | os.PathLike = ".") -> bool:
+    """Remove the lock a killed Snakemake run left in ``workdir`` (what ``snakemake
+    --unlock`` does), but only when no Snakemake process works in that folder.
+
+    Returns whether a stale lock was removed. Raises :class:`InputError` while a run is
+    alive there, since its lock protects its outputs.
+    """
+    import shutil
+
+    import psutil
+
+    workdir = Path(workdir).resolve()
+    locks = workdir / ".snakemake" / "locks"
+    if not locks.is_dir() or not any(locks.iterdir()):
+        return False
+    for process in psutil.process_iter(["pid", "cmdline", "cwd"]):
+        if _snakemake_in(process.info, workdir):
+            raise InputError(
+                workdir,
+                f"Snakemake (pid {process.info['pid']}) is still running here; its lock stays",
+            )
+    shutil.rmtree(locks)
+    return True
+
+
+def _snakemake_in(info: dict, workdir: Path) -> bool:
+    """Whether a process (psutil ``info``) is a Snakemake run working in ``workdir``."""
+    cmdline = info.get("cmdline") or []
+    if not any(Path(arg).name.startswith("snakemake") for arg in cmdline[:2]):
+        return False
+    for flag in ("--directory", "-d"):
+        if flag in cmdline[:-1]:
+            target = Path(cmdline[cmdline.index(flag) + 1])
+            cwd = Path(info.get("cwd") or "/")
+            return (target if target.is_absolute() else cwd / target).resolve() == workdir
+    return bool(info.get("cwd")) and Path(info["cwd"]).resolve() == workdir
