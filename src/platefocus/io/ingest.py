@@ -39,7 +39,7 @@ from platefocus.io.partial import (
     require_done,
     stamp_of,
 )
-from platefocus.io.readers import probe_file, read_plane
+from platefocus.io.readers import FileInfo, probe_file, read_plane
 from platefocus.logs import progress as progress_bar
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,13 @@ def probe_plane(
     ``planes_named``: how many planes of the plate come from this file; a file holding
     more (a stack whose name gives one z) is an error, never cut to its first plane.
     """
-    info = probe_file(path)
+    return _plane_in(probe_file(path), path, page, planes_named)
+
+
+def _plane_in(
+    info: FileInfo, path: str | os.PathLike, page: int, planes_named: int
+) -> tuple[tuple[int, int], np.dtype]:
+    """:func:`probe_plane` on a file's header already read (``info``)."""
     pages = info.size("C") * info.size("Z")
     if page >= pages:
         raise InputError(path, f"has {pages} plane(s), plane {page} was asked for")
@@ -99,29 +105,7 @@ def check_manifest(manifest: pd.DataFrame, workers: int = 1) -> tuple[pd.DataFra
             f"files of {manifest['plate'].nunique()} plates found "
             f"({sorted(manifest['plate'].unique())[:5]}); select one with `plates`",
         )
-    problems: list[dict] = []
-    shapes: list[str] = []
-    dtypes: list[str] = []
-
-    named = manifest["path"].map(manifest["path"].value_counts())
-
-    def probe(plane):
-        try:
-            return probe_plane(*plane), None
-        except InputError as err:
-            return None, err.problem
-
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        planes = zip(manifest["path"], manifest["page"], named, strict=True)
-        results = list(pool.map(probe, planes))
-    for (_, row), (info, problem) in zip(manifest.iterrows(), results, strict=True):
-        if info is None:
-            problems.append(_problem(row, problem))
-            shapes.append("")
-            dtypes.append("")
-        else:
-            shapes.append("x".join(map(str, info[0])))
-            dtypes.append(str(info[1]))
+    shapes, dtypes, problems = _probe_planes(manifest, workers)
     manifest = manifest.assign(shape=shapes, dtype=dtypes)
 
     readable = manifest[manifest["shape"] != ""]
@@ -157,6 +141,46 @@ def check_manifest(manifest: pd.DataFrame, workers: int = 1) -> tuple[pd.DataFra
                     )
                 )
     return manifest, pd.DataFrame(problems, columns=QC_COLUMNS)
+
+
+def _probe_planes(manifest: pd.DataFrame, workers: int) -> tuple[list, list, list[dict]]:
+    """Shape and dtype of every plane (empty strings where unreadable) and the problems,
+    reading each file's header once, however many planes a stack file holds."""
+    problems: list[dict] = []
+    shapes: list[str] = []
+    dtypes: list[str] = []
+
+    named = manifest["path"].value_counts()
+
+    def probe(path):
+        try:
+            return probe_file(path)
+        except InputError as err:
+            return err
+
+    paths = list(dict.fromkeys(manifest["path"]))
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        headers = dict(zip(paths, pool.map(probe, paths), strict=True))
+
+    def plane(path, page):
+        header = headers[path]
+        if isinstance(header, InputError):
+            return None, header.problem
+        try:
+            return _plane_in(header, path, page, int(named[path])), None
+        except InputError as err:
+            return None, err.problem
+
+    results = [plane(p, g) for p, g in zip(manifest["path"], manifest["page"], strict=True)]
+    for (_, row), (info, problem) in zip(manifest.iterrows(), results, strict=True):
+        if info is None:
+            problems.append(_problem(row, problem))
+            shapes.append("")
+            dtypes.append("")
+        else:
+            shapes.append("x".join(map(str, info[0])))
+            dtypes.append(str(info[1]))
+    return shapes, dtypes, problems
 
 
 def _problem(row: pd.Series, problem: str) -> dict:
