@@ -28,7 +28,8 @@ from platefocus.io.fields import field_array, list_fields
 from platefocus.io.omezarr import Acquisition
 from platefocus.models import build_model
 from platefocus.restore import PlaneSelection, restore_plate
-from platefocus.restore.inference import RestoreConfig, run_batches
+from platefocus.restore.inference import run_batches
+from platefocus.restore.settings import RestoreConfig
 from platefocus.restore.tiling import cut_tiles, pad_plane, plan_tiles
 from platefocus.train.checkpoint import choose_device
 

@@ -25,7 +25,7 @@ sys.path.insert(0, {bench!r})
 from _plates import ingested_plate
 from platefocus.io.omezarr import Acquisition
 from platefocus.models import build_model
-from platefocus.restore.inference import RestoreConfig
+from platefocus.restore.settings import RestoreConfig
 from platefocus.restore import PlaneSelection, restore_plate
 folder = Path({folder!r})
 plate, manifest = ingested_plate(folder, "mem{wells}", {wells})

@@ -146,7 +146,7 @@ def restored(pairs_dataset, tiny_checkpoints, tmp_path_factory):
     """The pairs plate restored at dz = +-3 with the LayerNorm checkpoint: (path, result)."""
     from platefocus.io.omezarr import Acquisition
     from platefocus.restore import PlaneSelection, restore_plate
-    from platefocus.restore.inference import RestoreConfig
+    from platefocus.restore.settings import RestoreConfig
 
     _, _, ctx = pairs_dataset
     out = tmp_path_factory.mktemp("restored") / "r.ome.zarr"

@@ -16,7 +16,8 @@ import zarr
 from platefocus.errors import InputError
 from platefocus.io.omezarr import Acquisition
 from platefocus.restore import PlaneSelection, restore_plate
-from platefocus.restore.inference import RestoreConfig, restore_planes
+from platefocus.restore.inference import restore_planes
+from platefocus.restore.settings import RestoreConfig
 from platefocus.train.checkpoint import load_checkpoint
 
 ACQ = Acquisition(0.65, 2.0)

@@ -8,7 +8,7 @@ rule compare_models:
             "results/{{plate}}/models/{model}/checkpoint.pt", model=trained_models()
         ),
         timings=expand(
-            "results/{{plate}}/models/{model}/timing.json", model=trained_models()
+            "logs/train_model/{{plate}}/{model}.timing.json", model=trained_models()
         ),
         by_dz=expand(
             "results/{{plate}}/models/{model}/test_metrics_by_dz.tsv",

@@ -30,9 +30,11 @@ rule train_model:
     output:
         checkpoint="results/{plate}/models/{model}/checkpoint.pt",
         history="results/{plate}/models/{model}/history.parquet",
-        timing="results/{plate}/models/{model}/timing.json",
     log:
-        "logs/train_model/{plate}/{model}.log",
+        log="logs/train_model/{plate}/{model}.log",
+        # Wall time is a measurement, not a result: it lives with the logs, so that every
+        # result of a seeded rerun is byte-identical.
+        timing="logs/train_model/{plate}/{model}.timing.json",
     conda:
         "../envs/platefocus.yaml"
     threads: config["training"]["threads"]
@@ -45,7 +47,7 @@ rule train_model:
     params:
         training=config["training"],
         # Not an output: Snakemake would delete it after a crash, and it is what
-        # an interrupted run resumes from.
+        # an interrupted run resumes from. Removed once training has finished.
         work_dir=lambda wildcards: f"results/{wildcards.plate}/models/{wildcards.model}/work",
     script:
         "../scripts/train_model.py"

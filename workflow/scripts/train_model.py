@@ -13,7 +13,7 @@ run_step(
         out_checkpoint=snakemake.output.checkpoint,
         out_history=snakemake.output.history,
         threads=snakemake.threads,
-        out_timing=snakemake.output.timing,
+        out_timing=snakemake.log.timing,
     ),
-    snakemake.log[0],
+    snakemake.log.log,
 )

@@ -1,13 +1,22 @@
 """Comparisons: segmentation before/after restoration (``segmentation``) and trained
 architectures side by side (``models``, needs torch: imported on use)."""
 
-from platefocus.compare.segmentation import (
-    FieldComparison,
-    compare_field,
-    compare_plate,
-    example_fields,
-    image_quality,
-    summarise,
+import lazy_loader
+
+# Submodules load on first use (SPEC 1, as scikit-image does): importing the package
+# stays cheap, so parsing the workflow imports neither torch nor the numerics.
+__getattr__, __dir__, _ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "segmentation": [
+            "FieldComparison",
+            "compare_field",
+            "compare_plate",
+            "example_fields",
+            "image_quality",
+            "summarise",
+        ],
+    },
 )
 
 __all__ = [

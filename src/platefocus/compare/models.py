@@ -19,7 +19,8 @@ import pandas as pd
 import torch
 
 from platefocus.io.atomic import read_table
-from platefocus.restore.inference import RestoreConfig, restore_planes
+from platefocus.restore.inference import restore_planes
+from platefocus.restore.settings import RestoreConfig
 from platefocus.train.checkpoint import load_checkpoint
 
 log = logging.getLogger(__name__)

@@ -1,15 +1,24 @@
 """Training pairs (defocused plane, best plane) split by well, and the one intensity
 normalisation that training, restoration and evaluation share."""
 
-from platefocus.dataset.normalise import (
-    DEFAULT_PERCENTILES,
-    apply_range,
-    intensity_span,
-    normalise,
-    percentile_range,
-    undo_range,
+import lazy_loader
+
+# Submodules load on first use (SPEC 1, as scikit-image does): importing the package
+# stays cheap, so parsing the workflow imports neither torch nor the numerics.
+__getattr__, __dir__, _ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "normalise": [
+            "DEFAULT_PERCENTILES",
+            "apply_range",
+            "intensity_span",
+            "normalise",
+            "percentile_range",
+            "undo_range",
+        ],
+        "pairs": ["DatasetConfig", "build_dataset", "field_pairs", "split_wells"],
+    },
 )
-from platefocus.dataset.pairs import DatasetConfig, build_dataset, field_pairs, split_wells
 
 __all__ = [
     "DEFAULT_PERCENTILES",

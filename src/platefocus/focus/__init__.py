@@ -1,11 +1,20 @@
 """Focus: metrics of every plane (whole field and tiles), best planes with QC, and the
 tiles kept as training targets."""
 
-from platefocus.focus.bestplane import FLAGS, BestPlaneConfig, best_planes, compare_to_truth
-from platefocus.focus.fieldmap import field_focus_map
-from platefocus.focus.metrics import METRICS, Region, gradient_energy, score_stack, tile_grid
-from platefocus.focus.plate import score_plate, select_plate_targets
-from platefocus.focus.targets import TargetConfig, object_focus_curves, select_field_targets
+import lazy_loader
+
+# Submodules load on first use (SPEC 1, as scikit-image does): importing the package
+# stays cheap, so parsing the workflow imports neither torch nor the numerics.
+__getattr__, __dir__, _ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "bestplane": ["BestPlaneConfig", "FLAGS", "best_planes", "compare_to_truth"],
+        "fieldmap": ["field_focus_map"],
+        "metrics": ["METRICS", "Region", "gradient_energy", "score_stack", "tile_grid"],
+        "plate": ["score_plate", "select_plate_targets"],
+        "targets": ["TargetConfig", "object_focus_curves", "select_field_targets"],
+    },
+)
 
 __all__ = [
     "FLAGS",

@@ -16,10 +16,12 @@ def check_config(config: dict) -> None:
     from platefocus.focus.bestplane import BestPlaneConfig
     from platefocus.focus.targets import TargetConfig
     from platefocus.io.discover import DiscoveryConfig
-    from platefocus.restore.inference import RestoreConfig
+    from platefocus.models.catalog import check_model_arguments
+    from platefocus.restore.settings import RestoreConfig
     from platefocus.segment.nuclei import SegmentationConfig
 
     restore, training = config["restore"], config["training"]
+    check_model_arguments(training["models"])
     if restore["model"] not in training["models"]:
         raise InputError(
             "restore.model",

@@ -26,7 +26,7 @@ def compare_models(
     from platefocus.compare.models import compare_models as compare
     from platefocus.report.models import model_comparison
     from platefocus.report.style import save_figure
-    from platefocus.restore.inference import RestoreConfig
+    from platefocus.restore.settings import RestoreConfig
     from platefocus.train.checkpoint import checkpoint_percentiles
 
     table = compare(

@@ -133,7 +133,7 @@ def restore_ome_zarr(
 
 def _restore_config(restore: dict, checkpoint: str | Path):
     """Tiling from the ``restore`` section, normalisation from the checkpoint."""
-    from platefocus.restore.inference import RestoreConfig
+    from platefocus.restore.settings import RestoreConfig
     from platefocus.train.checkpoint import checkpoint_percentiles
 
     try:
@@ -146,7 +146,7 @@ def _restore_config(restore: dict, checkpoint: str | Path):
 
 def _tiling_config(where: str, **settings):
     """A :class:`RestoreConfig`; settings out of range are an error naming ``where``."""
-    from platefocus.restore.inference import RestoreConfig
+    from platefocus.restore.settings import RestoreConfig
 
     try:
         return RestoreConfig(**settings)

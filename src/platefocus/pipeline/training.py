@@ -53,7 +53,9 @@ def train_model(
     """Train one registered model; resume from ``work_dir`` after an interruption.
 
     ``out_timing`` (JSON): training wall time, epochs run and device, kept apart from the
-    history so that seeded reruns give identical tables.
+    checkpoint and history (the workflow writes it beside the logs) so that seeded reruns
+    give byte-identical results. ``work_dir`` (resume state, which holds the wall time) is
+    removed once the checkpoint, history and timing are written: it has served its purpose.
     """
     from platefocus.io.pairs import read_pair_info
     from platefocus.train.checkpoint import read_checkpoint
@@ -79,6 +81,7 @@ def train_model(
         }
         with atomic_path(out_timing) as tmp:
             Path(tmp).write_text(json.dumps(timing) + "\n")
+    shutil.rmtree(work_dir)
 
 
 def evaluate_model(

@@ -1,10 +1,20 @@
 """Restoration: tiles cut, batched through a model and blended back; whole plates from
 OME-Zarr to OME-Zarr, resumable, field by field."""
 
-from platefocus.restore.inference import RestoreConfig, restore_planes, run_batches
-from platefocus.restore.planes import PlaneSelection
-from platefocus.restore.plate import finalise_plate, restore_fields, restore_plate
-from platefocus.restore.tiling import blend_tiles, cut_tiles, pad_plane, plan_tiles
+import lazy_loader
+
+# Submodules load on first use (SPEC 1, as scikit-image does): importing the package
+# stays cheap, so parsing the workflow imports neither torch nor the numerics.
+__getattr__, __dir__, _ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "inference": ["restore_planes", "run_batches"],
+        "settings": ["RestoreConfig"],
+        "planes": ["PlaneSelection"],
+        "plate": ["finalise_plate", "restore_fields", "restore_plate"],
+        "tiling": ["blend_tiles", "cut_tiles", "pad_plane", "plan_tiles"],
+    },
+)
 
 __all__ = [
     "PlaneSelection",

@@ -8,61 +8,17 @@ rounded for integers, never wrapped.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from platefocus.dataset.normalise import (
-    DEFAULT_PERCENTILES,
     apply_range,
     percentile_range,
     undo_range,
 )
+from platefocus.restore.settings import RestoreConfig
 from platefocus.restore.tiling import blend_tiles, cut_tiles, pad_plane, plan_tiles
-
-
-@dataclass(frozen=True)
-class RestoreConfig:
-    """Tiling and batching of restoration.
-
-    Attributes
-    ----------
-    tile, overlap : int
-        Tile side and overlap between neighbouring tiles, pixels.
-    batch_size : int
-        Tiles per model call (tiles of all planes of a field are batched together).
-    percentiles : (float, float)
-        Normalisation percentiles (use the training ones).
-    bf16 : bool
-        bfloat16 autocast on CUDA.
-    """
-
-    tile: int = 128
-    overlap: int = 32
-    batch_size: int = 4
-    percentiles: tuple[float, float] = DEFAULT_PERCENTILES
-    bf16: bool = True
-
-    def __post_init__(self) -> None:
-        if self.tile < 8:
-            raise ValueError(f"tile must be >= 8 pixels, got {self.tile}")
-        if not 0 <= self.overlap < self.tile:
-            raise ValueError(f"overlap must be >= 0 and < tile ({self.tile}), got {self.overlap}")
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
-
-    @classmethod
-    def from_config(cls, restore: dict, percentiles: Sequence[float]) -> RestoreConfig:
-        """Tiling and batching from the workflow's ``restore`` section; the percentiles
-        are the checkpoint's (see :func:`platefocus.train.checkpoint.checkpoint_percentiles`)."""
-        return cls(
-            tile=restore["tile"],
-            overlap=restore["overlap"],
-            batch_size=restore["batch_size"],
-            percentiles=tuple(percentiles),
-            bf16=restore["bf16"],
-        )
 
 
 def to_dtype(values: np.ndarray, dtype: np.dtype) -> np.ndarray:

@@ -46,8 +46,9 @@ from platefocus.io.partial import (
     stamp_of,
 )
 from platefocus.parallel import compute
-from platefocus.restore.inference import RestoreConfig, restore_planes
+from platefocus.restore.inference import restore_planes
 from platefocus.restore.planes import PlaneSelection
+from platefocus.restore.settings import RestoreConfig
 from platefocus.train.checkpoint import choose_device, load_checkpoint
 
 log = logging.getLogger(__name__)

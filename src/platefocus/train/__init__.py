@@ -1,15 +1,24 @@
 """Training: the loop, checkpoints (written here, read by restore), losses, evaluation."""
 
-from platefocus.train.checkpoint import (
-    checkpoint_percentiles,
-    choose_device,
-    load_checkpoint,
-    read_checkpoint,
-    save_checkpoint,
+import lazy_loader
+
+# Submodules load on first use (SPEC 1, as scikit-image does): importing the package
+# stays cheap, so parsing the workflow imports neither torch nor the numerics.
+__getattr__, __dir__, _ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "checkpoint": [
+            "checkpoint_percentiles",
+            "choose_device",
+            "load_checkpoint",
+            "read_checkpoint",
+            "save_checkpoint",
+        ],
+        "evaluate": ["evaluate_split", "summarise_by_dz"],
+        "loop": ["TrainConfig", "lr_factor", "train"],
+        "losses": ["LOSSES", "WeightedLoss"],
+    },
 )
-from platefocus.train.evaluate import evaluate_split, summarise_by_dz
-from platefocus.train.loop import TrainConfig, lr_factor, train
-from platefocus.train.losses import LOSSES, WeightedLoss
 
 __all__ = [
     "LOSSES",
