@@ -190,6 +190,26 @@ def tiny_run(tmp_path_factory):
     return work
 
 
+@pytest.fixture(scope="session")
+def demo_checkpoint(tmp_path_factory):
+    """The demo Restormer exactly as ``make demo`` trains it (default config; about 6
+    minutes on 2 CPU cores): the trained model that tests of restored images use."""
+    work = tmp_path_factory.mktemp("demo")
+    target = "results/demo/models/restormer/checkpoint.pt"
+    out = snakemake(
+        work,
+        "--cores",
+        "2",
+        "--configfile",
+        str(REPO / "config" / "config.yaml"),
+        "--",
+        target,
+        timeout=2400,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    return work / target
+
+
 #: The real images of ../shared/realdata (see its README); never copied into the project.
 REALDATA = REPO.parent / "shared" / "realdata"
 

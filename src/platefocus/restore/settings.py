@@ -23,6 +23,10 @@ class RestoreConfig:
         Normalisation percentiles (use the training ones).
     bf16 : bool
         bfloat16 autocast on CUDA.
+    border : {"odd", "even"}
+        How planes are continued beyond their border for the network's context:
+        point reflection (default, no rim) or plain mirror (see
+        :data:`platefocus.restore.tiling.REFLECT_TYPES`).
     """
 
     tile: int = 128
@@ -30,6 +34,7 @@ class RestoreConfig:
     batch_size: int = 4
     percentiles: tuple[float, float] = DEFAULT_PERCENTILES
     bf16: bool = True
+    border: str = "odd"
 
     def __post_init__(self) -> None:
         if self.tile < 8:
@@ -38,6 +43,8 @@ class RestoreConfig:
             raise ValueError(f"overlap must be >= 0 and < tile ({self.tile}), got {self.overlap}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.border not in ("odd", "even"):
+            raise ValueError(f"border must be 'odd' or 'even', got {self.border!r}")
 
     @classmethod
     def from_config(cls, restore: dict, percentiles: Sequence[float]) -> RestoreConfig:
@@ -49,4 +56,5 @@ class RestoreConfig:
             batch_size=restore["batch_size"],
             percentiles=tuple(percentiles),
             bf16=restore["bf16"],
+            border=restore["border"],
         )
