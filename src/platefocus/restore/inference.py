@@ -80,7 +80,8 @@ def restore_planes(
             min(max(k + j, 0), len(stack) - 1) for j in range(-context_planes, context_planes + 1)
         ]
         normed = [apply_range(stack[c], lo, hi) for c in channels]
-        tiles.append(np.stack([cut_tiles(pad_plane(p, layout, config.border), layout) for p in normed], 1))
+        padded = [pad_plane(p, layout, config.border) for p in normed]
+        tiles.append(np.stack([cut_tiles(p, layout) for p in padded], 1))
         norms.append((lo, hi))
     n_tiles = len(layout.starts)
     batch = np.concatenate(tiles).astype(np.float32)
