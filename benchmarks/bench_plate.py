@@ -1,0 +1,300 @@
+"""Plate throughput: every stage timed on a BBBC006-geometry plate of a few wells, and
+the projection to the full 384-well plate on this machine.
+
+Workload: the synthetic ``bbbc006`` preset (2 channels, 34 planes of 520 x 696 uint16,
+written as LZW TIFFs as BBBC006 ships them), ``--wells`` wells x ``--sites`` sites. Each
+stage runs the library function its Snakemake rule runs, in this process, with the
+workflow's default settings (``config/config.yaml``), and is timed alone, with its peak
+resident memory (sampled every 20 ms):
+
+  ingest      discover + check + write OME-Zarr (both channels, every plane)
+  focus       focus metrics of every plane, whole field and 2 x 2 tiles (both channels)
+  targets     best planes + segmentation of target tiles (target channel)
+  dataset     (defocused, best) pairs cut and written (target channel)
+  train_epoch one training epoch of the default Restormer (fixed cost, not per pixel)
+  restore     every plane of every field restored (target channel)
+  segment     raw / restored / best plane segmented and compared (target channel)
+  report      the focus figures (the other figures are drawn from small tables)
+
+Rates are megapixels of the stage's input per second; the projection multiplies each
+per-pixel stage by the full plate's pixels (768 fields x 34 planes x 0.36 Mpix, per
+channel the stage reads) and adds ``--epochs`` training epochs. The bottleneck is the
+stage with the largest projected time.
+
+    python benchmarks/bench_plate.py [--wells 2] [--sites 1] [--device auto] [--workers 2]
+
+Last line: ``ingest_mpix_s=.. focus_mpix_s=.. targets_mpix_s=.. restore_mpix_s=..
+segment_mpix_s=.. full_plate_hours=.. bottleneck=..``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import psutil
+import tifffile
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+FULL_FIELDS = 384 * 2
+PLANES, HEIGHT, WIDTH, CHANNELS = 34, 520, 696, 2
+
+
+class PeakMemory:
+    """Peak resident memory (this process and its children) while the block runs, MiB."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        self.interval, self.peak, self._stop = interval, 0, threading.Event()
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            rss = me.memory_info().rss + sum(
+                c.memory_info().rss for c in me.children(recursive=True)
+            )
+            self.peak = max(self.peak, rss)
+            time.sleep(self.interval)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def timed(rows: list, stage: str, mpix: float | None, full_mpix: float | None, fn):
+    """Run ``fn`` once; record seconds, Mpix/s, peak MiB and the full-plate projection."""
+    with PeakMemory() as mem:
+        t0 = time.perf_counter()
+        result = fn()
+        seconds = time.perf_counter() - t0
+    rate = mpix / seconds if mpix else None
+    rows.append(
+        {
+            "stage": stage,
+            "seconds": seconds,
+            "mpix": mpix,
+            "mpix_s": rate,
+            "peak_mib": mem.peak / 2**20,
+            "full_plate_h": (full_mpix / rate / 3600) if rate else None,
+        }
+    )
+    shown = f"{rate:8.2f} Mpix/s" if rate else " " * 15
+    print(f"  {stage:<12}{seconds:8.1f} s {shown} {mem.peak / 2**20:8.0f} MiB", flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--wells", type=int, default=2)
+    parser.add_argument("--sites", type=int, default=1)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=20, help="training epochs projected")
+    parser.add_argument("--batch", type=int, default=None, help="restore batch (default: config)")
+    args = parser.parse_args()
+    from snakemake.utils import validate
+
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    validate(config, str(REPO / "workflow" / "schemas" / "config.schema.yaml"))  # defaults
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = run_stages(Path(tmp), args, config)
+    report(rows, args)
+
+
+def run_stages(tmp: Path, args, config: dict) -> list[dict]:
+    import torch
+
+    from platefocus.compare.segmentation import compare_plate
+    from platefocus.dataset.pairs import DatasetConfig, build_dataset
+    from platefocus.focus.bestplane import BestPlaneConfig, best_planes
+    from platefocus.focus.plate import score_plate, select_plate_targets
+    from platefocus.focus.targets import TargetConfig
+    from platefocus.io.discover import DiscoveryConfig, discover_planes
+    from platefocus.io.ingest import ingest_plate
+    from platefocus.io.omezarr import Acquisition
+    from platefocus.io.pairs import read_pair_info
+    from platefocus.report import focus as figures
+    from platefocus.report.style import save_figure
+    from platefocus.restore.planes import PlaneSelection
+    from platefocus.restore.plate import restore_plate
+    from platefocus.restore.settings import RestoreConfig
+    from platefocus.segment.nuclei import SegmentationConfig
+    from platefocus.synth import generate_plate, preset
+    from platefocus.train.checkpoint import choose_device
+    from platefocus.train.loop import TrainConfig, train
+
+    device = str(choose_device(args.device))
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    columns = args.wells
+    spec = preset("bbbc006", name="bench", rows=1, columns=columns, sites=args.sites, seed=0)
+    print(
+        f"plate: {args.wells} wells x {args.sites} sites x {CHANNELS} channels x {PLANES} "
+        f"planes of {HEIGHT} x {WIDTH}; device {device}; {args.workers} workers; "
+        f"{os.cpu_count()} CPUs"
+    )
+    t0 = time.perf_counter()
+    raw = generate_plate(spec, tmp / "raw", workers=args.workers, progress=False)
+    for path in (raw / "images").rglob("*.tif"):  # as BBBC006 ships them
+        tifffile.imwrite(path, tifffile.imread(path), compression="lzw")
+    print(f"  (synthesis and LZW compression {time.perf_counter() - t0:.0f} s, not counted)")
+    fields = args.wells * args.sites
+    plane_mpix = HEIGHT * WIDTH / 1e6
+    field_mpix = PLANES * plane_mpix
+    full_mpix = FULL_FIELDS * field_mpix
+    rows: list[dict] = []
+    acquisition = Acquisition(0.65, 2.0)
+    channel = config["focus"]["target_channel"]
+    plate = tmp / "plate.ome.zarr"
+
+    def ingest():
+        found = discover_planes(
+            DiscoveryConfig.from_config({"root": str(raw / "images"), "layout": "bbbc006"}, None)
+        )
+        return ingest_plate(found, plate, acquisition, workers=args.workers, progress=False)
+
+    manifest = timed(
+        rows, "ingest", fields * field_mpix * CHANNELS, full_mpix * CHANNELS, ingest
+    ).manifest
+    grid = tuple(config["focus"]["grid"])
+    scores = timed(
+        rows,
+        "focus",
+        fields * field_mpix * CHANNELS,
+        full_mpix * CHANNELS,
+        lambda: score_plate(plate, manifest, grid, workers=args.workers, progress=False),
+    )
+    segmentation = SegmentationConfig.from_config(config["segmentation"])
+
+    def targets():
+        best = (
+            scores[["plate", "well", "row", "column", "site", "field"]]
+            .drop_duplicates()
+            .merge(
+                best_planes(scores, BestPlaneConfig.from_config(config["focus"])),
+                on=["plate", "well", "site"],
+            )
+        )
+        kept = select_plate_targets(
+            plate,
+            manifest,
+            best,
+            grid,
+            channel,
+            segmentation,
+            TargetConfig.from_config(config["targets"]),
+            workers=args.workers,
+            progress=False,
+        )
+        return best, kept
+
+    best, kept = timed(rows, "targets", fields * field_mpix, full_mpix, targets)
+    dataset = DatasetConfig.from_config(config["dataset"], grid, channel)
+    pairs = timed(
+        rows,
+        "dataset",
+        None,
+        None,
+        lambda: build_dataset(plate, manifest, kept, dataset, tmp / "pairs.zarr", progress=False),
+    )
+    training = {**config["training"], "epochs": 1, "device": args.device}
+    train_config = TrainConfig.from_config(training, "restormer", threads=os.cpu_count() or 1)
+    timed(
+        rows,
+        "train_epoch",
+        None,
+        None,
+        lambda: train(
+            tmp / "pairs.zarr",
+            pairs,
+            train_config,
+            tmp / "work",
+            dataset_info=read_pair_info(tmp / "pairs.zarr"),
+            progress=False,
+        ),
+    )
+    restore = dict(config["restore"])
+    if args.batch:
+        restore["batch_size"] = args.batch
+    restore_config = RestoreConfig.from_config(restore, config["dataset"]["percentiles"])
+    restored = tmp / "restored.ome.zarr"
+    timed(
+        rows,
+        "restore",
+        fields * field_mpix,
+        full_mpix,
+        lambda: restore_plate(
+            plate,
+            manifest,
+            tmp / "work" / "best.pt",
+            restored,
+            PlaneSelection(mode="all"),
+            restore_config,
+            acquisition,
+            best=best,
+            channel=channel,
+            device=args.device,
+            workers=args.workers,
+            progress=False,
+        ),
+    )
+    # raw, restored and best plane of every plane of every field are segmented
+    timed(
+        rows,
+        "segment",
+        fields * field_mpix * 2,
+        full_mpix * 2,
+        lambda: compare_plate(
+            plate,
+            restored,
+            manifest,
+            best,
+            segmentation,
+            channel=channel,
+            workers=args.workers,
+            progress=False,
+        ),
+    )
+
+    def draw():
+        save_figure(figures.focus_curves(scores, best, config["focus"]["metric"]), tmp / "c.png")
+        save_figure(figures.plate_heatmaps(best, kept), tmp / "h.png")
+
+    timed(rows, "report", None, None, draw)
+    for row in rows:
+        if row["stage"] == "train_epoch":
+            row["full_plate_h"] = row["seconds"] * args.epochs / 3600
+    return rows
+
+
+def report(rows: list[dict], args) -> None:
+    table = pd.DataFrame(rows)
+    print()
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="-"))
+    total = table["full_plate_h"].sum()
+    bottleneck = table.loc[table["full_plate_h"].idxmax(), "stage"]
+    print(
+        f"\nfull BBBC006 plate (384 wells x 2 sites, 2 channels, 34 planes; restore and "
+        f"segmentation of one channel; {args.epochs} training epochs) on this machine: "
+        f"{total:.1f} h, bottleneck {bottleneck}"
+    )
+    rate = dict(zip(table["stage"], table["mpix_s"], strict=True))
+    print(
+        f"ingest_mpix_s={rate['ingest']:.2f} focus_mpix_s={rate['focus']:.2f} "
+        f"targets_mpix_s={rate['targets']:.2f} restore_mpix_s={rate['restore']:.3f} "
+        f"segment_mpix_s={rate['segment']:.2f} full_plate_hours={total:.1f} "
+        f"bottleneck={bottleneck}"
+    )
+
+
+if __name__ == "__main__":
+    main()
