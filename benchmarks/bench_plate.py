@@ -100,7 +100,7 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=20, help="training epochs projected")
-    parser.add_argument("--batch", type=int, default=None, help="restore batch (default: config)")
+    parser.add_argument("--batch", default=None, help="restore tiles per call, or auto")
     args = parser.parse_args()
     from snakemake.utils import validate
 
@@ -224,7 +224,7 @@ def run_stages(tmp: Path, args, config: dict) -> list[dict]:
     )
     restore = dict(config["restore"])
     if args.batch:
-        restore["batch_size"] = args.batch
+        restore["batch_size"] = args.batch if args.batch == "auto" else int(args.batch)
     restore_config = RestoreConfig.from_config(restore, config["dataset"]["percentiles"])
     restored = tmp / "restored.ome.zarr"
     timed(

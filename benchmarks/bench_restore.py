@@ -8,7 +8,8 @@ One run, one model (the default Restormer architecture), the same images:
     tiling, batching, blending, writing).
 Rates are megapixels of restored image per second (tile overlap is overhead, not output).
 
-    python benchmarks/bench_restore.py [--wells 4] [--size 256] [--tile 160] [--device auto]
+    python benchmarks/bench_restore.py [--wells 4] [--size 256] [--planes 5] [--restore 1,3|all]
+        [--tile 160] [--batch 16|auto] [--workers 2] [--compile] [--channels-last] [--device auto]
 
 Last line: ``e2e_vs_bare=<x> e2e_vs_sliding_window=<y>``.
 """
@@ -28,6 +29,7 @@ from platefocus.io.fields import field_array, list_fields
 from platefocus.io.omezarr import Acquisition
 from platefocus.models import build_model
 from platefocus.restore import PlaneSelection, restore_plate
+from platefocus.restore.batching import choose_batch_size, prepare_model
 from platefocus.restore.inference import run_batches
 from platefocus.restore.settings import RestoreConfig
 from platefocus.restore.tiling import cut_tiles, pad_plane, plan_tiles
@@ -38,22 +40,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wells", type=int, default=4)
     parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--planes", type=int, default=5, help="planes per stack")
+    parser.add_argument("--restore", default="1,3", help="planes restored, or all")
     parser.add_argument("--tile", type=int, default=160)
     parser.add_argument("--overlap", type=int, default=32)
-    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--batch", default="16", help="tiles per call, or auto")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--workers", type=int, default=2, help="fields restored at once")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the model")
+    parser.add_argument("--channels-last", action="store_true")
     parser.add_argument("--repeats", type=int, default=3, help="best of this many runs")
     args = parser.parse_args()
+    args.batch = args.batch if args.batch == "auto" else int(args.batch)
     device = choose_device(args.device)
     torch.manual_seed(0)
     model = build_model("restormer", levels=3, width=16, norm="layer")
     for p in model.parameters():  # leave the identity initialisation: real work per pixel
         torch.nn.init.normal_(p, std=0.02)
     model = model.to(device).eval()
-    planes = (1, 3)
+    planes = (
+        tuple(range(args.planes))
+        if args.restore == "all"
+        else tuple(int(k) for k in args.restore.split(","))
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
-        plate, manifest = ingested_plate(Path(tmp), "bench", args.wells, args.size)
+        plate, manifest = ingested_plate(Path(tmp), "bench", args.wells, args.size, args.planes)
         refs = list_fields(manifest)
         stacks = [np.asarray(field_array(plate, r)[0]) for r in refs]
         images = [s[k].astype(np.float32) for s in stacks for k in planes]
@@ -62,13 +74,41 @@ def main() -> None:
             lo, hi = np.percentile(img, (1.0, 99.8))
             normed.append(((img - lo) / (hi - lo)).astype(np.float32))
         mpix = sum(i.size for i in images) / 1e6
-        config = RestoreConfig(tile=args.tile, overlap=args.overlap, batch_size=args.batch)
+        config = RestoreConfig(
+            tile=args.tile,
+            overlap=args.overlap,
+            batch_size=args.batch,
+            compile=args.compile,
+            channels_last=args.channels_last,
+        )
+        runner = prepare_model(model, config)
+        args.batch = choose_batch_size(runner, config, 1, device)
 
         layout = plan_tiles(images[0].shape, args.tile, args.overlap)
         tiles = np.concatenate([cut_tiles(pad_plane(n, layout), layout) for n in normed])
         tiles = tiles[:, None].astype(np.float32)
-        run_batches(model, tiles[: args.batch], args.batch, device, True)  # warm-up
-        t_bare = best_of(args.repeats, lambda: run_batches(model, tiles, args.batch, device, True))
+        run_batches(runner, tiles[: args.batch], args.batch, device, True)  # warm-up
+        if device.type == "cuda":  # the bare forward: tiles already on the device
+            on_device = torch.from_numpy(tiles).to(device)
+
+            def bare():
+                with torch.no_grad(), torch.autocast("cuda", torch.bfloat16):
+                    for i in range(0, len(on_device), args.batch):
+                        runner(
+                            on_device[i : i + args.batch].contiguous(
+                                memory_format=torch.channels_last
+                                if args.channels_last
+                                else torch.contiguous_format
+                            )
+                        )
+                torch.cuda.synchronize()
+
+            bare()
+            t_bare = best_of(args.repeats, bare)
+        else:
+            t_bare = best_of(
+                args.repeats, lambda: run_batches(runner, tiles, args.batch, device, True)
+            )
 
         from monai.inferers import sliding_window_inference
 
@@ -82,7 +122,7 @@ def main() -> None:
                         batch[i : i + 1],
                         (args.tile, args.tile),
                         args.batch,
-                        model,
+                        runner,
                         overlap=args.overlap / args.tile,
                         mode="gaussian",
                     )
@@ -103,7 +143,7 @@ def main() -> None:
                 config,
                 Acquisition(0.65, 2.0),
                 device=str(device),
-                workers=2,
+                workers=args.workers,
                 progress=False,
             )
 
@@ -111,7 +151,9 @@ def main() -> None:
 
     print(
         f"restore speed on {device}: {len(images)} planes of {args.size} x {args.size} "
-        f"({mpix:.2f} Mpix), tile {args.tile}, overlap {args.overlap}, batch {args.batch}"
+        f"({mpix:.2f} Mpix), tile {args.tile}, overlap {args.overlap}, batch {args.batch}, "
+        f"{args.workers} workers, compile {args.compile}, channels-last {args.channels_last}"
+        + (f", {torch.cuda.get_device_name(device)}" if device.type == "cuda" else "")
     )
     print(f"{'path':<44}{'seconds':>10}{'Mpix/s':>10}")
     for label, t in (

@@ -5,7 +5,7 @@ batches of 16 random 64 x 64 patches (the demo dataset's shape), after warm-up s
 in one run. On CUDA it also times bfloat16 autocast and ``torch.compile`` against float32
 eager.
 
-    python benchmarks/bench_train.py [--steps 10] [--device auto]
+    python benchmarks/bench_train.py [--steps 10] [--device auto] [--sweep 16,64,256 --patch 64]
 
 Last line: ``restormer_patches_per_s=<x> unet_patches_per_s=<y>
 derestormer_patches_per_s=<z> dcn_lka_patches_per_s=<w>`` (the default precision of the
@@ -32,14 +32,14 @@ DEFAULTS = {
 }
 
 
-def throughput(name, kwargs, device, steps, warmup, bf16=False, compile_=False, batch=16):
+def throughput(name, kwargs, device, steps, warmup, bf16=False, compile_=False, batch=16, patch=64):
     torch.manual_seed(0)
     model = build_model(name, **kwargs).to(device)
     run = torch.compile(model) if compile_ else model
     loss_fn = WeightedLoss({"ssim": 0.7, "l1": 0.1, "mse": 0.2})
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    x = torch.rand(batch, 1, 64, 64, device=device)
-    y = torch.rand(batch, 1, 64, 64, device=device)
+    x = torch.rand(batch, 1, patch, patch, device=device)
+    y = torch.rand(batch, 1, patch, patch, device=device)
 
     def step():
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
@@ -66,6 +66,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--device", default="auto")
+    parser.add_argument(
+        "--sweep", default="", help="batch sizes for a Restormer sweep, e.g. 16,64,256"
+    )
+    parser.add_argument("--patch", type=int, default=64, help="patch side of the sweep")
+    parser.add_argument("--models", default=",".join(DEFAULTS), help="architectures timed")
     args = parser.parse_args()
     device = choose_device(args.device)
     variants = [("float32 eager", False, False)]
@@ -80,7 +85,8 @@ def main() -> None:
     )
     print(f"{'model':<14}{'variant':<20}{'patches/s':>12}")
     default, rates = {}, {}
-    for name, kwargs in DEFAULTS.items():
+    for name in args.models.split(","):
+        kwargs = DEFAULTS[name]
         for label, bf16, comp in variants:
             try:
                 rate = throughput(name, kwargs, device, args.steps, args.warmup, bf16, comp)
@@ -91,7 +97,11 @@ def main() -> None:
             print(f"{name:<14}{label:<20}{rate:>12.1f}")
             if (device.type == "cpu" and label == "float32 eager") or label == "bfloat16 eager":
                 default[name] = rate
+    swept = [v for v in variants if v[0] != "float32 compiled"]  # compiling is slow
+    best = sweep(args, device, swept) if args.sweep else None
     summary = " ".join(f"{n}_patches_per_s={r:.1f}" for n, r in default.items())
+    if best:
+        summary += f" restormer_best_batch={best[0]} restormer_best_patches_per_s={best[1]:.1f}"
     if device.type == "cuda":
         fp32 = rates.get(("restormer", "float32 eager"))
         bf16 = rates.get(("restormer", "bfloat16 eager"))
@@ -101,6 +111,35 @@ def main() -> None:
         if bf16 and compiled:
             summary += f" restormer_compiled_over_eager={compiled / bf16:.2f}"
     print(summary)
+
+
+def sweep(args, device, variants) -> tuple[int, float]:
+    """Restormer patches/s against batch size (``--patch`` pixels square), each variant."""
+    print(f"\nRestormer, {args.patch} x {args.patch} patches: patches/s against batch size")
+    print(f"{'batch':>8}" + "".join(f"{label:>20}" for label, _, _ in variants))
+    best = (0, 0.0)
+    for batch in (int(b) for b in args.sweep.split(",")):
+        cells = []
+        for _, bf16, comp in variants:
+            try:
+                rate = throughput(
+                    "restormer",
+                    DEFAULTS["restormer"],
+                    device,
+                    args.steps,
+                    args.warmup,
+                    bf16,
+                    comp,
+                    batch=batch,
+                    patch=args.patch,
+                )
+            except Exception as err:  # out of memory at large batches: say so, go on
+                cells.append(f"{type(err).__name__:>20}")
+                continue
+            best = max(best, (batch, rate), key=lambda b: b[1])
+            cells.append(f"{rate:>20.1f}")
+        print(f"{batch:>8}" + "".join(cells))
+    return best
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ rounded for integers, never wrapped.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,6 +18,8 @@ from platefocus.dataset.normalise import (
     percentile_range,
     undo_range,
 )
+from platefocus.restore.batching import choose_batch_size
+from platefocus.restore.device import fits_on_device, restore_planes_on_device
 from platefocus.restore.settings import RestoreConfig
 from platefocus.restore.tiling import blend_tiles, cut_tiles, pad_plane, plan_tiles
 
@@ -32,13 +35,20 @@ def to_dtype(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 @torch.no_grad()
 def run_batches(
-    model: torch.nn.Module, tiles: np.ndarray, batch_size: int, device: torch.device, bf16: bool
+    model: torch.nn.Module,
+    tiles: np.ndarray,
+    batch_size: int,
+    device: torch.device,
+    bf16: bool,
+    channels_last: bool = False,
 ) -> np.ndarray:
     """Model output for (N, C, T, T) float32 tiles, ``batch_size`` at a time -> (N, T, T)."""
     out = np.empty((len(tiles), *tiles.shape[2:]), dtype=np.float32)
     use_bf16 = bf16 and device.type == "cuda"
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
     for i in range(0, len(tiles), batch_size):
         xb = torch.from_numpy(tiles[i : i + batch_size]).to(device, non_blocking=True)
+        xb = xb.contiguous(memory_format=memory_format)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
             pred = model(xb)
         out[i : i + len(xb)] = pred[:, 0].float().cpu().numpy()
@@ -72,6 +82,12 @@ def restore_planes(
     """
     device = torch.device(device)
     stack = np.asarray(stack)
+    if config.batch_size == "auto":
+        batch = choose_batch_size(model, config, 1 + 2 * context_planes, device)
+        config = dataclasses.replace(config, batch_size=batch)
+    if device.type != "cpu" and fits_on_device(stack.shape[1:], config):
+        # on a GPU the NumPy steps below would keep the device waiting
+        return restore_planes_on_device(model, stack, planes, config, device, context_planes)
     layout = plan_tiles(stack.shape[1:], config.tile, config.overlap)
     tiles, norms = [], []
     for k in planes:
@@ -85,7 +101,9 @@ def restore_planes(
         norms.append((lo, hi))
     n_tiles = len(layout.starts)
     batch = np.concatenate(tiles).astype(np.float32)
-    predictions = run_batches(model, batch, config.batch_size, device, config.bf16)
+    predictions = run_batches(
+        model, batch, config.batch_size, device, config.bf16, config.channels_last
+    )
     out = np.empty((len(planes), *stack.shape[1:]), dtype=stack.dtype)
     for i, (lo, hi) in enumerate(norms):
         plane = blend_tiles(predictions[i * n_tiles : (i + 1) * n_tiles], layout, config.overlap)

@@ -16,7 +16,7 @@ import functools
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import dask
@@ -46,6 +46,7 @@ from platefocus.io.partial import (
     stamp_of,
 )
 from platefocus.parallel import compute
+from platefocus.restore.batching import choose_batch_size, prepare_model
 from platefocus.restore.inference import restore_planes
 from platefocus.restore.planes import PlaneSelection
 from platefocus.restore.settings import RestoreConfig
@@ -58,6 +59,19 @@ log = logging.getLogger(__name__)
 def cached_model(checkpoint: str, device: str) -> tuple[torch.nn.Module, dict]:
     """The checkpoint's model, loaded once per process and device."""
     return load_checkpoint(checkpoint, device)
+
+
+@functools.lru_cache(maxsize=4)
+def restoring_model(
+    checkpoint: str, device: str, config: RestoreConfig
+) -> tuple[torch.nn.Module, dict, RestoreConfig]:
+    """The model prepared as ``config`` asks (channels-last, compiled), once per process,
+    and ``config`` with its batch size resolved (``"auto"``: from free device memory)."""
+    model, state = cached_model(checkpoint, device)
+    model = prepare_model(model, config)
+    context = int(state.get("dataset", {}).get("context_planes", 0))
+    batch = choose_batch_size(model, config, 1 + 2 * context, torch.device(device))
+    return model, state, replace(config, batch_size=batch)
 
 
 def _stamp(metadata: dict, selection: PlaneSelection) -> str:
@@ -80,7 +94,7 @@ def restore_field(
     stamp: str,
 ) -> str:
     """Restore one field's planes and write them (then its done marker)."""
-    model, state = cached_model(checkpoint, device)
+    model, state, config = restoring_model(checkpoint, device, config)
     context = int(state.get("dataset", {}).get("context_planes", 0))
     stack = np.asarray(field_array(plate_in, ref)[ref.channels.index(channel)])
     valid = [p for p in positions if p is not None]

@@ -17,8 +17,10 @@ class RestoreConfig:
     ----------
     tile, overlap : int
         Tile side and overlap between neighbouring tiles, pixels.
-    batch_size : int
-        Tiles per model call (tiles of all planes of a field are batched together).
+    batch_size : int or "auto"
+        Tiles per model call (tiles of all planes of a field are batched together);
+        ``"auto"``: from the device's free memory (see
+        :func:`platefocus.restore.batching.choose_batch_size`).
     percentiles : (float, float)
         Normalisation percentiles (use the training ones).
     bf16 : bool
@@ -27,22 +29,28 @@ class RestoreConfig:
         How planes are continued beyond their border for the network's context:
         point reflection (default, no rim) or plain mirror (see
         :data:`platefocus.restore.tiling.REFLECT_TYPES`).
+    channels_last, compile : bool
+        Channels-last memory format and ``torch.compile`` for the model (GPU settings).
     """
 
     tile: int = 128
     overlap: int = 32
-    batch_size: int = 4
+    batch_size: int | str = 4
     percentiles: tuple[float, float] = DEFAULT_PERCENTILES
     bf16: bool = True
     border: str = "odd"
+    channels_last: bool = False
+    compile: bool = False
 
     def __post_init__(self) -> None:
         if self.tile < 8:
             raise ValueError(f"tile must be >= 8 pixels, got {self.tile}")
         if not 0 <= self.overlap < self.tile:
             raise ValueError(f"overlap must be >= 0 and < tile ({self.tile}), got {self.overlap}")
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.batch_size != "auto" and not (
+            isinstance(self.batch_size, int) and self.batch_size >= 1
+        ):
+            raise ValueError(f"batch_size must be >= 1 or 'auto', got {self.batch_size!r}")
         if self.border not in ("odd", "even"):
             raise ValueError(f"border must be 'odd' or 'even', got {self.border!r}")
 
@@ -57,4 +65,6 @@ class RestoreConfig:
             percentiles=tuple(percentiles),
             bf16=restore["bf16"],
             border=restore["border"],
+            channels_last=restore["channels_last"],
+            compile=restore["compile"],
         )

@@ -1,0 +1,63 @@
+"""How many tiles go through the model at once, and the model prepared for a device."""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+
+from platefocus.restore.settings import RestoreConfig
+
+log = logging.getLogger(__name__)
+
+#: Tiles per call on a CPU: the fastest measured (benchmarks/bench_restore.py, cache-bound).
+CPU_BATCH = 4
+#: Share of the device's free memory that tile batches may take, and the largest batch.
+MEMORY_SHARE, MAX_BATCH = 0.5, 1024
+#: Tiles in the probe batch that measures memory per tile.
+PROBE = 4
+
+
+def batch_from_memory(free_bytes: int, bytes_per_tile: float) -> int:
+    """The batch that fills ``MEMORY_SHARE`` of ``free_bytes``, between 1 and ``MAX_BATCH``."""
+    if bytes_per_tile <= 0:
+        return MAX_BATCH
+    return int(max(1, min(MAX_BATCH, MEMORY_SHARE * free_bytes // bytes_per_tile)))
+
+
+@torch.no_grad()
+def choose_batch_size(
+    model: torch.nn.Module, config: RestoreConfig, in_channels: int, device: torch.device
+) -> int:
+    """``config.batch_size``, or for ``"auto"``: ``CPU_BATCH`` on a CPU; on CUDA, the
+    batch that fits half the free memory, from the peak memory of a probe batch of
+    ``PROBE`` tiles (in the autocast precision that restoration uses)."""
+    if config.batch_size != "auto":
+        return int(config.batch_size)
+    if device.type != "cuda":
+        return CPU_BATCH
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    base = torch.cuda.memory_allocated(device)
+    x = torch.zeros((PROBE, in_channels, config.tile, config.tile), device=device)
+    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=config.bf16):
+        model(x)
+    per_tile = (torch.cuda.max_memory_allocated(device) - base) / PROBE
+    free, _ = torch.cuda.mem_get_info(device)
+    batch = batch_from_memory(free, per_tile)
+    log.info(
+        "batch_size auto: %d tiles (%.1f MiB per tile, %.1f GiB free)",
+        batch,
+        per_tile / 2**20,
+        free / 2**30,
+    )
+    return batch
+
+
+def prepare_model(model: torch.nn.Module, config: RestoreConfig) -> torch.nn.Module:
+    """The model in channels-last format and/or compiled, as ``config`` asks."""
+    if config.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    if config.compile:
+        model = torch.compile(model)
+    return model

@@ -1,0 +1,80 @@
+"""The GPU path of restoration (every step on the model's device), run on the CPU: it
+agrees with the NumPy path; batch size ``auto`` and the model settings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from platefocus.restore.batching import (
+    CPU_BATCH,
+    MAX_BATCH,
+    batch_from_memory,
+    choose_batch_size,
+    prepare_model,
+)
+from platefocus.restore.device import _pad, restore_planes_on_device
+from platefocus.restore.inference import restore_planes
+from platefocus.restore.settings import RestoreConfig
+from platefocus.restore.tiling import pad_plane, plan_tiles
+
+
+@pytest.mark.parametrize("border", ["odd", "even"])
+def test_device_padding_equals_numpy_padding(border):
+    rng = np.random.default_rng(0)
+    plane = rng.random((50, 70))
+    layout = plan_tiles(plane.shape, 32, 12)
+    expected = pad_plane(plane, layout, border)
+    got = _pad(torch.from_numpy(plane)[None, None], layout, border)[0, 0].numpy()
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("context", [0, 1])
+def test_device_path_agrees_with_numpy_path(tiny_checkpoints, pairs_dataset, context):
+    """Same planes to the rounding of uint16 (float32 on the device, float64 in NumPy)."""
+    from platefocus.io.fields import field_array, list_fields
+    from platefocus.train.checkpoint import load_checkpoint
+
+    model, _ = load_checkpoint(tiny_checkpoints["layer"])
+    if context:  # a model that takes neighbouring planes as channels
+        conv = torch.nn.Conv2d(3, 1, 3, padding=1)
+        torch.nn.init.normal_(conv.weight, std=0.2)
+        model = torch.nn.Sequential(conv, torch.nn.Tanh())
+    info = pairs_dataset[2]
+    ref = list_fields(info["manifest"])[0]
+    stack = np.asarray(field_array(info["plate"], ref)[0])
+    config = RestoreConfig(tile=64, overlap=16, batch_size=5)
+    planes = [0, 3, len(stack) - 1]
+    numpy_path = restore_planes(model, stack, planes, config, "cpu", context)
+    device_path = restore_planes_on_device(model, stack, planes, config, "cpu", context)
+    assert device_path.dtype == stack.dtype and device_path.shape == numpy_path.shape
+    diff = np.abs(device_path.astype(np.int64) - numpy_path.astype(np.int64))
+    assert diff.max() <= 1, diff.max()
+    assert (diff > 0).mean() < 0.01
+
+
+def test_batch_from_memory():
+    assert batch_from_memory(8 * 2**30, 2**20) == MAX_BATCH
+    assert batch_from_memory(100 * 2**20, 2**20) == 50
+    assert batch_from_memory(2**20, 2**30) == 1
+
+
+def test_auto_batch_on_cpu_is_the_measured_best():
+    model = torch.nn.Conv2d(1, 1, 3, padding=1)
+    device = torch.device("cpu")
+    assert choose_batch_size(model, RestoreConfig(batch_size="auto"), 1, device) == CPU_BATCH
+    assert choose_batch_size(model, RestoreConfig(batch_size=7), 1, device) == 7
+    with pytest.raises(ValueError, match="batch_size"):
+        RestoreConfig(batch_size="many")
+
+
+def test_auto_batch_and_channels_last_restore_the_same_planes(tiny_checkpoints):
+    from platefocus.train.checkpoint import load_checkpoint
+
+    model, _ = load_checkpoint(tiny_checkpoints["layer"])
+    stack = (np.random.default_rng(1).random((2, 80, 90)) * 4000).astype(np.uint16)
+    plain = restore_planes(model, stack, [0, 1], RestoreConfig(tile=64, overlap=16, batch_size=4))
+    config = RestoreConfig(tile=64, overlap=16, batch_size="auto", channels_last=True)
+    other = restore_planes(prepare_model(model, config), stack, [0, 1], config)
+    assert np.abs(plain.astype(int) - other.astype(int)).max() <= 1
