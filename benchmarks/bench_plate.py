@@ -102,13 +102,22 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=20, help="training epochs projected")
     parser.add_argument("--batch", default=None, help="restore tiles per call, or auto")
     args = parser.parse_args()
-    from snakemake.utils import validate
-
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    validate(config, str(REPO / "workflow" / "schemas" / "config.schema.yaml"))  # defaults
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    with_defaults(config, schema)
     with tempfile.TemporaryDirectory() as tmp:
         rows = run_stages(Path(tmp), args, config)
     report(rows, args)
+
+
+def with_defaults(config: dict, schema: dict) -> None:
+    """Fill the schema's defaults into ``config`` in place (what the Snakefile's
+    validation does; here without Snakemake, which the GPU machine lacks)."""
+    for key, sub in schema.get("properties", {}).items():
+        if key not in config and "default" in sub:
+            config[key] = sub["default"]
+        if isinstance(config.get(key), dict) and sub.get("type") == "object":
+            with_defaults(config[key], sub)
 
 
 def run_stages(tmp: Path, args, config: dict) -> list[dict]:

@@ -13,8 +13,6 @@ SETUPTOOLS_SCM_PRETEND_VERSION=0.3.3 python3 -m pip install -q --no-index --no-d
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
 python3 -c "import torch; print('torch', torch.__version__)" | tee -a "$OUT/gpu.txt"
 cd benchmarks
-timeout 150 python3 bench_train.py --device cuda --models restormer --steps 20 --warmup 3 \
-  --sweep 16,64,256,1024 2>&1 | grep -v Warning | tee "$OUT/train.txt"
 timeout 120 python3 bench_restore.py --device cuda --wells 8 --size 512 --planes 9 \
   --restore all --batch auto --workers 4 2>&1 | grep -v Warning | tee "$OUT/restore.txt"
 timeout 120 python3 bench_restore.py --device cuda --wells 8 --size 512 --planes 9 \
@@ -22,3 +20,5 @@ timeout 120 python3 bench_restore.py --device cuda --wells 8 --size 512 --planes
   | grep -v Warning | tee "$OUT/restore_compiled.txt"
 timeout 240 python3 bench_plate.py --device cuda --wells 4 --workers 8 --batch auto 2>&1 \
   | grep -v Warning | tee "$OUT/plate.txt"
+timeout ${TRAIN_TIMEOUT:-150} python3 bench_train.py --device cuda --models restormer --steps 20 --warmup 3 \
+  --sweep 256,1024 2>&1 | grep -v Warning | tee "$OUT/train.txt"
