@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BIN = Path(sys.executable).parent
 
 
@@ -119,7 +121,14 @@ def test_inspect_the_real_bbbc006_folder(realdata, tmp_path):
     assert len(fields) == 1 + len(list((realdata / "bbbc006").rglob("*.tif")))
 
 
-def test_restore_rejects_overlap_not_below_tile(tmp_path):
+@pytest.mark.parametrize(
+    "tiling, message",
+    [
+        (("--tile", "64", "--overlap", "64"), "overlap must be >= 0 and < tile"),
+        (("--tile", "-5"), "tile must be >= 8 pixels, got -5"),
+    ],
+)
+def test_restore_rejects_bad_tiling(tmp_path, tiling, message):
     out = run(
         "restore",
         "--checkpoint",
@@ -128,14 +137,11 @@ def test_restore_rejects_overlap_not_below_tile(tmp_path):
         str(tmp_path / "p.ome.zarr"),
         "--output",
         str(tmp_path / "r.ome.zarr"),
-        "--tile",
-        "64",
-        "--overlap",
-        "64",
+        *tiling,
     )
     assert out.returncode != 0
     assert "Traceback" not in out.stderr
-    assert "overlap must be >= 0 and < tile" in out.stderr
+    assert message in out.stderr, out.stderr
 
 
 def test_ingest_outputs_are_one_set(tmp_path, monkeypatch):

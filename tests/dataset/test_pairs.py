@@ -71,3 +71,26 @@ def test_bad_dataset_config():
         DatasetConfig(train_sides="left")
     with pytest.raises(ValueError, match="split_fractions"):
         DatasetConfig(split_fractions=(0.5, 0.5, 0.5))
+
+
+def test_no_target_kept_is_a_named_error_with_the_reasons(pairs_dataset, tmp_path):
+    """Planes too small or too few objects: the error names ``targets``, how many tiles
+    were judged and why they were rejected (it used to be a bare ValueError)."""
+    from platefocus.errors import InputError
+
+    _, _, ctx = pairs_dataset
+    rejected = ctx["targets"].assign(keep=False, reason="too few objects (0 < 3)")
+    with pytest.raises(InputError) as err:
+        build_dataset(
+            ctx["plate"],
+            ctx["manifest"],
+            rejected,
+            ctx["config"],
+            tmp_path / "d.zarr",
+            progress=False,
+        )
+    text = str(err.value)
+    assert text.startswith("targets:") and "no target tile was kept" in text
+    assert f"0 of {len(rejected)} tiles" in text and "too few objects" in text
+    assert "targets.min_objects" in text
+    assert not (tmp_path / "d.zarr").exists()

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from platefocus.dataset.normalise import DEFAULT_PERCENTILES, apply_range, percentile_range
+from platefocus.errors import InputError
 from platefocus.focus.metrics import tile_grid
 from platefocus.io.atomic import atomic_path
 from platefocus.io.fields import FieldRef, field_array, list_fields
@@ -149,7 +150,7 @@ def build_dataset(
     """
     kept = targets[targets["keep"] & (targets["channel"] == config.channel)]
     if kept.empty:
-        raise ValueError("no target tile was kept: nothing to train on (see targets table)")
+        raise InputError("targets", _nothing_kept(targets, config.channel))
     split_of = split_wells(kept["well"].unique(), config.split_fractions, config.seed)
     rows: list[dict] = []
     with atomic_path(out_path) as tmp:
@@ -237,3 +238,27 @@ def field_pairs(
                         )
                     )
     return inputs, outputs, rows
+
+
+def _nothing_kept(targets: pd.DataFrame, channel: int) -> str:
+    """Why no tile of ``channel`` became a target: the commonest reasons, and what to change."""
+    here = targets[targets["channel"] == channel]
+    if here.empty:
+        return f"no tile of channel {channel} was judged (focus.target_channel)"
+    reasons = (
+        here["reason"]
+        .astype(str)
+        .str.split("; ")
+        .explode()
+        .str.extract(r"^([^\d(]*)", expand=False)
+        .str.strip()  # without the numbers
+        .value_counts()
+        .head(3)
+    )
+    said = ", ".join(f"{r} ({n} tiles)" for r, n in reasons.items())
+    return (
+        f"no target tile was kept, so there is nothing to train on: 0 of {len(here)} tiles "
+        f"of channel {channel}; commonest reasons: {said}. Lower targets.min_objects or "
+        "targets.min_fraction_in_focus, use a coarser focus.grid (tiles too small), or "
+        "check the focus table."
+    )
