@@ -78,3 +78,30 @@ def test_auto_batch_and_channels_last_restore_the_same_planes(tiny_checkpoints):
     config = RestoreConfig(tile=64, overlap=16, batch_size="auto", channels_last=True)
     other = restore_planes(prepare_model(model, config), stack, [0, 1], config)
     assert np.abs(plain.astype(int) - other.astype(int)).max() <= 1
+
+
+def test_fastest_batch_is_timed_among_the_candidates(monkeypatch):
+    """The timing probe returns the candidate with the most tiles per second."""
+    import time as time_module
+
+    from platefocus.restore.batching import fastest_batch
+
+    calls = []
+
+    class Slow(torch.nn.Module):  # 10 ms per call, whatever the batch: larger is faster
+        def forward(self, x):
+            calls.append(len(x))
+            time_module.sleep(0.01)
+            return x
+
+    config = RestoreConfig(tile=16, overlap=4)
+    best = fastest_batch(Slow(), config, 1, torch.device("cpu"), [1, 4, 8])
+    assert best == 8 and set(calls) == {1, 4, 8}
+
+    class Crowded(torch.nn.Module):  # a cost per call, and per tile past 4: 4 is fastest
+        def forward(self, x):
+            n = len(x)
+            time_module.sleep(0.005 + 0.001 * n + (0.02 * n if n > 4 else 0))
+            return x
+
+    assert fastest_batch(Crowded(), config, 1, torch.device("cpu"), [1, 4, 8]) == 4
