@@ -32,6 +32,7 @@ Derivative maps are computed once per plane and reduced over every tile in one p
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -111,20 +112,32 @@ def _tile_counts(mask: np.ndarray, tiles: Sequence[Region]) -> np.ndarray:
     return _tile_sums(mask[None].astype(np.float64), tiles)[0]
 
 
-def _full_magnitude(half: np.ndarray, width: int) -> np.ndarray:
-    """|FFT| of real planes over all columns, from their rfft2 half spectrum (z, h, w//2+1).
+@functools.lru_cache(maxsize=32)
+def _spectrum_bins(h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where PowerLogLogSlope's radial bins ``2 <= bin < floor(min(H, W) / 8)`` lie in the
+    rfft2 half spectrum of an ``h x w`` plane: (bin labels, flat half-spectrum index of
+    every binned position sorted by bin, start of each bin in that order).
 
     CellProfiler bins the full spectrum with a radius folded by ``flipud`` (y -> H-1-y),
-    which is not the conjugate symmetry (y -> H-y), so the half spectrum cannot be binned
-    directly; mirroring it (|F(y, x)| = |F(-y, -x)|) costs less than a complex FFT.
+    which is not the conjugate symmetry (y -> H-y), so a full-spectrum position (y, x) with
+    x beyond the half spectrum is read at its conjugate ((-y) mod H, W - x) (same
+    magnitude). Only the few low-frequency positions are gathered: the full magnitude is
+    never built.
     """
-    mag_half = np.abs(half)
-    h, wr = mag_half.shape[1:]
-    full = np.empty((len(half), h, width))
-    full[:, :, :wr] = mag_half
-    mirror = np.arange(wr, width)
-    full[:, :, wr:] = mag_half[:, (-np.arange(h)) % h][:, :, width - mirror]
-    return full
+    max_bin = int(np.floor(min(h, w) / 8.0))
+    labels = np.arange(2, max_bin)
+    r2 = np.arange(h)[:, None] ** 2 + np.arange(w)[None, :] ** 2
+    r2 = np.minimum(r2, np.flipud(r2))
+    r2 = np.minimum(r2, np.fliplr(r2))
+    bins = (np.floor(np.sqrt(r2)).astype(np.int64) + 1).ravel()
+    keep = np.nonzero((bins >= 2) & (bins < max_bin))[0]
+    order = keep[np.argsort(bins[keep], kind="stable")]
+    y, x = np.divmod(order, w)
+    wr = w // 2 + 1
+    mirrored = x >= wr
+    source = np.where(mirrored, ((-y) % h) * wr + (w - x) % w, y * wr + x)
+    starts = np.searchsorted(bins[order], labels)
+    return labels, source, starts
 
 
 def power_log_log_slope(stack: np.ndarray) -> np.ndarray:
@@ -132,25 +145,17 @@ def power_log_log_slope(stack: np.ndarray) -> np.ndarray:
     stack = _validate_stack(stack)
     z, h, w = stack.shape
     out = np.zeros(z)
-    max_bin = int(np.floor(min(h, w) / 8.0))
-    labels = np.arange(2, max_bin)
+    labels, source, starts = _spectrum_bins(h, w)
     if len(labels) < 2:
         return out
-    r2 = np.arange(h)[:, None] ** 2 + np.arange(w)[None, :] ** 2
-    r2 = np.minimum(r2, np.flipud(r2))
-    r2 = np.minimum(r2, np.fliplr(r2))
-    bins = (np.floor(np.sqrt(r2)).astype(np.int64) + 1).ravel()
-    keep = np.nonzero((bins >= 2) & (bins < max_bin))[0]
-    order = keep[np.argsort(bins[keep], kind="stable")]
-    starts = np.searchsorted(bins[order], labels)
 
     ptp = stack.max(axis=(1, 2)) - stack.min(axis=(1, 2))
     mean = stack.mean(axis=(1, 2), keepdims=True)
     mad = np.median(np.abs(stack - mean), axis=(1, 2), keepdims=True)
     scale = np.where((ptp[:, None, None] > 0) & (mad > 0), mad, 1.0)
     norm = stack / scale
-    mag = _full_magnitude(sfft.rfft2(norm - norm.mean(axis=(1, 2), keepdims=True)), w)
-    mag = mag.reshape(z, -1)[:, order]
+    half = sfft.rfft2(norm - norm.mean(axis=(1, 2), keepdims=True))
+    mag = np.abs(half.reshape(z, -1)[:, source])
     mag_sum = np.add.reduceat(mag, starts, axis=1)
     power_sum = np.add.reduceat(mag * mag, starts, axis=1)
 
