@@ -104,7 +104,8 @@ def _tile_sums(a: np.ndarray, tiles: Sequence[Region]) -> np.ndarray:
     """Sums of ``a`` (z, y, x) over each tile of a grid, shape (z, n_tiles)."""
     ys = sorted({t.y.start for t in tiles})
     xs = sorted({t.x.start for t in tiles})
-    grid = np.add.reduceat(np.add.reduceat(a, ys, axis=1), xs, axis=2)
+    # accumulated in float64 whatever the map's dtype
+    grid = np.add.reduceat(np.add.reduceat(a, ys, axis=1, dtype=np.float64), xs, axis=2)
     return np.stack([grid[:, ys.index(t.y.start), xs.index(t.x.start)] for t in tiles], axis=1)
 
 
@@ -142,7 +143,11 @@ def _spectrum_bins(h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def power_log_log_slope(stack: np.ndarray) -> np.ndarray:
     """PowerLogLogSlope of each plane of a (z, y, x) stack; returns (z,) float64."""
-    stack = _validate_stack(stack)
+    return _power_log_log_slope(_validate_stack(stack))
+
+
+def _power_log_log_slope(stack: np.ndarray) -> np.ndarray:
+    """:func:`power_log_log_slope` of a validated float64 stack."""
     z, h, w = stack.shape
     out = np.zeros(z)
     labels, source, starts = _spectrum_bins(h, w)
@@ -183,6 +188,11 @@ def local_focus_score(stack: np.ndarray, window: int = 20) -> np.ndarray:
     stack = _validate_stack(stack)
     if window < 1:
         raise ValueError(f"window must be at least 1 pixel, got {window}")
+    return _local_focus_score(stack, window)
+
+
+def _local_focus_score(stack: np.ndarray, window: int) -> np.ndarray:
+    """:func:`local_focus_score` of a validated float64 stack."""
     ys = _window_starts(stack.shape[1], window)
     xs = _window_starts(stack.shape[2], window)
     count = np.add.reduceat(np.add.reduceat(np.ones(stack.shape[1:]), ys, 0), xs, 1)
@@ -206,13 +216,13 @@ def local_focus_score(stack: np.ndarray, window: int = 20) -> np.ndarray:
     return out
 
 
-def gradient_energy(stack: np.ndarray) -> np.ndarray:
+def gradient_energy(stack: np.ndarray, dtype: type = np.float64) -> np.ndarray:
     """Squared 3x3 Sobel gradient magnitude of each plane of a (z, y, x) stack.
 
     Separable passes (difference along one axis, [1, 2, 1] smoothing along the other),
-    reflect border; returns float64 of the stack's shape.
+    reflect border; returns ``dtype`` (default float64) of the stack's shape.
     """
-    s = np.asarray(stack, dtype=np.float64)
+    s = np.asarray(stack, dtype=dtype)
     gx = ndimage.correlate1d(s, _DIFF, axis=-1, mode="reflect")
     gx = ndimage.correlate1d(gx, _SMOOTH, axis=-2, mode="reflect")
     energy = gx * gx
@@ -264,6 +274,8 @@ def score_stack(
         raw = raw[None]
     if raw.ndim != 3:
         raise ValueError(f"stack must be (z, y, x) or (y, x), got shape {raw.shape}")
+    if window < 1:
+        raise ValueError(f"window must be at least 1 pixel, got {window}")
     if saturation is None and raw.dtype.kind in "ui":
         saturation = float(np.iinfo(raw.dtype).max)
     z, h, w = raw.shape
@@ -316,26 +328,29 @@ def _score_batch(
     if saturation is not None:
         out["saturated_fraction"] = tiles_and_field((s >= saturation) * 1.0) / npx
 
+    # Derivative maps in float32, summed in float64 (_tile_sums): half the memory traffic,
+    # and the sums agree with float64 maps to ~1e-7 relative (tests/focus, 1e-6 checked).
     # Separable 1D passes: the same 3x3 stencils as the 2D kernels, fewer operations.
-    lap = ndimage.correlate1d(s, _SECOND, axis=1, mode="reflect")
-    lap += ndimage.correlate1d(s, _SECOND, axis=2, mode="reflect")
+    s32 = s.astype(np.float32)
+    lap = ndimage.correlate1d(s32, _SECOND, axis=1, mode="reflect")
+    lap += ndimage.correlate1d(s32, _SECOND, axis=2, mode="reflect")
     l1, l2 = tiles_and_field(lap), tiles_and_field(lap * lap)
     out["laplacian_variance"] = np.maximum(l2 / npx - (l1 / npx) ** 2, 0)
     del lap
-    energy = gradient_energy(s)
+    energy = gradient_energy(s32, dtype=np.float32)
     out["tenengrad"] = tiles_and_field(energy) / npx
     del energy
-    diff = np.zeros_like(s)
-    diff[:, :, : w - 2] = (s[:, :, 2:] - s[:, :, :-2]) ** 2
+    diff = np.zeros_like(s32)
+    diff[:, :, : w - 2] = (s32[:, :, 2:] - s32[:, :, :-2]) ** 2
     out["brenner"] = tiles_and_field(diff) / brenner_n
-    del diff
+    del diff, s32
 
     slope = np.zeros((len(s), len(regions)))
     local = np.zeros((len(s), len(regions)))
     for ri, r in enumerate(regions):
         sub = s[:, r.y, r.x]
-        slope[:, ri] = power_log_log_slope(sub)
-        local[:, ri] = local_focus_score(sub, window)
+        slope[:, ri] = _power_log_log_slope(sub)  # the batch is validated already
+        local[:, ri] = _local_focus_score(sub, window)
     out["power_log_log_slope"] = slope
     out["local_focus_score"] = local
     return out
