@@ -201,3 +201,16 @@ def test_ingest_rerun_skips_done_fields_and_redoes_stale_ones(tiny_plate, tmp_pa
     other = Acquisition(pixel_size_um=0.5, z_step_um=2.0, channel_names=("Hoechst",))
     ingest_fields(good, out, other, progress=False)  # other settings: the field is redone
     assert array.stat().st_mtime_ns != before
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+@pytest.mark.parametrize("n", [1, 2, 7, 1000, 123457])
+def test_display_window_equals_numpy_percentiles(dtype, n):
+    """The histogram shortcut for 8/16-bit images gives np.percentile's values."""
+    from platefocus.io.omezarr import display_window
+
+    top = 200 if dtype == np.uint8 else 60000
+    values = (np.random.default_rng(n).random((n,)) * top).astype(dtype)
+    np.testing.assert_allclose(
+        display_window(values), np.percentile(values, (0.1, 99.9)), rtol=1e-12, atol=1e-9
+    )
