@@ -182,3 +182,16 @@ def test_saturation_fraction():
 def test_small_plane_spectrum_is_zero():
     # fewer than two radial bins below min(H, W) / 8: CellProfiler reports 0
     assert power_log_log_slope(np.random.default_rng(0).random((12, 12)))[0] == 0.0
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_median_abs_deviation_from_the_histogram_equals_numpy(dtype):
+    """The histogram shortcut of PowerLogLogSlope's spread is np.median's value exactly."""
+    from platefocus.focus.metrics import _median_abs_deviation
+
+    rng = np.random.default_rng(3)
+    for shape in ((1, 1), (2, 3), (31, 17), (64, 64)):
+        plane = (rng.random(shape) * (200 if dtype == np.uint8 else 5000)).astype(dtype)
+        plane = plane.astype(np.float64)
+        mean = plane.mean()
+        assert _median_abs_deviation(plane, mean) == np.median(np.abs(plane - mean))

@@ -143,11 +143,36 @@ def _spectrum_bins(h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def power_log_log_slope(stack: np.ndarray) -> np.ndarray:
     """PowerLogLogSlope of each plane of a (z, y, x) stack; returns (z,) float64."""
-    return _power_log_log_slope(_validate_stack(stack))
+    return _power_log_log_slope(_validate_stack(stack), _small_integers(stack))
 
 
-def _power_log_log_slope(stack: np.ndarray) -> np.ndarray:
-    """:func:`power_log_log_slope` of a validated float64 stack."""
+def _small_integers(stack: np.ndarray) -> bool:
+    """Whether the stack holds 8- or 16-bit unsigned integers (a histogram is cheap)."""
+    return np.asarray(stack).dtype in (np.uint8, np.uint16)
+
+
+def _median_abs_deviation(plane: np.ndarray, mean: float) -> float:
+    """``median(|plane - mean|)`` of a float64 plane holding small non-negative integers,
+    read from its histogram instead of partitioning every pixel; the same order statistics
+    and the same arithmetic as ``np.median``, so the same value."""
+    counts = np.bincount(plane.ravel().astype(np.int64))
+    values = np.flatnonzero(counts)
+    distance = np.abs(values.astype(np.float64) - mean)
+    order = np.argsort(distance, kind="stable")
+    distance, cumulative = distance[order], np.cumsum(counts[values][order])
+    n = int(cumulative[-1])
+
+    def kth(k: int) -> float:  # the k-th smallest distance, 0-based
+        return float(distance[np.searchsorted(cumulative, k + 1)])
+
+    if n % 2:
+        return kth(n // 2)
+    return (kth(n // 2 - 1) + kth(n // 2)) / 2
+
+
+def _power_log_log_slope(stack: np.ndarray, small_integers: bool = False) -> np.ndarray:
+    """:func:`power_log_log_slope` of a validated float64 stack (``small_integers``: its
+    values are 8- or 16-bit unsigned integers)."""
     z, h, w = stack.shape
     out = np.zeros(z)
     labels, source, starts = _spectrum_bins(h, w)
@@ -156,7 +181,13 @@ def _power_log_log_slope(stack: np.ndarray) -> np.ndarray:
 
     ptp = stack.max(axis=(1, 2)) - stack.min(axis=(1, 2))
     mean = stack.mean(axis=(1, 2), keepdims=True)
-    mad = np.median(np.abs(stack - mean), axis=(1, 2), keepdims=True)
+    if small_integers:
+        mad = np.array(
+            [_median_abs_deviation(p, m) for p, m in zip(stack, mean.ravel(), strict=True)]
+        )
+        mad = mad[:, None, None]
+    else:
+        mad = np.median(np.abs(stack - mean), axis=(1, 2), keepdims=True)
     scale = np.where((ptp[:, None, None] > 0) & (mad > 0), mad, 1.0)
     norm = stack / scale
     half = sfft.rfft2(norm - norm.mean(axis=(1, 2), keepdims=True))
@@ -291,7 +322,9 @@ def score_stack(
 
     for b0 in range(0, z, batch):
         s = _validate_stack(raw[b0 : b0 + batch])
-        batch_scores = _score_batch(s, regions, npx, brenner_n, saturation, window)
+        batch_scores = _score_batch(
+            s, regions, npx, brenner_n, saturation, window, _small_integers(raw)
+        )
         for name, values in batch_scores.items():
             out[name][b0 : b0 + len(s)] = values
     out["region"] = np.array([r.name for r in regions])
@@ -305,6 +338,7 @@ def _score_batch(
     brenner_n: np.ndarray,
     saturation: float | None,
     window: int,
+    small_integers: bool = False,
 ) -> dict[str, np.ndarray]:
     """The scores of a (b, Y, X) float64 batch of planes, each (b, R) for the R regions
     (the whole field first, then the tiles). ``npx`` and ``brenner_n``: (R,) pixels each
@@ -349,7 +383,7 @@ def _score_batch(
     local = np.zeros((len(s), len(regions)))
     for ri, r in enumerate(regions):
         sub = s[:, r.y, r.x]
-        slope[:, ri] = _power_log_log_slope(sub)  # the batch is validated already
+        slope[:, ri] = _power_log_log_slope(sub, small_integers)  # validated already
         local[:, ri] = _local_focus_score(sub, window)
     out["power_log_log_slope"] = slope
     out["local_focus_score"] = local
