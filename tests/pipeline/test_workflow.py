@@ -36,6 +36,16 @@ def test_dry_run_default_config(tmp_path):
     assert "ingest_plate" in out.stdout + out.stderr
 
 
+def test_dry_run_with_the_gpu_settings(tmp_path):
+    """config/gpu.yaml validates and plans the same jobs (it changes settings only)."""
+    config = str(REPO / "config" / "config.yaml")
+    plain = snakemake(tmp_path, "-n", "--configfile", config)
+    gpu = snakemake(tmp_path, "-n", "--configfile", config, str(REPO / "config" / "gpu.yaml"))
+    assert gpu.returncode == 0, gpu.stderr[-2000:]
+    jobs = [line for line in plain.stdout.splitlines() if line.startswith("total")]
+    assert jobs and jobs == [line for line in gpu.stdout.splitlines() if line.startswith("total")]
+
+
 @pytest.mark.parametrize(
     "override, key, problem",
     [
