@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from platefocus.io.discover import BBBC006_PATTERN
+from platefocus.io.layouts import BBBC006_PATTERN
 from platefocus.synth import generate_plate, preset
 
 REPO = Path(__file__).resolve().parents[1]

@@ -150,7 +150,8 @@ def test_ingest_outputs_are_one_set(tmp_path, monkeypatch):
     import errno
 
     import platefocus.pipeline.ingest as pipeline_ingest
-    from platefocus.io.discover import BBBC006_PATTERN, DiscoveryConfig
+    from platefocus.io.discover import DiscoveryConfig
+    from platefocus.io.layouts import BBBC006_PATTERN
     from platefocus.io.omezarr import Acquisition
     from platefocus.synth import generate_plate, preset
 

@@ -105,9 +105,8 @@ def _restore(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from platefocus import __version__
-    from platefocus.io.discover import BBBC006_PATTERN
     from platefocus.io.ingest import ON_BAD_FILE
-    from platefocus.io.layouts import LAYOUT_NAMES
+    from platefocus.io.layouts import BBBC006_PATTERN, LAYOUT_NAMES
     from platefocus.synth.spec import PRESETS
 
     parser = argparse.ArgumentParser(prog="platefocus", description=__doc__)

@@ -7,8 +7,9 @@ import pytest
 import tifffile
 
 from platefocus.errors import InputError
-from platefocus.io.discover import BBBC006_PATTERN, DiscoveryConfig, discover_planes
+from platefocus.io.discover import DiscoveryConfig, discover_planes
 from platefocus.io.ingest import ingest_plate
+from platefocus.io.layouts import BBBC006_PATTERN
 from platefocus.io.omezarr import Acquisition
 
 

@@ -21,16 +21,13 @@ from pathlib import Path
 import pandas as pd
 
 from platefocus.errors import InputError
+from platefocus.io.layouts import LAYOUT_NAMES, LAYOUTS
 
 REQUIRED_GROUPS = ("site",)
 #: Value of a group that is in the pattern but absent from a file name.
 GROUP_DEFAULTS = {"site": 1, "channel": 1, "z": 0}
 #: File names of the BBBC006 layout (and of the synthetic plate):
 #: ``..._z_NN/<plate>_<well>_s<site>_w<channel><anything>.tif``.
-BBBC006_PATTERN = (
-    r"_z_(?P<z>\d+)/(?P<plate>[^/]+)_(?P<well>[A-Pa-p]\d{2})_s(?P<site>\d+)"
-    r"_w(?P<channel>\d)[^/]*\.tiff?$"
-)
 MANIFEST_COLUMNS = [
     "plate",
     "well",
@@ -73,7 +70,6 @@ class DiscoveryConfig:
     layout: str = "custom"
 
     def __post_init__(self) -> None:
-        from platefocus.io.layouts import LAYOUT_NAMES, LAYOUTS
 
         if self.layout not in LAYOUT_NAMES:
             raise InputError("input.layout", f"must be one of {LAYOUT_NAMES}, got {self.layout!r}")

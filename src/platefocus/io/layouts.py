@@ -32,7 +32,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from platefocus.io.discover import BBBC006_PATTERN
+#: The BBBC006 file names: ``..._z_NN/<plate>_<well>_s<site>_w<channel>...tif``.
+BBBC006_PATTERN = (
+    r"_z_(?P<z>\d+)/(?P<plate>[^/]+)_(?P<well>[A-Pa-p]\d{2})_s(?P<site>\d+)"
+    r"_w(?P<channel>\d)[^/]*\.tiff?$"
+)
 
 
 @dataclass(frozen=True)
