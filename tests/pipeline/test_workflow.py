@@ -126,6 +126,37 @@ def test_seeded_rerun_gives_byte_identical_outputs(tiny_run, tmp_path):
 
 
 @pytest.mark.e2e
+def test_restore_with_a_checkpoint_from_another_run(tiny_run, tmp_path):
+    """``restore.checkpoint`` from another run restores byte-identical planes to
+    restoring inside that run, and trains nothing."""
+    import hashlib
+
+    checkpoint = tiny_run / "results" / "tiny" / "models" / "restormer" / "checkpoint.pt"
+    (tmp_path / "other.yaml").write_text(f"restore:\n  checkpoint: {checkpoint}\n")
+    target = "results/tiny/restored/restormer.ome.zarr"
+    out = snakemake(tmp_path, "--cores", "2", *TINY, str(tmp_path / "other.yaml"), "--", target)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert not (tmp_path / "results" / "tiny" / "models").exists()
+
+    def chunks(root):
+        return {
+            p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*"))
+            if p.is_file() and "/c/" in p.relative_to(root).as_posix()
+        }
+
+    here, there = chunks(tmp_path / target), chunks(tiny_run / target)
+    assert here and here == there
+
+
+def test_missing_restore_checkpoint_is_named(tmp_path):
+    (tmp_path / "bad.yaml").write_text("restore: {checkpoint: /nowhere/model.pt}\n")
+    out = snakemake(tmp_path, "-n", *TINY, str(tmp_path / "bad.yaml"))
+    assert out.returncode != 0
+    assert "restore.checkpoint: /nowhere/model.pt: no such file" in out.stdout + out.stderr
+
+
+@pytest.mark.e2e
 def test_rerun_has_nothing_to_do(tiny_run):
     out = snakemake(tiny_run, "-n", *TINY)
     assert out.returncode == 0

@@ -80,6 +80,14 @@ def truth_dir(wildcards):
     return config["truth"]["root"] or []
 
 
+def restoring_checkpoint(wildcards):
+    """The checkpoint that restores plates: ``restore.checkpoint`` (a model trained in
+    another run or on another machine) or the one this run trains on the plate."""
+    return config["restore"]["checkpoint"] or (
+        f"results/{wildcards.plate}/models/{wildcards.model}/checkpoint.pt"
+    )
+
+
 def trained_models():
     """Names of the models trained on every plate (keys of training.models)."""
     return list(config["training"]["models"])

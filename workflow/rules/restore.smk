@@ -4,7 +4,7 @@ rule restore_wells:
         manifest="results/{plate}/manifest.parquet",
         blocks="results/{plate}/blocks.json",
         best="results/{plate}/focus/best_planes.parquet",
-        checkpoint="results/{plate}/models/{model}/checkpoint.pt",
+        checkpoint=restoring_checkpoint,
     output:
         # The restored fields go into the shared partial plate (not an output, so a
         # failed job keeps what it finished); this marker says the block is done.
@@ -33,7 +33,7 @@ rule restore_wells:
 rule restore_plate:
     input:
         manifest="results/{plate}/manifest.parquet",
-        checkpoint="results/{plate}/models/{model}/checkpoint.pt",
+        checkpoint=restoring_checkpoint,
         blocks=per_block("results/{plate}/restored/{model}.blocks/{block}.done"),
     output:
         directory("results/{plate}/restored/{model}.ome.zarr"),

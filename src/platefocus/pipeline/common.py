@@ -22,7 +22,12 @@ def check_config(config: dict) -> None:
 
     restore, training = config["restore"], config["training"]
     check_model_arguments(training["models"])
-    if restore["model"] not in training["models"]:
+    if restore.get("checkpoint"):
+        from pathlib import Path
+
+        if not Path(restore["checkpoint"]).is_file():
+            raise InputError("restore.checkpoint", f"{restore['checkpoint']}: no such file")
+    elif restore["model"] not in training["models"]:
         raise InputError(
             "restore.model",
             f"{restore['model']!r} is not trained: training.models has {list(training['models'])}",
