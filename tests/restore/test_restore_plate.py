@@ -119,6 +119,11 @@ def test_output_plate_metadata(restored, pairs_dataset):
     root = zarr.open_group(str(out), mode="r")
     meta = root.attrs["platefocus"]
     assert meta["model"] == "restormer" and len(meta["checkpoint_sha256"]) == 64
+    # provenance: the plate the model was trained on, its dataset and training settings
+    provenance = meta["provenance"]
+    assert provenance["trained_on"] == ["pairs"]
+    assert provenance["dataset"]["patch_size"] == 32 and provenance["training"]["seed"] == 0
+    assert provenance["training"]["model_kwargs"] == {"levels": 2, "width": 8, "norm": "layer"}
     assert meta["normalisation"]["percentiles"] == [1.0, 99.8]
     field = root["A/1/0"]
     assert field.attrs["platefocus"]["dz"] == [-3, 3]

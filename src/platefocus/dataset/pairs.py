@@ -175,6 +175,7 @@ def build_dataset(
                 "context_planes": config.context_planes,
                 "channel": config.channel,
                 "normalisation": "input plane percentiles, applied to input and target",
+                "plates": sorted(str(p) for p in manifest["plate"].unique()),
             }
         )
         if not rows:

@@ -135,6 +135,13 @@ def _metadata(
         "model": state["model"],
         "model_kwargs": state["model_kwargs"],
         "checkpoint_sha256": file_sha256(checkpoint),
+        # where the model comes from, so that a screen's restored plates can be traced
+        "provenance": {
+            "trained_on": state.get("dataset", {}).get("plates"),
+            "dataset": state.get("dataset", {}),
+            "training": state.get("config", {}),
+            "epoch": state.get("epoch"),
+        },
         "normalisation": {"percentiles": list(config.percentiles), "per": "plane"},
         "restore": asdict(config),
         "channel": channel,
@@ -253,7 +260,11 @@ def finalise_plate(
         max(len({r.field for r in refs if (r.row, r.column) == w}) for w in wells),
     )
     write_platefocus_attrs(
-        root, {k: metadata[k] for k in ("model", "checkpoint_sha256", "normalisation", "restore")}
+        root,
+        {
+            k: metadata[k]
+            for k in ("model", "checkpoint_sha256", "provenance", "normalisation", "restore")
+        },
     )
     publish(partial, out)
 
