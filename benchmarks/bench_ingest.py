@@ -16,25 +16,16 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import tifffile
+from _timing import best_of
 
 from platefocus.io.discover import DiscoveryConfig, discover_planes
 from platefocus.io.ingest import ingest_plate
 from platefocus.io.omezarr import Acquisition
 from platefocus.synth import generate_plate, preset
-
-
-def best_of(repeats: int, fn) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:

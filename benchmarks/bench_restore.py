@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 from _plates import ingested_plate
+from _timing import best_of
 
 from platefocus.io.fields import field_array, list_fields
 from platefocus.io.omezarr import Acquisition
@@ -163,16 +163,6 @@ def main() -> None:
     ):
         print(f"{label:<44}{t:>10.2f}{mpix / t:>10.3f}")
     print(f"e2e_vs_bare={t_bare / t_e2e:.2f} e2e_vs_sliding_window={t_sliding / t_e2e:.2f}")
-
-
-def best_of(repeats: int, fn) -> float:
-    """Shortest wall time of ``repeats`` calls (the machine is shared and noisy)."""
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def _save(model: torch.nn.Module, folder: str) -> str:

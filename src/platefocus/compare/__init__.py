@@ -5,7 +5,7 @@ import lazy_loader
 
 # Submodules load on first use (SPEC 1, as scikit-image does): importing the package
 # stays cheap, so parsing the workflow imports neither torch nor the numerics.
-__getattr__, __dir__, _ = lazy_loader.attach(
+__getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
         "segmentation": [
@@ -18,12 +18,3 @@ __getattr__, __dir__, _ = lazy_loader.attach(
         ],
     },
 )
-
-__all__ = [
-    "FieldComparison",
-    "compare_field",
-    "compare_plate",
-    "example_fields",
-    "image_quality",
-    "summarise",
-]

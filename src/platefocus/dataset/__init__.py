@@ -5,7 +5,7 @@ import lazy_loader
 
 # Submodules load on first use (SPEC 1, as scikit-image does): importing the package
 # stays cheap, so parsing the workflow imports neither torch nor the numerics.
-__getattr__, __dir__, _ = lazy_loader.attach(
+__getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
         "normalise": [
@@ -19,16 +19,3 @@ __getattr__, __dir__, _ = lazy_loader.attach(
         "pairs": ["DatasetConfig", "build_dataset", "field_pairs", "split_wells"],
     },
 )
-
-__all__ = [
-    "DEFAULT_PERCENTILES",
-    "DatasetConfig",
-    "apply_range",
-    "build_dataset",
-    "field_pairs",
-    "intensity_span",
-    "normalise",
-    "percentile_range",
-    "split_wells",
-    "undo_range",
-]

@@ -5,7 +5,7 @@ import lazy_loader
 
 # Submodules load on first use (SPEC 1, as scikit-image does): importing the package
 # stays cheap, so parsing the workflow imports neither torch nor the numerics.
-__getattr__, __dir__, _ = lazy_loader.attach(
+__getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
         "inference": ["restore_planes", "run_batches"],
@@ -15,17 +15,3 @@ __getattr__, __dir__, _ = lazy_loader.attach(
         "tiling": ["blend_tiles", "cut_tiles", "pad_plane", "plan_tiles"],
     },
 )
-
-__all__ = [
-    "PlaneSelection",
-    "RestoreConfig",
-    "blend_tiles",
-    "cut_tiles",
-    "finalise_plate",
-    "pad_plane",
-    "plan_tiles",
-    "restore_fields",
-    "restore_planes",
-    "restore_plate",
-    "run_batches",
-]

@@ -4,19 +4,10 @@ import lazy_loader
 
 # Submodules load on first use (SPEC 1, as scikit-image does): importing the package
 # stays cheap, so parsing the workflow imports neither torch nor the numerics.
-__getattr__, __dir__, _ = lazy_loader.attach(
+__getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
         "matching": ["MatchResult", "iou_matrix", "match_objects"],
         "nuclei": ["SegmentationConfig", "identify_primary_objects", "object_centroids"],
     },
 )
-
-__all__ = [
-    "MatchResult",
-    "SegmentationConfig",
-    "identify_primary_objects",
-    "iou_matrix",
-    "match_objects",
-    "object_centroids",
-]

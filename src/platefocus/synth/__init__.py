@@ -4,12 +4,10 @@ import lazy_loader
 
 # Submodules load on first use (SPEC 1, as scikit-image does): importing the package
 # stays cheap, so parsing the workflow imports neither torch nor the numerics.
-__getattr__, __dir__, _ = lazy_loader.attach(
+__getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
         "plate": ["generate_plate"],
         "spec": ["PRESETS", "PlateSpec", "preset"],
     },
 )
-
-__all__ = ["PRESETS", "PlateSpec", "generate_plate", "preset"]

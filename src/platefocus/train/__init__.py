@@ -4,7 +4,7 @@ import lazy_loader
 
 # Submodules load on first use (SPEC 1, as scikit-image does): importing the package
 # stays cheap, so parsing the workflow imports neither torch nor the numerics.
-__getattr__, __dir__, _ = lazy_loader.attach(
+__getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
         "checkpoint": [
@@ -19,18 +19,3 @@ __getattr__, __dir__, _ = lazy_loader.attach(
         "losses": ["LOSSES", "WeightedLoss"],
     },
 )
-
-__all__ = [
-    "LOSSES",
-    "TrainConfig",
-    "WeightedLoss",
-    "checkpoint_percentiles",
-    "choose_device",
-    "evaluate_split",
-    "load_checkpoint",
-    "lr_factor",
-    "read_checkpoint",
-    "save_checkpoint",
-    "summarise_by_dz",
-    "train",
-]
