@@ -78,7 +78,8 @@ def test_unknown_metric():
 
 @pytest.fixture(scope="module")
 def accuracy_plate(tmp_path_factory):
-    """8 fields of 128 x 128 with 11 planes: enough tiles for an accuracy bound."""
+    """8 fields of 192 x 192 with 11 planes: enough tiles (and nuclei of 30 px in each) for an
+    accuracy bound."""
     out = tmp_path_factory.mktemp("acc")
     spec = tiny_spec(
         name="acc",
@@ -86,8 +87,8 @@ def accuracy_plate(tmp_path_factory):
         sites=2,
         planes=11,
         best_plane=5.0,
-        height=128,
-        width=128,
+        height=192,
+        width=192,
         well_offsets_um={"a03": 3.0},
         seed=11,
     )

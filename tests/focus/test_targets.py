@@ -50,7 +50,7 @@ def flat_and_scattered(tmp_path_factory):
         progress=False,
     )
     scattered = generate_plate(
-        tiny_spec(name="scat", nuclei=NucleusPopulation(height_jitter_um=4.0), **common),
+        tiny_spec(name="scat", nuclei=NucleusPopulation(height_jitter_um=6.0), **common),
         out / "scat",
         progress=False,
     )

@@ -16,7 +16,9 @@ from platefocus.train.evaluate import evaluate_split, summarise_by_dz
 
 TINY = TrainConfig(
     model="restormer",
-    model_kwargs={"levels": 2, "width": 8},
+    # LayerNorm, as the workflow trains it: MONAI's InstanceNorm loses each patch's
+    # intensity level and stayed below the identity's PSNR at 6-8 um (26.4 vs 27.9 dB).
+    model_kwargs={"levels": 2, "width": 8, "norm": "layer"},
     epochs=6,
     batch_size=16,
     max_steps_per_epoch=12,
@@ -45,7 +47,7 @@ def test_beats_identity_at_every_dz(pairs_dataset, trained):
     model, state = load_checkpoint(work / "best.pt")
     summary = summarise_by_dz(evaluate_split(model, path, table))
     both = summary[summary["side"] == "both"]
-    assert len(both) == 2  # |dz| = 2 and 3
+    assert len(both) == 2  # |dz| = 3 and 4
     assert (both["ssim_pred"] > both["ssim_input"]).all(), both.to_string()
     assert (both["psnr_pred"] > both["psnr_input"]).all(), both.to_string()
     assert state["config"]["model"] == "restormer"

@@ -3,9 +3,15 @@
 The best plane is the arg-max of one metric along z, refined to sub-plane precision by a
 parabola through the peak and its two neighbours (on the log of the metric when it is
 positive, i.e. a Gaussian fit). The quality of the focus curve is summarised by
-``prominence``: the peak's height above the curve's median in units of the curve's median
-absolute deviation (a flat, noise-only curve scores about 1 to 3), and by ``n_peaks``,
-the number of local maxima higher than half the peak above the minimum.
+``prominence``: the peak's height above the curve's median in units of the curve's noise,
+and by ``n_peaks``, the number of local maxima higher than half the peak above the minimum.
+
+The curve's noise is the robust standard deviation of its second differences divided by
+sqrt(6) (the second difference of white noise of s.d. sigma has s.d. sqrt(6) sigma): a
+smooth curve has little, however broad its peak. A flat, noise-only curve scores about 1
+to 3. (The curve's own spread, used before, called broad peaks unclear: at NA 0.45 the
+peak spans most of a +-10 um stack, and 44 of 48 tiles of a clearly focused plate were
+flagged.)
 """
 
 from __future__ import annotations
@@ -30,7 +36,8 @@ class BestPlaneConfig:
     metric : str
         One of ``platefocus.focus.METRICS``.
     min_prominence : float
-        Below this the curve has no clear peak (robust standard deviations).
+        Below this the curve has no clear peak (peak height above the median, in robust
+        standard deviations of the curve's noise).
     max_saturated_fraction : float
         Saturated pixel fraction at the best plane above which the tile is flagged.
     min_contrast : float
@@ -82,9 +89,10 @@ def curve_quality(curve: np.ndarray) -> tuple[float, int]:
     if len(curve) < 3:
         return 0.0, 1
     med = np.median(curve)
-    mad = np.median(np.abs(curve - med))
+    second = np.diff(curve, 2)
+    noise = 1.4826 * np.median(np.abs(second - np.median(second))) / np.sqrt(6.0)
     spread = curve.max() - curve.min()
-    prominence = (curve.max() - med) / max(mad, EPSILON * max(abs(med), 1.0), 1e-300)
+    prominence = (curve.max() - med) / max(noise, EPSILON * max(abs(med), 1.0), 1e-300)
     if spread <= 0:
         return 0.0, 1
     level = curve.min() + 0.5 * spread

@@ -64,7 +64,7 @@ class SegmentationConfig:
         Fill holes inside objects.
     """
 
-    diameter_px: tuple[int, int] | None = (10, 40)
+    diameter_px: tuple[int, int] | None = (15, 60)
     smoothing_sigma_px: float = 1.0
     background: str = "none"
     threshold: str = "li"

@@ -21,10 +21,12 @@ class Camera:
     ``background_electrons`` the uniform autofluorescence per pixel.
     """
 
-    peak_electrons: float = 800.0
-    background_electrons: float = 30.0
+    # Matched to real BBBC006 planes (benchmarks/bench_synthetic_vs_real.py): their noise at
+    # their background level says 0.35 ADU per electron over 70 background electrons.
+    peak_electrons: float = 2000.0
+    background_electrons: float = 70.0
     read_noise_electrons: float = 4.0
-    gain_adu_per_electron: float = 1.0
+    gain_adu_per_electron: float = 0.35
     offset_adu: float = 100.0
 
 
@@ -87,7 +89,9 @@ class PlateSpec:
         return dataclasses.asdict(self)
 
 
-#: Named plate specifications (overrides of :class:`PlateSpec`'s defaults).
+#: Named plate specifications (overrides of :class:`PlateSpec`'s defaults). Both share the
+#: default physics (optics, camera, nuclei), matched to real BBBC006 planes by
+#: ``benchmarks/bench_synthetic_vs_real.py``; they differ in geometry only.
 PRESETS: dict[str, dict] = {
     "demo": {},
     "bbbc006": dict(
@@ -102,12 +106,6 @@ PRESETS: dict[str, dict] = {
         width=696,
         prefix="BBBC006_v1_images",
         well_offsets_um={},
-        # Matched to real BBBC006 planes at z = 00 (benchmarks/bench_synthetic_vs_real.py):
-        # a 20x objective of NA 0.5, nuclei of 19.5 um (30 px, as on BBBC006's masks),
-        # a camera of 0.35 ADU per electron (the real planes' noise at their background).
-        optics=Optics(numerical_aperture=0.5),
-        camera=Camera(gain_adu_per_electron=0.35, background_electrons=70, peak_electrons=2400),
-        nuclei=NucleusPopulation(diameter_um=(19.5, 3.0), count_per_100x100_um=(10.0, 16.0)),
     ),
 }
 
