@@ -103,6 +103,15 @@ def _restore(args: argparse.Namespace) -> None:
     )
 
 
+def _export_model(args: argparse.Namespace) -> None:
+    from platefocus.pipeline.training import export_model
+
+    path = export_model(
+        args.checkpoint, args.plate, args.output, best_path=args.best, channel=args.channel
+    )
+    print(f"wrote {path} (check it with: bioimageio test {path})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from platefocus import __version__
     from platefocus.io.ingest import ON_BAD_FILE
@@ -160,8 +169,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--directory", default=".", help="the workflow's working folder")
     p.set_defaults(func=_unlock)
 
+    _add_restore(sub)
+    _add_export_model(sub)
+    return parser
+
+
+def _add_restore(sub) -> None:
     p = sub.add_parser("restore", help="restore a plate with a trained checkpoint")
-    p.add_argument("--checkpoint", required=True, help="checkpoint.pt written by training")
+    p.add_argument(
+        "--checkpoint",
+        "--model",
+        dest="checkpoint",
+        required=True,
+        help="checkpoint.pt written by training, or a bioimage.io package (.zip)",
+    )
     p.add_argument("--input", required=True, help="ingested PLATE.ome.zarr")
     p.add_argument("--output", required=True, help="OUT.ome.zarr to create")
     p.add_argument(
@@ -179,7 +200,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=1, help="fields restored in parallel")
     p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
     p.set_defaults(func=_restore)
-    return parser
+
+
+def _add_export_model(sub) -> None:
+    p = sub.add_parser("export-model", help="a checkpoint as a bioimage.io model package")
+    p.add_argument("--checkpoint", required=True, help="checkpoint.pt written by training")
+    p.add_argument("--plate", required=True, help="ingested PLATE.ome.zarr (test input)")
+    p.add_argument("--best", help="best_planes.parquet of the plate (picks the test plane)")
+    p.add_argument("--channel", type=int, default=1)
+    p.add_argument("--output", required=True, help="PACKAGE.zip to write")
+    p.set_defaults(func=_export_model)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

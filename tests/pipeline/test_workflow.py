@@ -149,6 +149,37 @@ def test_restore_with_a_checkpoint_from_another_run(tiny_run, tmp_path):
     assert here and here == there
 
 
+@pytest.mark.e2e
+def test_exported_package_restores_like_its_checkpoint(tiny_run, tmp_path):
+    """Rule export_model writes a bioimage.io package; ``restore.checkpoint`` set to that
+    package restores the same planes as the checkpoint did in the run that trained it."""
+    import hashlib
+    import shutil
+
+    package = "results/tiny/models/restormer/package.zip"
+    out = snakemake(tiny_run, "--cores", "1", *TINY, "--", package)
+    assert out.returncode == 0, out.stderr[-2000:]
+    # keep the shared run as `rule all` left it (the seeded-rerun test compares it)
+    shutil.move(tiny_run / package, tmp_path / "model.zip")
+    (tmp_path / "work").mkdir()
+    (tmp_path / "pkg.yaml").write_text(f"restore:\n  checkpoint: {tmp_path / 'model.zip'}\n")
+    target = "results/tiny/restored/restormer.ome.zarr"
+    out = snakemake(
+        tmp_path / "work", "--cores", "2", *TINY, str(tmp_path / "pkg.yaml"), "--", target
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+
+    def chunks(root):
+        return {
+            p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*"))
+            if p.is_file() and "/c/" in p.relative_to(root).as_posix()
+        }
+
+    here, there = chunks(tmp_path / "work" / target), chunks(tiny_run / target)
+    assert here and here == there
+
+
 def test_missing_restore_checkpoint_is_named(tmp_path):
     (tmp_path / "bad.yaml").write_text("restore: {checkpoint: /nowhere/model.pt}\n")
     out = snakemake(tmp_path, "-n", *TINY, str(tmp_path / "bad.yaml"))

@@ -31,7 +31,7 @@ def plate_files(wildcards):
     discovery and ingest), or an input OME-Zarr plate's metadata."""
     if config["synthetic"]["enabled"]:
         return f"{config['synthetic']['out_dir']}/{wildcards.plate}"
-    return input_files(config["input"])
+    return input_files(config["input"], wildcards.plate)
 
 
 def block_count(wildcards):
@@ -68,6 +68,35 @@ def gpus():
     return config["cluster"]["gpus_per_job"] or None
 
 
+def synthetic_overrides(plate):
+    """The synthetic plate's settings: ``synthetic.overrides``, then its own (``plates``)."""
+    synthetic = config["synthetic"]
+    own = {k: v for k, v in synthetic["plates"].get(plate, {}).items() if k != "seed"}
+    return {**synthetic["overrides"], **own}
+
+
+def synthetic_seed(plate):
+    """A synthetic plate's seed: its own, else ``seed`` plus its position in ``plates``
+    (plates of one run differ; the first is the single-plate seed)."""
+    synthetic = config["synthetic"]
+    own = synthetic["plates"].get(plate, {})
+    return own.get("seed", synthetic["seed"] + config["plates"].index(plate))
+
+
+def truth_root(wildcards):
+    """``truth.root`` for the plate (``{plate}`` in it stands for the plate's name)."""
+    root = config["truth"]["root"]
+    return root.replace("{plate}", wildcards.plate) if root else root
+
+
+def own_pairs(wildcards):
+    """The plate's pair table when it trains (it says which wells were held out), else
+    nothing: no well of a plate that did not train was seen in training."""
+    if wildcards.plate in training_plates():
+        return f"results/{wildcards.plate}/dataset/pairs.parquet"
+    return []
+
+
 def has_truth():
     """Whether ground truth (a synthetic plate's) is configured."""
     return bool(config["truth"]["root"])
@@ -77,15 +106,45 @@ def truth_dir(wildcards):
     """The ground-truth folder; for a synthetic plate it is made by `synthesize_plate`."""
     if config["synthetic"]["enabled"]:
         return f"{config['synthetic']['out_dir']}/{wildcards.plate}"
-    return config["truth"]["root"] or []
+    return truth_root(wildcards) or []
+
+
+def training_plates():
+    """Plates whose pairs train the run's models (``training.plates``; default: all)."""
+    return config["training"]["plates"] or config["plates"]
+
+
+def restored_plates():
+    """Plates that are restored, segmented and reported (``restore.plates``; default: all)."""
+    return config["restore"]["plates"] or config["plates"]
+
+
+def model_plate():
+    """The plate whose results folder holds the run's trained models: the first training
+    plate (one model per architecture, trained on every training plate's pairs)."""
+    return training_plates()[0]
+
+
+def trained_file(name):
+    """Input function: ``name`` (e.g. ``checkpoint.pt``) of the run's trained model."""
+
+    def inputs(wildcards):
+        return f"results/{model_plate()}/models/{wildcards.model}/{name}"
+
+    return inputs
+
+
+def trained_files(pattern):
+    """``pattern`` of every trained model of the run (``{model}``; ``{plate}``: the
+    plate that holds them)."""
+    return expand(pattern, plate=model_plate(), model=trained_models())
 
 
 def restoring_checkpoint(wildcards):
     """The checkpoint that restores plates: ``restore.checkpoint`` (a model trained in
-    another run or on another machine) or the one this run trains on the plate."""
-    return config["restore"]["checkpoint"] or (
-        f"results/{wildcards.plate}/models/{wildcards.model}/checkpoint.pt"
-    )
+    another run or on another machine, or a bioimage.io package) or the one this run
+    trains on its training plates."""
+    return config["restore"]["checkpoint"] or trained_file("checkpoint.pt")(wildcards)
 
 
 def trained_models():
@@ -121,18 +180,23 @@ def summary_page_inputs(wildcards):
 
 def all_outputs():
     """Every final output of the workflow, for `rule all`."""
-    outputs = [
+    every_plate = [
         "results/{plate}/inspect/plate_map.png",
         "results/{plate}/plate.ome.zarr",
         "results/{plate}/focus/targets.parquet",
         "results/{plate}/focus/figures/focus_curves.png",
         "results/{plate}/models/figures/metrics_by_dz.png",
+    ]
+    if has_truth():
+        every_plate.append("results/{plate}/focus/figures/best_plane_accuracy.png")
+    restored = [
         "results/{plate}/restored/{model}.ome.zarr",
         "results/{plate}/segmentation/{model}/figures/example_panels.png",
         "results/{plate}/summary.html",
     ]
-    if has_truth():
-        outputs.append("results/{plate}/focus/figures/best_plane_accuracy.png")
     if config["comparison"]["enabled"]:
-        outputs.append("results/{plate}/comparison/models.tsv")
-    return expand(outputs, plate=config["plates"], model=config["restore"]["model"])
+        restored.append("results/{plate}/comparison/models.tsv")
+    model = config["restore"]["model"]
+    return expand(every_plate, plate=config["plates"]) + expand(
+        restored, plate=restored_plates(), model=model
+    )

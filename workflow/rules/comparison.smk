@@ -4,12 +4,8 @@
 
 rule compare_models:
     input:
-        checkpoints=expand(
-            "results/{{plate}}/models/{model}/checkpoint.pt", model=trained_models()
-        ),
-        timings=expand(
-            "logs/train_model/{{plate}}/{model}.timing.json", model=trained_models()
-        ),
+        checkpoints=trained_files("results/{plate}/models/{model}/checkpoint.pt"),
+        timings=trained_files("logs/train_model/{plate}/{model}.timing.json"),
         by_dz=expand(
             "results/{{plate}}/models/{model}/test_metrics_by_dz.tsv",
             model=trained_models(),

@@ -86,7 +86,7 @@ rule focus_accuracy:
     conda:
         "../envs/platefocus.yaml"
     params:
-        truth_root=config["truth"]["root"],
+        truth_root=truth_root,
         channel=config["focus"]["target_channel"],
     script:
         "../scripts/focus_accuracy.py"

@@ -5,7 +5,7 @@ rule compare_segmentation:
         manifest="results/{plate}/manifest.parquet",
         blocks="results/{plate}/blocks.json",
         best="results/{plate}/focus/best_planes.parquet",
-        pairs="results/{plate}/dataset/pairs.parquet",
+        pairs=own_pairs,
         truth=truth_dir,
     output:
         fields="results/{plate}/segmentation/{model}/blocks/{block}.fields.parquet",
@@ -23,7 +23,7 @@ rule compare_segmentation:
     params:
         segmentation=config["segmentation"],
         channel=config["focus"]["target_channel"],
-        truth_root=config["truth"]["root"],
+        truth_root=truth_root,
         dask=config["dask"],
     script:
         "../scripts/compare_segmentation.py"

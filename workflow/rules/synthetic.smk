@@ -13,7 +13,7 @@ rule synthesize_plate:
         slurm_account=account(),
     params:
         preset=config["synthetic"]["preset"],
-        seed=config["synthetic"]["seed"],
-        overrides=config["synthetic"]["overrides"],
+        seed=lambda wildcards: synthetic_seed(wildcards.plate),
+        overrides=lambda wildcards: synthetic_overrides(wildcards.plate),
     script:
         "../scripts/synthesize_plate.py"

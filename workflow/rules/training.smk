@@ -23,10 +23,12 @@ rule build_dataset:
         "../scripts/build_dataset.py"
 
 
+# Asked for on the first training plate only (model_plate), it trains on the pairs of
+# every training plate.
 rule train_model:
     input:
-        dataset="results/{plate}/dataset/pairs.zarr",
-        table="results/{plate}/dataset/pairs.parquet",
+        dataset=expand("results/{p}/dataset/pairs.zarr", p=training_plates()),
+        table=expand("results/{p}/dataset/pairs.parquet", p=training_plates()),
     output:
         checkpoint="results/{plate}/models/{model}/checkpoint.pt",
         history="results/{plate}/models/{model}/history.parquet",
@@ -55,7 +57,7 @@ rule train_model:
 
 rule evaluate_model:
     input:
-        checkpoint="results/{plate}/models/{model}/checkpoint.pt",
+        checkpoint=trained_file("checkpoint.pt"),
         dataset="results/{plate}/dataset/pairs.zarr",
         table="results/{plate}/dataset/pairs.parquet",
     output:
@@ -76,9 +78,7 @@ rule evaluate_model:
 
 rule plot_training:
     input:
-        histories=expand(
-            "results/{{plate}}/models/{model}/history.parquet", model=trained_models()
-        ),
+        histories=trained_files("results/{plate}/models/{model}/history.parquet"),
         summaries=expand(
             "results/{{plate}}/models/{model}/test_metrics_by_dz.tsv",
             model=trained_models(),
@@ -103,3 +103,21 @@ rule plot_training:
         names=trained_models(),
     script:
         "../scripts/plot_training.py"
+
+
+# Not in `rule all`: ask for it (`snakemake results/demo/models/restormer/package.zip`).
+rule export_model:
+    input:
+        checkpoint=trained_file("checkpoint.pt"),
+        plate="results/{plate}/plate.ome.zarr",
+        best="results/{plate}/focus/best_planes.parquet",
+    output:
+        package="results/{plate}/models/{model}/package.zip",
+    log:
+        "logs/export_model/{plate}/{model}.log",
+    conda:
+        "../envs/platefocus.yaml"
+    params:
+        channel=config["focus"]["target_channel"],
+    script:
+        "../scripts/export_model.py"

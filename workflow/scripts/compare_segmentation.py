@@ -9,7 +9,7 @@ run_step(
         restored_path=snakemake.input.restored,
         manifest_path=snakemake.input.manifest,
         best_path=snakemake.input.best,
-        pairs_path=snakemake.input.pairs,
+        pairs_path=snakemake.input.pairs or None,
         segmentation=snakemake.params.segmentation,
         channel=snakemake.params.channel,
         truth_root=snakemake.params.truth_root,

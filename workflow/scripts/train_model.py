@@ -5,8 +5,8 @@ from platefocus.pipeline.training import train_model
 
 run_step(
     lambda: train_model(
-        dataset_path=snakemake.input.dataset,
-        table_path=snakemake.input.table,
+        dataset_path=list(snakemake.input.dataset),
+        table_path=list(snakemake.input.table),
         model=snakemake.wildcards.model,
         training=snakemake.params.training,
         work_dir=snakemake.params.work_dir,

@@ -100,7 +100,15 @@ class DiscoveryConfig:
             for k in ("pattern", "extensions", "ignore", "layout")
             if input_section.get(k) is not None
         }
-        return cls(root=Path(input_section["root"]), plate=plate, **optional)
+        return cls(root=plate_root(input_section["root"], plate), plate=plate, **optional)
+
+
+def plate_root(root: str | os.PathLike, plate: str | None) -> Path:
+    """``input.root`` for ``plate``: ``{plate}`` in it stands for the plate's name."""
+    root = os.fspath(root)
+    if "{plate}" in root and plate is not None:
+        root = root.replace("{plate}", plate)
+    return Path(root)
 
 
 def parse_well(name: str) -> tuple[str, int]:

@@ -22,10 +22,14 @@ def check_config(config: dict) -> None:
 
     restore, training = config["restore"], config["training"]
     check_model_arguments(training["models"])
+    for key, section in (("training.plates", training), ("restore.plates", restore)):
+        unknown = [p for p in section.get("plates") or [] if p not in config["plates"]]
+        if unknown:
+            raise InputError(key, f"{unknown} not in plates {config['plates']}")
     if restore.get("checkpoint"):
         from pathlib import Path
 
-        if not Path(restore["checkpoint"]).is_file():
+        if not Path(restore["checkpoint"]).exists():
             raise InputError("restore.checkpoint", f"{restore['checkpoint']}: no such file")
     elif restore["model"] not in training["models"]:
         raise InputError(
@@ -51,7 +55,7 @@ def check_config(config: dict) -> None:
             raise InputError(key, str(err)) from None
 
 
-def input_files(input_section: dict) -> list[str]:
+def input_files(input_section: dict, plate: str | None = None) -> list[str]:
     """Every file discovery reads (image files under ``input.root``; for an OME-Zarr
     input plate, its metadata files), for the workflow to track as inputs: a fixed, added
     or removed file reruns discovery and ingest."""
@@ -60,7 +64,7 @@ def input_files(input_section: dict) -> list[str]:
     from platefocus.io.discover import DiscoveryConfig, list_image_files
     from platefocus.io.layouts import OME_ZARR
 
-    discovery = DiscoveryConfig.from_config(input_section, None)
+    discovery = DiscoveryConfig.from_config(input_section, plate)
     if discovery.layout == OME_ZARR:
         root = Path(discovery.root)
         # plate, row, column and field groups (arrays, deeper, are not read by discovery)

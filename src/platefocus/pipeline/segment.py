@@ -20,7 +20,7 @@ def compare_segmentation(
     restored_path: str | Path,
     manifest_path: str | Path,
     best_path: str | Path,
-    pairs_path: str | Path,
+    pairs_path: str | Path | None,
     segmentation: dict,
     channel: int,
     truth_root: str | Path | None,
@@ -31,10 +31,17 @@ def compare_segmentation(
     block: int | None = None,
     dask_settings: dict | None = None,
 ) -> None:
-    """Segment raw, restored and in-focus planes of every field (of one block of wells)."""
+    """Segment raw, restored and in-focus planes of every field (of one block of wells).
+
+    ``pairs_path``: the plate's pair table, whose split says which wells training held
+    out; None for a plate that did not train, whose wells are all held out (``test``)."""
     from platefocus.compare.segmentation import compare_plate
 
-    pairs = pd.read_parquet(pairs_path)
+    if pairs_path is None:
+        wells = pd.read_parquet(manifest_path)["well"].unique()
+        pairs = pd.DataFrame({"well": wells, "split": "test"})
+    else:
+        pairs = pd.read_parquet(pairs_path)
     result = compare_plate(
         plate_path,
         restored_path,

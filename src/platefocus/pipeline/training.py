@@ -39,9 +39,19 @@ def build_dataset(
     write_table(table, out_table)
 
 
+def pooled_pair_info(dataset_paths: list[str | Path]) -> dict:
+    """How the pairs of several plates' stores were made: the first store's settings
+    (every store of a run is cut with the same ones) and the plates of all of them."""
+    from platefocus.io.pairs import read_pair_info
+
+    infos = [read_pair_info(p) for p in dataset_paths]
+    plates = [plate for info in infos for plate in info.get("plates", [])]
+    return {**infos[0], "plates": list(dict.fromkeys(plates))}
+
+
 def train_model(
-    dataset_path: str | Path,
-    table_path: str | Path,
+    dataset_path: str | Path | list[str | Path],
+    table_path: str | Path | list[str | Path],
     model: str,
     training: dict,
     work_dir: str | Path,
@@ -52,22 +62,27 @@ def train_model(
 ) -> None:
     """Train one registered model; resume from ``work_dir`` after an interruption.
 
+    ``dataset_path`` and ``table_path`` may be lists, one per training plate: one model is
+    trained on the pairs of all of them (``training.plates``).
+
     ``out_timing`` (JSON): training wall time, epochs run and device, kept apart from the
     checkpoint and history (the workflow writes it beside the logs) so that seeded reruns
     give byte-identical results. ``work_dir`` (resume state, which holds the wall time) is
     removed once the checkpoint, history and timing are written: it has served its purpose.
     """
-    from platefocus.io.pairs import read_pair_info
     from platefocus.train.checkpoint import read_checkpoint
     from platefocus.train.loop import TrainConfig, train
 
     config = TrainConfig.from_config(training, model, threads)
+    if isinstance(dataset_path, str | Path):
+        dataset_path, table_path = [dataset_path], [table_path]
+    tables = [pd.read_parquet(p) for p in table_path]
     history = train(
-        dataset_path,
-        pd.read_parquet(table_path),
+        dataset_path[0] if len(dataset_path) == 1 else list(dataset_path),
+        tables[0] if len(tables) == 1 else tables,
         config,
         work_dir,
-        dataset_info=read_pair_info(dataset_path),
+        dataset_info=pooled_pair_info(list(dataset_path)),
     )
     with atomic_path(out_checkpoint) as tmp:
         shutil.copyfile(Path(work_dir) / "best.pt", tmp)
@@ -122,3 +137,47 @@ def plot_training(
         metrics_by_dz({n: read_table(s) for n, s in zip(names, summaries, strict=True)}),
         out_metrics,
     )
+
+
+def export_model(
+    checkpoint: str | Path,
+    plate_path: str | Path,
+    out_package: str | Path,
+    best_path: str | Path | None = None,
+    channel: int = 1,
+    crop: int = 256,
+) -> Path:
+    """Export a checkpoint as a bioimage.io package, with a plane of the plate as its test
+    input: the first field's plane at the checkpoint's largest training offset from the
+    field's best plane (``best_path``; without it, the middle plane), its centre
+    ``crop`` x ``crop`` pixels (rounded down to a size the package accepts: 32 + 16 n)."""
+    import numpy as np
+
+    from platefocus.io.fields import field_array, list_fields
+    from platefocus.io.omezarr import read_plate_manifest
+    from platefocus.train.checkpoint import read_checkpoint
+    from platefocus.train.package import export_package
+
+    manifest, _ = read_plate_manifest(plate_path)
+    ref = list_fields(manifest)[0]
+    stack = field_array(plate_path, ref)[ref.channels.index(channel)]
+    z = len(ref.z_indices) // 2
+    if best_path is not None:
+        best = pd.read_parquet(best_path)
+        row = best[
+            (best["well"] == ref.well)
+            & (best["site"] == ref.site)
+            & (best["channel"] == channel)
+            & (best["region"] == "field")
+        ]
+        offsets = read_checkpoint(checkpoint).get("dataset", {}).get("offsets") or [0]
+        if len(row):
+            z = int(row["best_z"].iloc[0]) + max(offsets, key=abs)
+    z = min(max(z, 0), len(ref.z_indices) - 1)
+    height, width = stack.shape[1:]
+    side = [32 + 16 * ((min(crop, n) - 32) // 16) for n in (height, width)]
+    if min(side) < 32:
+        raise ValueError(f"fields of {height} x {width} are smaller than a package's 32 x 32")
+    y0, x0 = (height - side[0]) // 2, (width - side[1]) // 2
+    plane = np.asarray(stack[z, y0 : y0 + side[0], x0 : x0 + side[1]])
+    return export_package(checkpoint, plane, out_package)

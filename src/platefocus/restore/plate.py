@@ -138,6 +138,8 @@ def _metadata(
         # where the model comes from, so that a screen's restored plates can be traced
         "provenance": {
             "trained_on": state.get("dataset", {}).get("plates"),
+            # restored with a bioimage.io package: the checkpoint it was exported from
+            "exported_from_sha256": state.get("checkpoint_sha256"),
             "dataset": state.get("dataset", {}),
             "training": state.get("config", {}),
             "epoch": state.get("epoch"),

@@ -3,7 +3,8 @@
 Restoration imports this module, never the training loop. A checkpoint is a ``torch.save``
 dict with the architecture (``model``, ``model_kwargs``, ``in_channels``), its weights
 (``model_state``), how the pairs were made (``dataset``: percentiles, context planes, ...)
-and the training settings (``config``).
+and the training settings (``config``); a bioimage.io package exported by platefocus holds
+the same (:mod:`platefocus.train.package`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,15 @@ def save_checkpoint(state: dict, path: str | os.PathLike) -> None:
 
 
 def read_checkpoint(path: str | os.PathLike, device: str = "cpu") -> dict:
-    """A checkpoint's contents, with a clear error for anything that is not one."""
+    """A checkpoint's contents, with a clear error for anything that is not one.
+
+    ``path`` may also be a bioimage.io model package exported by platefocus (a ``.zip``):
+    its description is checked and the same dictionary is returned
+    (:func:`platefocus.train.package.read_package`)."""
+    from platefocus.train.package import is_package, read_package
+
+    if is_package(path):
+        return read_package(path, device)
     try:
         state = torch.load(path, map_location=device, weights_only=False)
     except Exception as err:  # missing, truncated or not a torch file

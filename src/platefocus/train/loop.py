@@ -336,9 +336,22 @@ def _save_epoch(
     )
 
 
+def read_pooled_split(
+    dataset_paths: list[str | os.PathLike], tables: list[pd.DataFrame], split: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` of one split of several pair stores (one per training plate), in the
+    order given."""
+    parts = [
+        read_split(path, table, split)[:2]
+        for path, table in zip(dataset_paths, tables, strict=True)
+    ]
+    parts = [p for p in parts if len(p[0])] or parts[:1]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
 def train(
-    dataset_path: str | os.PathLike,
-    table: pd.DataFrame,
+    dataset_path: str | os.PathLike | list[str | os.PathLike],
+    table: pd.DataFrame | list[pd.DataFrame],
     config: TrainConfig,
     work_dir: str | os.PathLike,
     dataset_info: dict | None = None,
@@ -346,6 +359,9 @@ def train(
     stop_after_epochs: int | None = None,
 ) -> pd.DataFrame:
     """Train (or resume training) and keep ``best.pt`` and ``last.pt`` in ``work_dir``.
+
+    ``dataset_path`` and ``table`` may be lists (one pair store and table per plate): the
+    model is trained on the pairs of all of them (several training plates, one model).
 
     A ``last.pt`` already in ``work_dir`` from the same configuration is resumed from.
     ``stop_after_epochs`` ends this call early (as a kill would), for tests.
@@ -358,8 +374,13 @@ def train(
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     device, gen = _seed(config)
-    x_train, y_train, _ = read_split(dataset_path, table, "train")
-    x_val, y_val, _ = read_split(dataset_path, table, "val")
+    if isinstance(table, pd.DataFrame):
+        paths, tables = [dataset_path], [table]
+    else:
+        paths, tables = list(dataset_path), list(table)
+        table = pd.concat(tables, ignore_index=True)  # what the digest covers
+    x_train, y_train = read_pooled_split(paths, tables, "train")
+    x_val, y_val = read_pooled_split(paths, tables, "val")
     if len(x_train) == 0:
         raise ValueError("the training split is empty: more wells with kept targets needed")
     run = _setup(config, device, gen, len(x_train), x_train.shape[1])
