@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --disable-pip-version-check -q -c requirements/constraints.txt
 CORES ?= all
 
-.PHONY: demo compare real test browser slurm lint report lock clean
+.PHONY: demo compare screen real test browser slurm lint report lock clean
 
 # Install into the project virtual environment and run the whole pipeline on the
 # embedded synthetic plate.
@@ -20,6 +20,12 @@ demo: $(VENV)/.installed
 compare: $(VENV)/.installed
 	$(BIN)/platefocus unlock
 	$(BIN)/snakemake --cores $(CORES) --configfile config/config.yaml config/comparison.yaml
+
+# Train once, restore a screen: the demo plate trains, a second plate of one plane per
+# field is restored with its model (config/screen.yaml).
+screen: $(VENV)/.installed
+	$(BIN)/platefocus unlock
+	$(BIN)/snakemake --cores $(CORES) --configfile config/config.yaml config/screen.yaml
 
 # Real pixels end to end: the cells3d confocal nuclei stack (../shared/realdata, read in
 # place) cut into 4 wells, through the whole workflow (config/cells3d.yaml).

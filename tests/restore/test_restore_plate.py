@@ -226,6 +226,10 @@ def test_plane_selection():
     assert PlaneSelection(offsets=(-3, 2)).positions(ref, 3) == ([0, None], [-3, 2])
     with pytest.raises(ValueError):
         PlaneSelection(mode="some")
+    # one plane per field (a screen plate): that plane, whatever the mode, with no dz
+    single = FieldRef("p", "A01", "A", 1, 1, 0, (1,), (0,))
+    for selection in (PlaneSelection(), PlaneSelection(mode="all")):
+        assert selection.positions(single, 0) == ([0], [None])
 
 
 def test_blocks_of_wells_then_finalise_equal_one_restore(

@@ -156,6 +156,10 @@ def summary_page_inputs(wildcards):
     """Tables and figures the summary page embeds (for the restoring model)."""
     base = f"results/{wildcards.plate}"
     seg = f"{base}/segmentation/{config['restore']['model']}"
+    # a plate that did not train shows the figures of the training plate of its model
+    trained = (
+        base if wildcards.plate in training_plates() else f"results/{model_plate()}"
+    )
     return {
         "fields": f"{seg}/fields.parquet",
         "summary": f"{seg}/summary.tsv",
@@ -163,8 +167,8 @@ def summary_page_inputs(wildcards):
         "counts": f"{seg}/figures/counts_per_well.png",
         "heatmaps": f"{seg}/figures/gain_heatmaps.png",
         "examples": f"{seg}/figures/example_panels.png",
-        "metrics_by_dz": f"{base}/models/figures/metrics_by_dz.png",
-        "training_curves": f"{base}/models/figures/training_curves.png",
+        "metrics_by_dz": f"{trained}/models/figures/metrics_by_dz.png",
+        "training_curves": f"{trained}/models/figures/training_curves.png",
         "focus_heatmaps": f"{base}/focus/figures/plate_heatmaps.png",
         "focus_curves": f"{base}/focus/figures/focus_curves.png",
         **(
@@ -183,12 +187,16 @@ def all_outputs():
     every_plate = [
         "results/{plate}/inspect/plate_map.png",
         "results/{plate}/plate.ome.zarr",
-        "results/{plate}/focus/targets.parquet",
         "results/{plate}/focus/figures/focus_curves.png",
-        "results/{plate}/models/figures/metrics_by_dz.png",
     ]
     if has_truth():
         every_plate.append("results/{plate}/focus/figures/best_plane_accuracy.png")
+    # targets, pairs and evaluation need Z-stacks: training plates only (a screen plate
+    # may hold one plane per field)
+    training = [
+        "results/{plate}/focus/targets.parquet",
+        "results/{plate}/models/figures/metrics_by_dz.png",
+    ]
     restored = [
         "results/{plate}/restored/{model}.ome.zarr",
         "results/{plate}/segmentation/{model}/figures/example_panels.png",
@@ -197,6 +205,8 @@ def all_outputs():
     if config["comparison"]["enabled"]:
         restored.append("results/{plate}/comparison/models.tsv")
     model = config["restore"]["model"]
-    return expand(every_plate, plate=config["plates"]) + expand(
-        restored, plate=restored_plates(), model=model
+    return (
+        expand(every_plate, plate=config["plates"])
+        + expand(training, plate=training_plates())
+        + expand(restored, plate=restored_plates(), model=model)
     )

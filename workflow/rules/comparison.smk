@@ -6,10 +6,7 @@ rule compare_models:
     input:
         checkpoints=trained_files("results/{plate}/models/{model}/checkpoint.pt"),
         timings=trained_files("logs/train_model/{plate}/{model}.timing.json"),
-        by_dz=expand(
-            "results/{{plate}}/models/{model}/test_metrics_by_dz.tsv",
-            model=trained_models(),
-        ),
+        by_dz=trained_files("results/{plate}/models/{model}/test_metrics_by_dz.tsv"),
         fields=expand(
             "results/{{plate}}/segmentation/{model}/fields.parquet",
             model=trained_models(),

@@ -5,6 +5,11 @@ raw defocused plane, the restored plane, and the in-focus truth (the field's bes
 for a synthetic plate the true label masks are the object truth). Counts, one-to-one
 matching against the truth objects (IoU > 0.5), and PSNR/SSIM against the best plane are
 recorded, plus one row per object.
+
+A field of one plane (a screen plate acquired fast) has no in-focus reference: its raw and
+restored plane are segmented and their counts and sharpness (mean Tenengrad) recorded;
+F1 only against true labels (a synthetic plate's), and no PSNR/SSIM (``reference`` says
+``none``).
 """
 
 from __future__ import annotations
@@ -89,8 +94,10 @@ def compare_field(
 ) -> FieldComparison:
     """Compare raw, restored and in-focus planes of one field (see module docstring)."""
     stack = np.asarray(field_array(raw_plate, ref)[ref.channels.index(channel)])
-    meta = read_platefocus_attrs(restored_plate, ref.path)
     restored = np.asarray(open_image(restored_plate, ref.path)[0])
+    if len(stack) == 1:
+        return _compare_single_plane(ref, stack[0], restored[0], segmentation, truth_labels)
+    meta = read_platefocus_attrs(restored_plate, ref.path)
     best = stack[ref.z_indices.index(best_z)]
     # One diameter range per field (estimated from the in-focus plane when not given), so
     # that raw, restored and in-focus planes are segmented with identical settings.
@@ -131,12 +138,71 @@ def compare_field(
                 ssim_restored=ssim_out,
                 psnr_raw=psnr_raw,
                 psnr_restored=psnr_out,
+                sharpness_raw=_sharpness(raw),
+                sharpness_restored=_sharpness(out),
                 truth=truth_source,
+                reference="best plane",
             )
         )
         objects += [dict(key, dz=dz, **r) for r in object_rows(raw_labels, raw, "raw")]
         objects += [dict(key, dz=dz, **r) for r in object_rows(out_labels, out, "restored")]
     return FieldComparison(pd.DataFrame(rows), pd.DataFrame(objects))
+
+
+def _sharpness(image: np.ndarray) -> float:
+    """Mean Tenengrad (squared Sobel gradient) of a plane, intensity units squared."""
+    return float(gradient_energy(image.astype(np.float64)).mean())
+
+
+def _compare_single_plane(
+    ref: FieldRef,
+    raw: np.ndarray,
+    restored: np.ndarray,
+    segmentation: SegmentationConfig,
+    truth_labels: np.ndarray | None,
+) -> FieldComparison:
+    """A field of one plane: no in-focus plane to compare with. The diameter range, when
+    estimated, comes from the restored plane (the only in-focus estimate there is)."""
+    segmentation = with_diameter(segmentation, restored)
+    raw_labels = identify_primary_objects(raw, segmentation)
+    out_labels = identify_primary_objects(restored, segmentation)
+    key = dict(plate=ref.plate, well=ref.well, site=ref.site)
+    nan = float("nan")
+    row = dict(
+        key,
+        dz=nan,
+        z=ref.z_indices[0],
+        best_z=nan,
+        count_raw=int(raw_labels.max()),
+        count_restored=int(out_labels.max()),
+        count_truth=nan,
+        count_best_plane=nan,
+        **{f"{m}_{s}": nan for m in ("f1", "precision", "recall") for s in ("raw", "restored")},
+        ssim_raw=nan,
+        ssim_restored=nan,
+        psnr_raw=nan,
+        psnr_restored=nan,
+        sharpness_raw=_sharpness(raw),
+        sharpness_restored=_sharpness(restored),
+        truth="none",
+        reference="none",
+    )
+    if truth_labels is not None:
+        truth = clear_border(truth_labels)
+        m_raw, m_out = match_objects(truth, raw_labels), match_objects(truth, out_labels)
+        row.update(
+            count_truth=m_raw.n_true,
+            f1_raw=m_raw.f1,
+            f1_restored=m_out.f1,
+            precision_raw=m_raw.precision,
+            precision_restored=m_out.precision,
+            recall_raw=m_raw.recall,
+            recall_restored=m_out.recall,
+            truth="true labels",
+        )
+    objects = [dict(key, dz=nan, **r) for r in object_rows(raw_labels, raw, "raw")]
+    objects += [dict(key, dz=nan, **r) for r in object_rows(out_labels, restored, "restored")]
+    return FieldComparison(pd.DataFrame([row]), pd.DataFrame(objects))
 
 
 def compare_plate(
@@ -202,6 +268,8 @@ def summarise(planes: pd.DataFrame) -> pd.DataFrame:
         "ssim_restored",
         "psnr_raw",
         "psnr_restored",
+        "sharpness_raw",
+        "sharpness_restored",
     ]
     frame = planes.assign(abs_dz=planes["dz"].abs())
     per = frame.groupby(["split", "abs_dz"])[cols].mean()
@@ -227,7 +295,8 @@ def example_fields(
     Returns
     -------
     list of dict
-        ``raw``, ``restored``, ``truth`` (Y, X) images, ``<name>_labels`` and a ``title``.
+        ``raw``, ``restored``, ``truth`` (Y, X) images, ``<name>_labels`` and a ``title``;
+        a field of one plane has no ``truth`` image (nothing in focus to show).
     """
     pool = planes[planes["split"] == "test"] if (planes["split"] == "test").any() else planes
     first = pool.sort_values(["well", "site"]).iloc[0]
@@ -235,6 +304,14 @@ def example_fields(
     ref = refs[(first["well"], first["site"])]
     stack = np.asarray(field_array(raw_plate, ref)[ref.channels.index(channel)])
     restored = np.asarray(open_image(restored_plate, ref.path)[0])
+    if len(stack) == 1:
+        images = dict(raw=stack[0], restored=restored[0])
+        same = with_diameter(segmentation, images["restored"])
+        example = {**images, "title": f"{ref.well} site {ref.site}, one plane (no reference)"}
+        example.update(
+            {f"{k}_labels": identify_primary_objects(v, same) for k, v in images.items()}
+        )
+        return [example]
     restored_dz = read_platefocus_attrs(restored_plate, ref.path)["dz"]
     rows = pool[(pool["well"] == ref.well) & (pool["site"] == ref.site)]
     examples = []

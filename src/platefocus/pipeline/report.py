@@ -7,7 +7,7 @@ from pathlib import Path
 #: Figures of the summary page, in page order: input name -> section title.
 SUMMARY_FIGURES = {
     "examples": "Example fields: raw, restored, in focus (outlines: segmentation)",
-    "paired_ssim": "Paired SSIM per field",
+    "paired_ssim": "Paired SSIM per field (without a reference: sharpness)",
     "counts": "Counts per well: raw, restored, truth",
     "heatmaps": "Plate heat maps: count gain, F1 gain, best plane",
     "metrics_by_dz": "PSNR and SSIM against distance from focus (test wells)",
@@ -36,12 +36,17 @@ def summary_page(
     from platefocus.io.atomic import read_table
     from platefocus.report.summary_page import write_summary_page
 
+    planes = read_table(fields_path)
+    titles = dict(SUMMARY_FIGURES)
+    if "reference" in planes and (planes["reference"] == "none").all():
+        titles["training_curves"] = "Training curves (of the model, trained on another plate)"
+        titles["metrics_by_dz"] = "PSNR and SSIM of the model on its training plate's test wells"
     write_summary_page(
         out_html,
         plate,
-        read_table(fields_path),
+        planes,
         read_table(summary_path),
-        {title: figures[name] for name, title in SUMMARY_FIGURES.items()},
+        {title: figures[name] for name, title in titles.items()},
         yaml.safe_dump(config, sort_keys=False),
         read_table(comparison_path) if comparison_path else None,
         comparison_figure,

@@ -11,7 +11,10 @@ from platefocus.report.style import plt, well_grid
 
 
 def paired_ssim(planes: pd.DataFrame):
-    """SSIM of the restored against the raw plane, one point per field and plane."""
+    """SSIM of the restored against the raw plane, one point per field and plane; for a
+    plate of single planes (no in-focus reference, no SSIM) their sharpness instead."""
+    if planes["ssim_raw"].isna().all():
+        return paired_sharpness(planes)
     fig, ax = plt.subplots(figsize=(4.8, 4.5))
     for i, (adz, g) in enumerate(planes.assign(a=planes["dz"].abs()).groupby("a")):
         ax.scatter(g["ssim_raw"], g["ssim_restored"], s=14, color=f"C{i}", label=f"|dz|={adz}")
@@ -22,6 +25,24 @@ def paired_ssim(planes: pd.DataFrame):
     better = (planes["ssim_restored"] > planes["ssim_raw"]).mean()
     ax.set_title(f"Paired SSIM per field: restored better in {better:.0%}", fontsize=10)
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def paired_sharpness(planes: pd.DataFrame):
+    """Sharpness (mean Tenengrad) of the restored against the raw plane, per field."""
+    fig, ax = plt.subplots(figsize=(4.8, 4.5))
+    ax.scatter(planes["sharpness_raw"], planes["sharpness_restored"], s=14, color="C0")
+    top = max(planes["sharpness_raw"].max(), planes["sharpness_restored"].max())
+    ax.plot([0, top], [0, top], "k--", lw=0.8)
+    ax.set_xlabel("sharpness raw (mean Tenengrad)")
+    ax.set_ylabel("sharpness restored (mean Tenengrad)")
+    ax.ticklabel_format(style="sci", scilimits=(-3, 3))
+    sharper = (planes["sharpness_restored"] > planes["sharpness_raw"]).mean()
+    ax.set_title(
+        f"No in-focus reference (one plane per field):\nrestored sharper in {sharper:.0%}",
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig
 
@@ -94,15 +115,14 @@ def example_panels(examples: list[dict]):
     Each example holds ``title``, ``raw``, ``restored``, ``truth`` images and
     ``raw_labels``, ``restored_labels``, ``truth_labels``.
     """
-    fig, axes = plt.subplots(len(examples), 3, figsize=(11, 3.7 * len(examples)), squeeze=False)
+    columns = 3 if all("truth" in ex for ex in examples) else 2
+    fig, axes = plt.subplots(
+        len(examples), columns, figsize=(11 * columns / 3, 3.7 * len(examples)), squeeze=False
+    )
+    names = (("raw", "raw (defocused)"), ("restored", "restored"), ("truth", "in focus (truth)"))
     for row, ex in zip(axes, examples, strict=True):
-        lo, hi = percentile_range(ex["truth"])
-        for ax, key, name in zip(
-            row,
-            ("raw", "restored", "truth"),
-            ("raw (defocused)", "restored", "in focus (truth)"),
-            strict=True,
-        ):
+        lo, hi = percentile_range(ex["truth"] if "truth" in ex else ex["restored"])
+        for ax, (key, name) in zip(row, names[:columns], strict=True):
             img = np.clip((ex[key].astype(float) - lo) / (hi - lo), 0, 1)
             rgb = np.dstack([img] * 3)
             rgb[find_boundaries(ex[f"{key}_labels"])] = (1.0, 0.8, 0.0)

@@ -40,7 +40,47 @@ def _img(path: str | os.PathLike, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
+def _single_plane_headline(planes: pd.DataFrame) -> str:
+    """Counts and sharpness, raw vs restored: all there is without an in-focus plane."""
+    truth = planes["count_truth"].sum() if planes["count_truth"].notna().any() else None
+    of_truth = f" / {truth:.0f} true" if truth is not None else ""
+    f1 = (
+        f"""<tr><td>F1 vs true labels</td><td>{planes["f1_raw"].mean():.3f}</td>
+<td>{planes["f1_restored"].mean():.3f}</td></tr>"""
+        if truth is not None
+        else ""
+    )
+    return f"""
+<div class="card"><h3>{len(planes)} fields of one plane</h3><table>
+<tr><th></th><th>raw</th><th>restored</th></tr>
+<tr><td>objects found{of_truth}</td><td>{planes["count_raw"].sum():.0f}</td>
+<td>{planes["count_restored"].sum():.0f}</td></tr>{f1}
+<tr><td>sharpness (mean Tenengrad)</td><td>{planes["sharpness_raw"].mean():.4g}</td>
+<td>{planes["sharpness_restored"].mean():.4g}</td></tr>
+</table><p><b>No in-focus reference</b>: this plate has one plane per field, so neither
+SSIM nor PSNR can be measured and more objects are not shown to be real objects.</p></div>"""
+
+
+def _has_no_reference(planes: pd.DataFrame) -> bool:
+    """Whether every field is a single plane (nothing in focus to compare with)."""
+    return "reference" in planes and bool((planes["reference"] == "none").all())
+
+
+def _introduction(planes: pd.DataFrame) -> str:
+    if _has_no_reference(planes):
+        return (
+            "Segmentation and sharpness of single planes (one per field) before and after "
+            "restoration; there is no in-focus plane to compare with."
+        )
+    return (
+        "Segmentation and image quality of defocused planes before and after restoration, "
+        "against the in-focus truth."
+    )
+
+
 def _headline(planes: pd.DataFrame) -> str:
+    if _has_no_reference(planes):
+        return _single_plane_headline(planes)
     cards = []
     for split in ("test", "all wells"):
         part = planes if split == "all wells" else planes[planes["split"] == "test"]
@@ -109,8 +149,7 @@ img {{ max-width: 100%; }}
 pre {{ background: #f5f5f8; padding: 1em; overflow-x: auto; font-size: 0.8em; }}
 </style></head><body>
 <h1>platefocus summary: plate {html.escape(plate)}</h1>
-<p>Segmentation and image quality of defocused planes before and after restoration,
-against the in-focus truth. Identical segmentation settings for every image.</p>
+<p>{_introduction(planes)} Identical segmentation settings for every image.</p>
 <h2>Headline numbers</h2>
 <div class="cards">{_headline(planes)}</div>
 {sections}

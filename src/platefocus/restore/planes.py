@@ -31,9 +31,12 @@ class PlaneSelection:
     def positions(
         self, ref: FieldRef, best_z: int | None
     ) -> tuple[list[int | None], list[int | None]]:
-        """Stack positions to restore (None: outside the stack) and, for offsets, their dz."""
+        """Stack positions to restore (None: outside the stack) and, for offsets, their dz.
+
+        A field of one plane (a screen acquired fast) has no focus curve and no distance
+        from focus: its plane is restored whatever the mode, with dz None."""
         n = len(ref.z_indices)
-        if self.mode == "all":
+        if self.mode == "all" or n == 1:
             return list(range(n)), [None] * n
         if self.mode == "list":
             pos = [ref.z_indices.index(z) if z in ref.z_indices else None for z in self.z]

@@ -68,7 +68,7 @@ def _plan_fields(spec: PlateSpec, pad: int) -> list[_Field]:
         col = wi % spec.columns
         well_rng = _field_rng(spec.seed, wi)
         drift = spec.plate_tilt_um * (col / max(spec.columns - 1, 1) - 0.5)
-        z_well = spec.best_plane * spec.optics.z_step_um + drift
+        z_well = spec.best_plane * spec.optics.z_step_um + spec.focus_offset_um + drift
         z_well += well_rng.normal(0, spec.well_jitter_um) + spec.well_offsets_um.get(well, 0.0)
         for site in range(1, spec.sites + 1):
             rng = _field_rng(spec.seed, wi, site)

@@ -39,7 +39,8 @@ class PlateSpec:
     the random per-well focus offset; ``field_tilt_um`` the height difference between the
     field centre and its edge; ``field_curvature_um`` the bow from centre to corner;
     ``well_offsets_um`` extra focus offsets of named wells (an autofocus failure: the demo
-    plate's well b03 sits 9 um above the others).
+    plate's well b03 sits 9 um above the others); ``focus_offset_um`` moves the focus of
+    every field (a screen acquired as one plane per field away from focus).
     """
 
     name: str = "demo"
@@ -58,6 +59,7 @@ class PlateSpec:
     field_tilt_um: float = 5.0
     field_curvature_um: float = 2.0
     well_offsets_um: dict[str, float] = field(default_factory=lambda: {"b03": 9.0})
+    focus_offset_um: float = 0.0
     optics: Optics = field(default_factory=Optics)
     camera: Camera = field(default_factory=Camera)
     nuclei: NucleusPopulation = field(default_factory=NucleusPopulation)

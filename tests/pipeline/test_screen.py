@@ -1,0 +1,64 @@
+"""Train once, restore a screen: a plate with Z-stacks trains, a plate of one plane per
+field is restored with its model, segmented and reported (tiny version of make screen)."""
+
+import hashlib
+
+import pandas as pd
+import pytest
+import zarr
+from conftest import TINY, snakemake
+
+SCREEN = """\
+plates: [tiny, shot]
+training: {plates: [tiny]}
+synthetic:
+  plates:
+    shot: {planes: 1, best_plane: 0, focus_offset_um: 4.0, seed: 9}
+"""
+
+
+@pytest.fixture(scope="module")
+def screen_run(tmp_path_factory):
+    work = tmp_path_factory.mktemp("screen")
+    (work / "screen.yaml").write_text(SCREEN)
+    out = snakemake(work, "--cores", "2", *TINY, str(work / "screen.yaml"))
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    return work
+
+
+@pytest.mark.e2e
+def test_one_model_trained_on_the_training_plate(screen_run):
+    results = screen_run / "results"
+    for model in ("restormer", "unet"):
+        assert (results / "tiny" / "models" / model / "checkpoint.pt").exists()
+    assert not list((results / "shot").rglob("checkpoint.pt"))
+    assert not (results / "shot" / "dataset").exists()  # no pairs from one plane
+    restored = zarr.open_group(str(results / "shot" / "restored" / "restormer.ome.zarr"))
+    meta = restored.attrs["platefocus"]
+    assert meta["provenance"]["trained_on"] == ["tiny"]
+    trained = results / "tiny" / "models" / "restormer" / "checkpoint.pt"
+    assert meta["checkpoint_sha256"] == hashlib.sha256(trained.read_bytes()).hexdigest()
+    field = restored["A/1/0"]
+    assert field["s0"].shape[:2] == (1, 1)  # one channel, one plane: the field's only one
+
+
+@pytest.mark.e2e
+def test_single_plane_plate_is_compared_without_a_reference(screen_run):
+    shot = screen_run / "results" / "shot"
+    best = pd.read_parquet(shot / "focus" / "best_planes.parquet")
+    assert best["qc_flags"].str.contains("single_plane").all()
+    fields = pd.read_parquet(shot / "segmentation" / "restormer" / "fields.parquet")
+    assert len(fields) == 8 and (fields["reference"] == "none").all()
+    assert fields["ssim_raw"].isna().all() and fields["psnr_restored"].isna().all()
+    assert (fields["count_raw"] >= 0).all() and fields["sharpness_restored"].gt(0).all()
+    # the synthetic plate has true labels: F1 is measured against them
+    assert fields["f1_raw"].notna().all() and (fields["truth"] == "true labels").all()
+    page = (shot / "summary.html").read_text()
+    assert "No in-focus reference" in page and "fields of one plane" in page
+
+
+@pytest.mark.e2e
+def test_training_plate_keeps_its_reference(screen_run):
+    seg = screen_run / "results" / "tiny" / "segmentation" / "restormer"
+    fields = pd.read_parquet(seg / "fields.parquet")
+    assert (fields["reference"] == "best plane").all() and fields["ssim_raw"].notna().all()
