@@ -7,7 +7,7 @@ from pathlib import Path
 #: Figures of the summary page, in page order: input name -> section title.
 SUMMARY_FIGURES = {
     "examples": "Example fields: raw, restored, in focus (outlines: segmentation)",
-    "paired_ssim": "Paired SSIM per field (without a reference: sharpness)",
+    "paired_ssim": "Paired SSIM per field",
     "counts": "Counts per well: raw, restored, truth",
     "heatmaps": "Plate heat maps: count gain, F1 gain, best plane",
     "metrics_by_dz": "PSNR and SSIM against distance from focus (test wells)",
@@ -39,6 +39,7 @@ def summary_page(
     planes = read_table(fields_path)
     titles = dict(SUMMARY_FIGURES)
     if "reference" in planes and (planes["reference"] == "none").all():
+        titles["paired_ssim"] = "Sharpness per field, raw vs restored (no in-focus reference)"
         titles["training_curves"] = "Training curves (of the model, trained on another plate)"
         titles["metrics_by_dz"] = "PSNR and SSIM of the model on its training plate's test wells"
     write_summary_page(
