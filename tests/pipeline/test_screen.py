@@ -1,5 +1,6 @@
 """Train once, restore a screen: a plate with Z-stacks trains, a plate of one plane per
-field is restored with its model, segmented and reported (tiny version of make screen)."""
+field is restored with its model, segmented and reported (tiny version of make screen),
+with selective restoration on (planes within 2 um of focus copied)."""
 
 import hashlib
 
@@ -11,6 +12,7 @@ from conftest import TINY, snakemake
 SCREEN = """\
 plates: [tiny, shot]
 training: {plates: [tiny]}
+restore: {skip_within_um: 2.0}
 synthetic:
   plates:
     shot: {planes: 1, best_plane: 0, focus_offset_um: 4.0, seed: 9}
@@ -62,3 +64,25 @@ def test_training_plate_keeps_its_reference(screen_run):
     seg = screen_run / "results" / "tiny" / "segmentation" / "restormer"
     fields = pd.read_parquet(seg / "fields.parquet")
     assert (fields["reference"] == "best plane").all() and fields["ssim_raw"].notna().all()
+
+
+@pytest.mark.e2e
+def test_selective_restoration_in_the_workflow(screen_run):
+    """Z-stack planes restored at +-2 planes (>= 3 um from the refined best plane) are all
+    restored; a single plane's distance is estimated from its sharpness, and it is copied
+    exactly when that estimate is within 2 um."""
+    for plate, single in (("tiny", False), ("shot", True)):
+        root = zarr.open_group(
+            str(screen_run / "results" / plate / "restored" / "restormer.ome.zarr")
+        )
+        for well, field in (("A", "1/0"), ("A", "2/1"), ("A", "4/0")):
+            meta = root[f"{well}/{field}"].attrs["platefocus"]
+            distances = meta["estimated_defocus_um"]
+            assert all(d is not None for d in distances)
+            assert meta["restored"] == [d > 2.0 for d in distances]
+            if not single:
+                assert all(meta["restored"])
+    fields = pd.read_parquet(
+        screen_run / "results" / "shot" / "segmentation" / "restormer" / "fields.parquet"
+    )
+    assert fields["estimated_defocus_um"].notna().all()

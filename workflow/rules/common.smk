@@ -140,6 +140,18 @@ def trained_files(pattern):
     return expand(pattern, plate=model_plate(), model=trained_models())
 
 
+def if_selective(path):
+    """Input function: ``path`` (a pattern or a function) when selective restoration is on
+    (``restore.skip_within_um``), else nothing."""
+
+    def inputs(wildcards):
+        if config["restore"].get("skip_within_um") is None:
+            return []
+        return path(wildcards) if callable(path) else expand(path, **wildcards)
+
+    return inputs
+
+
 def restoring_checkpoint(wildcards):
     """The checkpoint that restores plates: ``restore.checkpoint`` (a model trained in
     another run or on another machine, or a bioimage.io package) or the one this run

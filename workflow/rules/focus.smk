@@ -47,6 +47,8 @@ rule select_targets:
         targets=config["targets"],
         segmentation=config["segmentation"],
         dask=config["dask"],
+        # tiles are judged as training targets on the training plates only
+        judge_targets=lambda wildcards: wildcards.plate in training_plates(),
     script:
         "../scripts/select_targets.py"
 

@@ -5,6 +5,15 @@ rule restore_wells:
         blocks="results/{plate}/blocks.json",
         best="results/{plate}/focus/best_planes.parquet",
         checkpoint=restoring_checkpoint,
+        # selective restoration (restore.skip_within_um): the plate's plane scores and
+        # the training plate's focus curves, which say how sharp "in focus" is
+        scores=if_selective("results/{plate}/focus/plane_scores.parquet"),
+        calibration_scores=if_selective(
+            lambda wildcards: f"results/{model_plate()}/focus/plane_scores.parquet"
+        ),
+        calibration_best=if_selective(
+            lambda wildcards: f"results/{model_plate()}/focus/best_planes.parquet"
+        ),
     output:
         # The restored fields go into the shared partial plate (not an output, so a
         # failed job keeps what it finished); this marker says the block is done.

@@ -18,6 +18,9 @@ run_step(
         channel=snakemake.params.channel,
         workers=snakemake.threads,
         dask_settings=snakemake.params.dask,
+        scores_path=snakemake.input.scores or None,
+        calibration_scores_path=snakemake.input.calibration_scores or None,
+        calibration_best_path=snakemake.input.calibration_best or None,
     ),
     snakemake.log[0],
 )

@@ -17,6 +17,7 @@ run_step(
         blocks_path=snakemake.input.blocks,
         block=int(snakemake.wildcards.block),
         dask_settings=snakemake.params.dask,
+        judge_targets=snakemake.params.judge_targets,
     ),
     snakemake.log[0],
 )

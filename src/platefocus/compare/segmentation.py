@@ -95,9 +95,10 @@ def compare_field(
     """Compare raw, restored and in-focus planes of one field (see module docstring)."""
     stack = np.asarray(field_array(raw_plate, ref)[ref.channels.index(channel)])
     restored = np.asarray(open_image(restored_plate, ref.path)[0])
-    if len(stack) == 1:
-        return _compare_single_plane(ref, stack[0], restored[0], segmentation, truth_labels)
     meta = read_platefocus_attrs(restored_plate, ref.path)
+    if len(stack) == 1:
+        single = _compare_single_plane(ref, stack[0], restored[0], segmentation, truth_labels)
+        return _with_selection(single, meta)
     best = stack[ref.z_indices.index(best_z)]
     # One diameter range per field (estimated from the in-focus plane when not given), so
     # that raw, restored and in-focus planes are segmented with identical settings.
@@ -146,7 +147,20 @@ def compare_field(
         )
         objects += [dict(key, dz=dz, **r) for r in object_rows(raw_labels, raw, "raw")]
         objects += [dict(key, dz=dz, **r) for r in object_rows(out_labels, out, "restored")]
-    return FieldComparison(pd.DataFrame(rows), pd.DataFrame(objects))
+    return _with_selection(FieldComparison(pd.DataFrame(rows), pd.DataFrame(objects)), meta)
+
+
+def _with_selection(comparison: FieldComparison, meta: dict) -> FieldComparison:
+    """Add, per compared plane, whether it was restored or copied (selective restoration)
+    and its estimated distance from focus (um)."""
+    present = [i for i, z in enumerate(meta["source_z"]) if z is not None]
+    restored = meta.get("restored", [True] * len(meta["source_z"]))
+    defocus = meta.get("estimated_defocus_um", [None] * len(meta["source_z"]))
+    planes = comparison.planes.assign(
+        restored=[bool(restored[i]) for i in present],
+        estimated_defocus_um=[np.nan if defocus[i] is None else defocus[i] for i in present],
+    )
+    return FieldComparison(planes, comparison.objects)
 
 
 def _sharpness(image: np.ndarray) -> float:

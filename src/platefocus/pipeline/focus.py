@@ -57,8 +57,10 @@ def select_targets(
     blocks_path: str | Path | None = None,
     block: int | None = None,
     dask_settings: dict | None = None,
+    judge_targets: bool = True,
 ) -> None:
-    """Choose the best plane of every region, then judge every tile as a training target."""
+    """Choose the best plane of every region, then judge every tile as a training target
+    (``judge_targets``; a plate that does not train gets an empty target table)."""
     from platefocus.focus.bestplane import BestPlaneConfig, best_planes
     from platefocus.focus.plate import select_plate_targets
     from platefocus.focus.targets import TargetConfig
@@ -67,6 +69,11 @@ def select_targets(
     scores = pd.read_parquet(scores_path)
     best = best_planes(scores, BestPlaneConfig.from_config(focus))
     best = scores[FIELD_COLUMNS].drop_duplicates().merge(best, on=["plate", "well", "site"])
+    if not judge_targets:
+        write_table(best, out_best)
+        write_table(pd.DataFrame(), out_targets)
+        log.info("best planes of %d regions; not a training plate: no targets", len(best))
+        return
     verdicts = select_plate_targets(
         plate_path,
         block_manifest(manifest_path, blocks_path, block),

@@ -29,12 +29,34 @@ def restore_wells(
     channel: int = 1,
     workers: int = 1,
     dask_settings: dict | None = None,
+    scores_path: str | Path | None = None,
+    calibration_scores_path: str | Path | None = None,
+    calibration_best_path: str | Path | None = None,
 ) -> None:
-    """Restore one block of a plate's wells into its partial output plate (one job)."""
+    """Restore one block of a plate's wells into its partial output plate (one job).
+
+    With ``restore.skip_within_um`` (selective restoration), the plate's plane scores
+    (``scores_path``) and the training plate's focus curves (``calibration_*``) say which
+    planes are within that distance of focus (:mod:`platefocus.restore.selective`)."""
     from platefocus.restore.planes import PlaneSelection
     from platefocus.restore.plate import restore_fields
+    from platefocus.restore.selective import learn_calibration
 
     wells = block_wells(blocks_path, block)
+    calibration = None
+    if restore.get("skip_within_um") is not None and calibration_scores_path:
+        calibration = learn_calibration(
+            pd.read_parquet(calibration_scores_path),
+            pd.read_parquet(calibration_best_path),
+            acquisition["z_step_um"],
+            channel,
+        )
+        log.info(
+            "selective restoration: %.2f um from focus <-> %.3f of the in-focus %s",
+            restore["skip_within_um"],
+            calibration.sharpness_at(restore["skip_within_um"]),
+            calibration.metric,
+        )
     result = restore_fields(
         plate_path,
         pd.read_parquet(manifest_path),
@@ -50,6 +72,8 @@ def restore_wells(
         dask_settings=dask_settings,
         pyramid_levels=restore["pyramid_levels"],
         wells=wells,
+        calibration=calibration,
+        plane_scores=pd.read_parquet(scores_path) if scores_path else None,
     )
     Path(out_marker).write_text(f"wells {wells}: {result}\n")
     log.info(

@@ -78,10 +78,23 @@ def _introduction(planes: pd.DataFrame) -> str:
     )
 
 
+def _selection_card(planes: pd.DataFrame) -> str:
+    """How many planes selective restoration copied instead of restoring."""
+    if "restored" not in planes or planes["restored"].all():
+        return ""
+    copied = int((~planes["restored"]).sum())
+    farthest = planes.loc[~planes["restored"], "estimated_defocus_um"].max()
+    return f"""
+<div class="card"><h3>Selective restoration</h3><p>{copied} of {len(planes)} planes were
+judged within the tolerance of focus and copied, not restored: the network ran on
+{len(planes) - copied} planes, <b>{copied / len(planes):.0%}</b> of the restoration's model
+time saved. Farthest copied plane: {farthest:.2f} um from focus (estimated).</p></div>"""
+
+
 def _headline(planes: pd.DataFrame) -> str:
     if _has_no_reference(planes):
-        return _single_plane_headline(planes)
-    cards = []
+        return _single_plane_headline(planes) + _selection_card(planes)
+    cards = [_selection_card(planes)]
     for split in ("test", "all wells"):
         part = planes if split == "all wells" else planes[planes["split"] == "test"]
         if part.empty:

@@ -49,6 +49,11 @@ from platefocus.parallel import compute
 from platefocus.restore.batching import choose_batch_size, prepare_model
 from platefocus.restore.inference import restore_planes
 from platefocus.restore.planes import PlaneSelection
+from platefocus.restore.selective import (
+    DefocusCalibration,
+    estimated_defocus_um,
+    planes_to_restore,
+)
 from platefocus.restore.settings import RestoreConfig
 from platefocus.train.checkpoint import choose_device, load_checkpoint
 
@@ -92,16 +97,25 @@ def restore_field(
     acquisition: Acquisition,
     metadata: dict,
     stamp: str,
+    defocus_um: list[float | None] | None = None,
 ) -> str:
-    """Restore one field's planes and write them (then its done marker)."""
+    """Restore one field's planes and write them (then its done marker).
+
+    ``defocus_um``: each plane's estimated distance from focus; with
+    ``config.skip_within_um``, planes within it are copied from the input."""
     model, state, config = restoring_model(checkpoint, device, config)
     context = int(state.get("dataset", {}).get("context_planes", 0))
     stack = np.asarray(field_array(plate_in, ref)[ref.channels.index(channel)])
-    valid = [p for p in positions if p is not None]
+    defocus_um = defocus_um or [None] * len(positions)
+    wanted = planes_to_restore(defocus_um, config.skip_within_um)
+    restore_at = [i for i, p in enumerate(positions) if p is not None and wanted[i]]
+    copy_at = [i for i, p in enumerate(positions) if p is not None and not wanted[i]]
     restored = np.zeros((len(positions), *stack.shape[1:]), dtype=stack.dtype)
-    if valid:
-        planes = restore_planes(model, stack, valid, config, device, context)
-        restored[[i for i, p in enumerate(positions) if p is not None]] = planes
+    if restore_at:
+        planes = [positions[i] for i in restore_at]
+        restored[restore_at] = restore_planes(model, stack, planes, config, device, context)
+    for i in copy_at:
+        restored[i] = stack[positions[i]]
     clear_field(partial, ref.row, ref.column, ref.field)
     root = open_plate(partial, mode="r+")
     attrs = {
@@ -111,6 +125,8 @@ def restore_field(
         "source_z": [None if p is None else ref.z_indices[p] for p in positions],
         "dz": dz,
         "missing": [p is None for p in positions],
+        "restored": [p is not None and w for p, w in zip(positions, wanted, strict=True)],
+        "estimated_defocus_um": [None if d is None else round(d, 3) for d in defocus_um],
     }
     write_field(
         root,
@@ -167,11 +183,18 @@ def restore_fields(
     pyramid_levels: int = 1,
     wells: Sequence[str] | None = None,
     progress: bool = True,
+    calibration: DefocusCalibration | None = None,
+    plane_scores: pd.DataFrame | None = None,
 ) -> dict:
     """Restore the fields of ``wells`` (default: all) into the partial output plate.
 
     Several calls (Snakemake jobs) may work on disjoint wells of one plate at once; each
     field is marked done after it is written. :func:`finalise_plate` completes the plate.
+
+    With ``config.skip_within_um`` (selective restoration), planes estimated within that
+    distance of focus are copied: Z-stack planes from ``best`` (refined best plane), single
+    planes from their sharpness in ``plane_scores`` through ``calibration`` (learned on the
+    training plate, :func:`platefocus.restore.selective.learn_calibration`).
     """
     partial = partial_path(out_path)
     dev = str(choose_device(device))
@@ -187,21 +210,26 @@ def restore_fields(
     require_wells(partial, [(r.row, r.column) for r in refs])
     (partial / ".done").mkdir(exist_ok=True)
     stamp = _stamp(metadata, selection)
-    best_of = {}
-    if best is not None:
-        field_rows = best[(best["region"] == "field") & (best["channel"] == channel)]
-        best_of = {
-            (w, s): int(z)
-            for w, s, z in zip(
-                field_rows["well"], field_rows["site"], field_rows["best_z"], strict=True
-            )
-        }
-    todo, skipped = [], 0
+    best_of, refined_of = _best_planes(best, channel)
+    sharpness_of = _plane_sharpness(plane_scores, channel, calibration)
+    todo, skipped, copied, planes = [], 0, 0, 0
     for ref in refs:
         if is_done(partial, ref.row, ref.column, ref.field, stamp):
             skipped += 1
             continue
-        positions, dz = selection.positions(ref, best_of.get((ref.well, ref.site)))
+        key = (ref.well, ref.site)
+        positions, dz = selection.positions(ref, best_of.get(key))
+        defocus = estimated_defocus_um(
+            [None if p is None else ref.z_indices[p] for p in positions],
+            refined_of.get(key),
+            sharpness_of.get(key, {}),
+            acquisition.z_step_um,
+            calibration,
+            single_plane=len(ref.z_indices) == 1,
+        )
+        wanted = planes_to_restore(defocus, config.skip_within_um)
+        planes += sum(p is not None for p in positions)
+        copied += sum(p is not None and not w for p, w in zip(positions, wanted, strict=True))
         if positions:
             todo.append(
                 dask.delayed(restore_field)(
@@ -217,11 +245,47 @@ def restore_fields(
                     acquisition,
                     metadata,
                     stamp,
+                    defocus,
                 )
             )
     log.info("restoring %d fields (%d already done) on %s", len(todo), skipped, dev)
+    if config.skip_within_um is not None:
+        log.info(
+            "selective: %d of %d planes within %.2f um of focus are copied, not restored",
+            copied,
+            planes,
+            config.skip_within_um,
+        )
     compute(todo, workers, dask_settings, progress)
     return {"computed": len(todo), "skipped": skipped, "fields": len(refs)}
+
+
+def _best_planes(best: pd.DataFrame | None, channel: int) -> tuple[dict, dict]:
+    """``(best_z, best_z_refined)`` per (well, site) of the focus table's field rows."""
+    if best is None:
+        return {}, {}
+    rows = best[(best["region"] == "field") & (best["channel"] == channel)]
+    keys = list(zip(rows["well"], rows["site"], strict=True))
+    refined = rows["best_z_refined"] if "best_z_refined" in rows else rows["best_z"]
+    return (
+        dict(zip(keys, (int(z) for z in rows["best_z"]), strict=True)),
+        dict(zip(keys, (float(z) for z in refined), strict=True)),
+    )
+
+
+def _plane_sharpness(
+    plane_scores: pd.DataFrame | None, channel: int, calibration: DefocusCalibration | None
+) -> dict:
+    """{(well, site): {z: metric}} of the whole fields, in the calibration's metric."""
+    if plane_scores is None or calibration is None:
+        return {}
+    rows = plane_scores[(plane_scores["region"] == "field") & (plane_scores["channel"] == channel)]
+    out: dict = {}
+    for well, site, z, value in zip(
+        rows["well"], rows["site"], rows["z"], rows[calibration.metric], strict=True
+    ):
+        out.setdefault((well, site), {})[int(z)] = float(value)
+    return out
 
 
 def finalise_plate(
@@ -286,6 +350,8 @@ def restore_plate(
     dask_settings: dict | None = None,
     pyramid_levels: int = 1,
     progress: bool = True,
+    calibration: DefocusCalibration | None = None,
+    plane_scores: pd.DataFrame | None = None,
 ) -> dict:
     """Restore every field of a plate into a new OME-Zarr HCS plate at ``out_path``.
 
@@ -312,6 +378,8 @@ def restore_plate(
         dask_settings=dask_settings,
         pyramid_levels=pyramid_levels,
         progress=progress,
+        calibration=calibration,
+        plane_scores=plane_scores,
     )
     finalise_plate(manifest, checkpoint, out_path, config, selection, channel, pyramid_levels)
     return result

@@ -31,6 +31,9 @@ class RestoreConfig:
         :data:`platefocus.restore.tiling.REFLECT_TYPES`).
     channels_last, compile : bool
         Channels-last memory format and ``torch.compile`` for the model (GPU settings).
+    skip_within_um : float or None
+        Selective restoration: planes estimated within this distance of focus (um) are
+        copied, not restored (:mod:`platefocus.restore.selective`); None restores all.
     """
 
     tile: int = 128
@@ -41,6 +44,7 @@ class RestoreConfig:
     border: str = "odd"
     channels_last: bool = False
     compile: bool = False
+    skip_within_um: float | None = None
 
     def __post_init__(self) -> None:
         if self.tile < 8:
@@ -53,6 +57,8 @@ class RestoreConfig:
             raise ValueError(f"batch_size must be >= 1 or 'auto', got {self.batch_size!r}")
         if self.border not in ("odd", "even"):
             raise ValueError(f"border must be 'odd' or 'even', got {self.border!r}")
+        if self.skip_within_um is not None and self.skip_within_um < 0:
+            raise ValueError(f"skip_within_um must be >= 0 or null, got {self.skip_within_um}")
 
     @classmethod
     def from_config(cls, restore: dict, percentiles: Sequence[float]) -> RestoreConfig:
@@ -67,4 +73,5 @@ class RestoreConfig:
             border=restore["border"],
             channels_last=restore["channels_last"],
             compile=restore["compile"],
+            skip_within_um=restore.get("skip_within_um"),
         )
