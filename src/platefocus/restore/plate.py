@@ -190,11 +190,8 @@ def restore_fields(
 
     Several calls (Snakemake jobs) may work on disjoint wells of one plate at once; each
     field is marked done after it is written. :func:`finalise_plate` completes the plate.
-
-    With ``config.skip_within_um`` (selective restoration), planes estimated within that
-    distance of focus are copied: Z-stack planes from ``best`` (refined best plane), single
-    planes from their sharpness in ``plane_scores`` through ``calibration`` (learned on the
-    training plate, :func:`platefocus.restore.selective.learn_calibration`).
+    ``config.skip_within_um``: planes that close to focus are copied (``calibration`` and
+    ``plane_scores`` judge single planes; :mod:`platefocus.restore.selective`).
     """
     partial = partial_path(out_path)
     dev = str(choose_device(device))
@@ -219,17 +216,11 @@ def restore_fields(
             continue
         key = (ref.well, ref.site)
         positions, dz = selection.positions(ref, best_of.get(key))
-        defocus = estimated_defocus_um(
-            [None if p is None else ref.z_indices[p] for p in positions],
-            refined_of.get(key),
-            sharpness_of.get(key, {}),
-            acquisition.z_step_um,
-            calibration,
-            single_plane=len(ref.z_indices) == 1,
+        defocus = _field_defocus(
+            ref, positions, refined_of.get(key), sharpness_of.get(key, {}), acquisition, calibration
         )
-        wanted = planes_to_restore(defocus, config.skip_within_um)
-        planes += sum(p is not None for p in positions)
-        copied += sum(p is not None and not w for p, w in zip(positions, wanted, strict=True))
+        n_planes, n_copied = _copied_planes(positions, defocus, config.skip_within_um)
+        planes, copied = planes + n_planes, copied + n_copied
         if positions:
             todo.append(
                 dask.delayed(restore_field)(
@@ -252,12 +243,38 @@ def restore_fields(
     if config.skip_within_um is not None:
         log.info(
             "selective: %d of %d planes within %.2f um of focus are copied, not restored",
-            copied,
-            planes,
-            config.skip_within_um,
+            *(copied, planes, config.skip_within_um),
         )
     compute(todo, workers, dask_settings, progress)
     return {"computed": len(todo), "skipped": skipped, "fields": len(refs)}
+
+
+def _field_defocus(
+    ref: FieldRef,
+    positions: list[int | None],
+    best_z_refined: float | None,
+    sharpness: dict[int, float],
+    acquisition: Acquisition,
+    calibration: DefocusCalibration | None,
+) -> list[float | None]:
+    """Estimated distance from focus (um) of each plane a field restores."""
+    return estimated_defocus_um(
+        [None if p is None else ref.z_indices[p] for p in positions],
+        best_z_refined,
+        sharpness,
+        acquisition.z_step_um,
+        calibration,
+        single_plane=len(ref.z_indices) == 1,
+    )
+
+
+def _copied_planes(
+    positions: list[int | None], defocus_um: list[float | None], skip_within_um: float | None
+) -> tuple[int, int]:
+    """``(planes, copied)``: a field's planes, and those selective restoration copies."""
+    wanted = planes_to_restore(defocus_um, skip_within_um)
+    present = [w for p, w in zip(positions, wanted, strict=True) if p is not None]
+    return len(present), present.count(False)
 
 
 def _best_planes(best: pd.DataFrame | None, channel: int) -> tuple[dict, dict]:
