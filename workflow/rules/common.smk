@@ -97,6 +97,13 @@ def own_pairs(wildcards):
     return []
 
 
+def job_settings(section):
+    """A config section as a job's params, without the plate roles (``plates``): which
+    plates train or are restored decides which jobs run, not what a job computes, so a
+    change of roles must not rerun the jobs it leaves as they were."""
+    return {k: v for k, v in config[section].items() if k != "plates"}
+
+
 def has_truth():
     """Whether ground truth (a synthetic plate's) is configured."""
     return bool(config["truth"]["root"])

@@ -34,7 +34,7 @@ rule compare_models:
         slurm_account=account(),
     params:
         names=trained_models(),
-        restore=config["restore"],
+        restore=job_settings("restore"),
         comparison=config["comparison"],
     script:
         "../scripts/compare_models.py"

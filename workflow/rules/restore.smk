@@ -30,7 +30,7 @@ rule restore_wells:
         slurm_partition=partition("gpu"),
         slurm_account=account(),
     params:
-        restore=config["restore"],
+        restore=job_settings("restore"),
         acquisition=config["acquisition"],
         channel=config["focus"]["target_channel"],
         out_plate="results/{plate}/restored/{model}.ome.zarr",
@@ -57,7 +57,7 @@ rule restore_plate:
         slurm_partition=partition("cpu"),
         slurm_account=account(),
     params:
-        restore=config["restore"],
+        restore=job_settings("restore"),
         channel=config["focus"]["target_channel"],
     script:
         "../scripts/restore_plate.py"
