@@ -156,7 +156,7 @@ def export_model(
     from platefocus.io.fields import field_array, list_fields
     from platefocus.io.omezarr import read_plate_manifest
     from platefocus.train.checkpoint import read_checkpoint
-    from platefocus.train.package import export_package
+    from platefocus.train.export import export_package
 
     manifest, _ = read_plate_manifest(plate_path)
     ref = list_fields(manifest)[0]

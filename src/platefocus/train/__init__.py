@@ -17,6 +17,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "evaluate": ["evaluate_split", "summarise_by_dz"],
         "loop": ["TrainConfig", "lr_factor", "train"],
         "losses": ["LOSSES", "WeightedLoss"],
-        "package": ["export_package", "is_package", "read_package"],
+        "export": ["export_package"],
+        "package": ["is_package", "read_package"],
     },
 )

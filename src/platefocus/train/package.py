@@ -1,4 +1,5 @@
-"""BioImage Model Zoo packages (``bioimageio.spec`` 0.5): export a checkpoint, read one back.
+"""BioImage Model Zoo packages (``bioimageio.spec`` 0.5): what platefocus puts in them, and
+reading one back (:mod:`platefocus.train.export` writes them).
 
 A package holds the network's weights as a PyTorch state dict whose architecture is
 imported from platefocus (``from platefocus.models import build_model``), so any tool that
@@ -27,15 +28,13 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tempfile
 import zipfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from platefocus.dataset.normalise import DEFAULT_PERCENTILES, apply_range, percentile_range
+from platefocus.dataset.normalise import DEFAULT_PERCENTILES
 from platefocus.errors import InputError
 
 #: The tensors' names in the package, and the axes both have.
@@ -45,12 +44,6 @@ AXES = ("batch", "channel", "y", "x")
 TOLERANCE = {"relative_tolerance": 1e-3, "absolute_tolerance": 1e-3}
 #: What the restored output means, for people and for the check on import.
 INVERSE = "restored * (hi - lo) + lo, with lo, hi the input plane's percentiles"
-#: Papers of the architectures (the package's citations).
-CITATIONS = {
-    "restormer": ("Zamir et al. (2022) Restormer, CVPR", "10.1109/CVPR52688.2022.00564"),
-    "unet": ("Ronneberger et al. (2015) U-Net, MICCAI", "10.1007/978-3-319-24574-4_28"),
-}
-DEFAULT_CITATION = CITATIONS["unet"]
 
 
 def is_package(path: str | os.PathLike) -> bool:
@@ -66,226 +59,6 @@ def sha256_of(path: str | os.PathLike) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def export_package(
-    checkpoint: str | os.PathLike,
-    test_plane: np.ndarray,
-    out_path: str | os.PathLike,
-    cover: np.ndarray | None = None,
-) -> Path:
-    """Write a checkpoint as a bioimage.io model package (a .zip).
-
-    Parameters
-    ----------
-    checkpoint : path
-        A platefocus checkpoint (``checkpoint.pt``).
-    test_plane : (y, x) array
-        A defocused plane (ADU) to ship as the test input; its output is computed here.
-    out_path : path
-        The package to write (atomically: a temporary sibling, then a rename).
-    cover : (y, x, 3) uint8 array, optional
-        The cover image; by default the test input beside its output.
-    """
-    from platefocus.train.checkpoint import load_checkpoint
-
-    model, state = load_checkpoint(checkpoint)
-    if state.get("dataset", {}).get("context_planes", 0):
-        raise InputError(
-            checkpoint,
-            "only single-plane models can be packaged (context_planes 0): bioimage.io "
-            "normalises each channel on its own, platefocus a plane and its neighbours together",
-        )
-    plane = np.asarray(test_plane, dtype=np.float32)
-    if plane.ndim != 2:
-        raise ValueError(f"test_plane must be (y, x), got shape {plane.shape}")
-    percentiles = tuple(state["dataset"].get("percentiles", DEFAULT_PERCENTILES))
-    lo, hi = percentile_range(plane, percentiles)
-    with torch.no_grad():
-        normed = torch.from_numpy(apply_range(plane, lo, hi).astype(np.float32))
-        restored = model(normed[None, None]).numpy()
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_path.parent) as tmp:
-        work = Path(tmp)
-        descr = _describe(state, checkpoint, plane, restored, percentiles, cover, work)
-        partial = out_path.with_name(out_path.name + ".partial")
-        _save(descr, partial)
-        os.replace(partial, out_path)
-    return out_path
-
-
-def _describe(state, checkpoint, plane, restored, percentiles, cover, work: Path):
-    """The ``ModelDescr`` of a checkpoint, its files written under ``work``."""
-    from bioimageio.spec.model import v0_5 as spec
-
-    name = state["model"]
-    np.save(work / "test_input.npy", plane[None, None])
-    np.save(work / "test_output.npy", restored.astype(np.float32))
-    torch.save(state["model_state"], work / "weights.pt")
-    _write_cover(work / "cover.png", plane, restored[0, 0], cover)
-    (work / "README.md").write_text(_documentation(state, percentiles))
-    cite = [spec.CiteEntry(text=text, doi=spec.Doi(doi)) for text, doi in [_citation(name)]]
-    meta = {k: v for k, v in state.items() if k not in ("model_state", "history")}
-    return spec.ModelDescr(
-        name=f"platefocus {name} defocus restoration",
-        description=(
-            f"Restores the in-focus plane from a defocused widefield fluorescence plane "
-            f"(platefocus, {name}, trained on plate(s) {state['dataset'].get('plates')})."
-        ),
-        authors=[spec.Author(name="platefocus")],
-        cite=cite,
-        license=spec.LicenseId("MIT"),
-        documentation=spec.FileDescr(source=work / "README.md"),
-        covers=[spec.FileDescr(source=work / "cover.png")],
-        tags=["defocus", "restoration", "fluorescence", "high-content screening", "2d"],
-        inputs=[_input_tensor(spec, work, percentiles)],
-        outputs=[_output_tensor(spec, work)],
-        weights=_weights(spec, state, work),
-        training_data=spec.DatasetDescr(
-            name="platefocus training pairs",
-            description=_training_data(state),
-            authors=[spec.Author(name="platefocus")],
-            cite=cite,
-            license=spec.LicenseId("MIT"),
-        ),
-        # Fixed, so that exporting the same checkpoint twice gives the same description.
-        timestamp=datetime(2026, 1, 1, tzinfo=UTC),
-        config=spec.Config(
-            bioimageio=spec.BioimageioConfig(
-                reproducibility_tolerance=[spec.ReproducibilityTolerance(**TOLERANCE)]
-            ),
-            platefocus={
-                **_plain(meta),
-                "checkpoint_sha256": sha256_of(checkpoint),
-                "inverse": INVERSE,
-            },
-        ),
-    )
-
-
-def _citation(name: str) -> tuple[str, str]:
-    return CITATIONS.get(name, DEFAULT_CITATION)
-
-
-def _input_tensor(spec, work: Path, percentiles):
-    """One plane in camera units, scaled by its own percentiles (platefocus's scaling)."""
-    size = spec.ParameterizedSize(min=32, step=16)
-    return spec.InputTensorDescr(
-        id=spec.TensorId(INPUT_ID),
-        description="one plane, camera units (ADU)",
-        axes=[
-            spec.BatchAxis(),
-            spec.ChannelAxis(channel_names=[spec.Identifier("plane")]),
-            spec.SpaceInputAxis(id=spec.AxisId("y"), size=size),
-            spec.SpaceInputAxis(id=spec.AxisId("x"), size=size),
-        ],
-        test_tensor=spec.FileDescr(source=work / "test_input.npy"),
-        preprocessing=[
-            spec.ScaleRangeDescr(
-                kwargs=spec.ScaleRangeKwargs(
-                    axes=[spec.AxisId("y"), spec.AxisId("x")],
-                    min_percentile=percentiles[0],
-                    max_percentile=percentiles[1],
-                )
-            )
-        ],
-    )
-
-
-def _output_tensor(spec, work: Path):
-    """The restored plane, the input's size, on the normalised scale."""
-
-    def same_as_input(axis: str):
-        return spec.SizeReference(tensor_id=spec.TensorId(INPUT_ID), axis_id=spec.AxisId(axis))
-
-    return spec.OutputTensorDescr(
-        id=spec.TensorId(OUTPUT_ID),
-        description=f"in-focus estimate, normalised; intensities: {INVERSE}",
-        axes=[
-            spec.BatchAxis(),
-            spec.ChannelAxis(channel_names=[spec.Identifier("restored")]),
-            spec.SpaceOutputAxis(id=spec.AxisId("y"), size=same_as_input("y")),
-            spec.SpaceOutputAxis(id=spec.AxisId("x"), size=same_as_input("x")),
-        ],
-        test_tensor=spec.FileDescr(source=work / "test_output.npy"),
-    )
-
-
-def _weights(spec, state: dict, work: Path):
-    """The state dict, its architecture built by ``platefocus.models.build_model``."""
-    return spec.WeightsDescr(
-        pytorch_state_dict=spec.PytorchStateDictWeightsDescr(
-            source=work / "weights.pt",
-            architecture=spec.ArchitectureFromLibraryDescr(
-                callable=spec.Identifier("build_model"),
-                import_from="platefocus.models",
-                kwargs={
-                    "name": state["model"],
-                    "spatial_dims": 2,
-                    "in_channels": int(state["in_channels"]),
-                    **state["model_kwargs"],
-                },
-            ),
-            pytorch_version=spec.Version(torch.__version__.split("+")[0]),
-        )
-    )
-
-
-def _save(descr, path: Path) -> None:
-    """Validate and write the package (no network: every file is local)."""
-    from bioimageio.spec import save_bioimageio_package
-    from bioimageio.spec._internal.validation_context import ValidationContext
-
-    with ValidationContext(perform_io_checks=False):
-        save_bioimageio_package(descr, output_path=path)
-
-
-def _plain(value):
-    """JSON/YAML-safe copy of checkpoint metadata (tuples to lists, numpy to Python)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _training_data(state: dict) -> str:
-    dataset = state.get("dataset", {})
-    return (
-        f"Pairs of (defocused plane, best focal plane) patches of plates "
-        f"{dataset.get('plates')}, split by well; offsets {dataset.get('offsets')} planes; "
-        f"percentiles {dataset.get('percentiles')}. Full description in config.platefocus."
-    )
-
-
-def _documentation(state: dict, percentiles) -> str:
-    return f"""# platefocus {state["model"]}: defocus restoration
-
-Input `raw`: one widefield fluorescence plane (y, x), camera units. Preprocessing maps its
-own {percentiles[0]} / {percentiles[1]} percentiles to 0 / 1.
-
-Output `restored`: the in-focus estimate on that scale. To get intensities back:
-{INVERSE}. platefocus does this itself (`platefocus restore --model package.zip`).
-
-Trained by platefocus on plates {state.get("dataset", {}).get("plates")}, epoch
-{state.get("epoch")}; the training settings are in `config.platefocus` of `rdf.yaml`.
-Weights were initialised at random (no pretrained weights).
-"""
-
-
-def _write_cover(path: Path, plane, restored, cover) -> None:
-    from skimage import io
-    from skimage.exposure import rescale_intensity
-
-    if cover is None:
-        left = rescale_intensity(plane, in_range=percentile_range(plane))
-        right = rescale_intensity(restored, in_range=percentile_range(restored))
-        gray = (np.concatenate([left, right], axis=1).clip(0, 1) * 255).astype(np.uint8)
-        cover = np.stack([gray] * 3, axis=-1)
-    io.imsave(path, cover, check_contrast=False)
 
 
 def read_package(path: str | os.PathLike, device: str = "cpu") -> dict:
