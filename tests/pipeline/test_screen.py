@@ -86,3 +86,41 @@ def test_selective_restoration_in_the_workflow(screen_run):
         screen_run / "results" / "shot" / "segmentation" / "restormer" / "fields.parquet"
     )
     assert fields["estimated_defocus_um"].notna().all()
+
+
+def test_twenty_plates_share_one_trained_model_in_a_dry_run(tmp_path):
+    """The DAG of a 20-plate screen (discovery tables written as discover_plate writes
+    them; no image) trains each model once and restores every plate."""
+    import re
+
+    from platefocus.io.atomic import write_table
+    from platefocus.io.blocks import write_block_plan
+
+    plates = [f"s{i:02d}" for i in range(20)]
+    for plate in plates:
+        (tmp_path / "images" / plate).mkdir(parents=True)
+        rows = [
+            dict(plate=plate, well=f"A{c:02d}", row="A", column=c, site=1, channel=1, z=z,
+                 path=f"/data/{plate}/{z}/{c}.tif", shape="64x64", dtype="uint16", field=0)
+            for c in range(1, 5)
+            for z in range(5)
+        ]  # fmt: skip
+        table = pd.DataFrame(rows)
+        base = tmp_path / "results" / plate
+        write_table(table, base / "ingest" / "discovered.parquet")
+        write_table(pd.DataFrame(columns=["plate", "well", "site", "path", "problem"]),
+                    base / "ingest" / "discovery_qc.tsv")  # fmt: skip
+        write_block_plan(table["well"].unique(), 2, base / "blocks.json")
+    (tmp_path / "screen.yaml").write_text(
+        f"plates: [{', '.join(plates)}]\n"
+        "synthetic: {enabled: false}\n"
+        f"input: {{root: '{tmp_path}/images/{{plate}}'}}\n"
+        "truth: {root: null}\n"
+        f"training: {{plates: [{plates[0]}]}}\n"
+    )
+    out = snakemake(tmp_path, "-n", *TINY, str(tmp_path / "screen.yaml"))
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)\s*$", out.stdout + out.stderr, flags=re.M))
+    assert counts["train_model"] == "2"  # restormer and unet, once for the screen
+    assert counts["build_dataset"] == "1" and counts["restore_plate"] == "20"
+    assert counts["restore_wells"] == "40"  # 2 blocks of 2 wells per plate
