@@ -39,6 +39,7 @@ def summary_page(
     planes = read_table(fields_path)
     titles = dict(SUMMARY_FIGURES)
     if "reference" in planes and (planes["reference"] == "none").all():
+        titles["examples"] = "Example field: raw and restored (outlines: segmentation)"
         titles["paired_ssim"] = "Sharpness per field, raw vs restored (no in-focus reference)"
         titles["training_curves"] = "Training curves (of the model, trained on another plate)"
         titles["metrics_by_dz"] = "PSNR and SSIM of the model on its training plate's test wells"
