@@ -129,12 +129,7 @@ def compare_field(
                 count_restored=m_out.n_pred,
                 count_truth=m_raw.n_true,
                 count_best_plane=int(best_labels.max()),
-                f1_raw=m_raw.f1,
-                f1_restored=m_out.f1,
-                precision_raw=m_raw.precision,
-                precision_restored=m_out.precision,
-                recall_raw=m_raw.recall,
-                recall_restored=m_out.recall,
+                **_match_columns(m_raw, m_out),
                 ssim_raw=ssim_raw,
                 ssim_restored=ssim_out,
                 psnr_raw=psnr_raw,
@@ -161,6 +156,15 @@ def _with_selection(comparison: FieldComparison, meta: dict) -> FieldComparison:
         estimated_defocus_um=[np.nan if defocus[i] is None else defocus[i] for i in present],
     )
     return FieldComparison(planes, comparison.objects)
+
+
+def _match_columns(raw, restored) -> dict[str, float]:
+    """F1, precision and recall of the raw and the restored segmentation (matches)."""
+    return {
+        f"{measure}_{name}": getattr(match, measure)
+        for measure in ("f1", "precision", "recall")
+        for name, match in (("raw", raw), ("restored", restored))
+    }
 
 
 def _sharpness(image: np.ndarray) -> float:
@@ -206,12 +210,7 @@ def _compare_single_plane(
         m_raw, m_out = match_objects(truth, raw_labels), match_objects(truth, out_labels)
         row.update(
             count_truth=m_raw.n_true,
-            f1_raw=m_raw.f1,
-            f1_restored=m_out.f1,
-            precision_raw=m_raw.precision,
-            precision_restored=m_out.precision,
-            recall_raw=m_raw.recall,
-            recall_restored=m_out.recall,
+            **_match_columns(m_raw, m_out),
             truth="true labels",
         )
     objects = [dict(key, dz=nan, **r) for r in object_rows(raw_labels, raw, "raw")]

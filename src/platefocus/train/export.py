@@ -13,8 +13,9 @@ import torch
 
 from platefocus.dataset.normalise import DEFAULT_PERCENTILES, apply_range, percentile_range
 from platefocus.errors import InputError
+from platefocus.io.atomic import file_sha256
 from platefocus.train.checkpoint import load_checkpoint
-from platefocus.train.package import INPUT_ID, INVERSE, OUTPUT_ID, TOLERANCE, sha256_of
+from platefocus.train.package import INPUT_ID, INVERSE, OUTPUT_ID, TOLERANCE
 
 #: Papers of the architectures (the package's citations).
 CITATIONS = {
@@ -111,7 +112,7 @@ def _describe(state, checkpoint, plane, restored, percentiles, cover, work: Path
             ),
             platefocus={
                 **_plain(meta),
-                "checkpoint_sha256": sha256_of(checkpoint),
+                "checkpoint_sha256": file_sha256(checkpoint),
                 "inverse": INVERSE,
             },
         ),

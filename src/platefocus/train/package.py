@@ -25,7 +25,6 @@ The checkpoint's metadata (architecture, dataset, training settings, epoch) trav
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import zipfile
@@ -36,6 +35,7 @@ import torch
 
 from platefocus.dataset.normalise import DEFAULT_PERCENTILES
 from platefocus.errors import InputError
+from platefocus.io.atomic import file_sha256
 
 #: The tensors' names in the package, and the axes both have.
 INPUT_ID, OUTPUT_ID = "raw", "restored"
@@ -50,15 +50,6 @@ def is_package(path: str | os.PathLike) -> bool:
     """Whether ``path`` is a bioimage.io package (a .zip, or a folder with ``rdf.yaml``)."""
     path = Path(path)
     return path.suffix.lower() == ".zip" or (path / "rdf.yaml").is_file()
-
-
-def sha256_of(path: str | os.PathLike) -> str:
-    """SHA-256 of a file's bytes (hex)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def read_package(path: str | os.PathLike, device: str = "cpu") -> dict:
@@ -76,7 +67,7 @@ def read_package(path: str | os.PathLike, device: str = "cpu") -> dict:
         model_state = _load_weights(weights.source, device)
     except Exception as err:  # missing or unreadable file inside the package
         raise InputError(path, f"cannot read the weights ({type(err).__name__}: {err})") from None
-    return {**platefocus, "model_state": model_state, "package_sha256": sha256_of(path)}
+    return {**platefocus, "model_state": model_state, "package_sha256": file_sha256(path)}
 
 
 def _load_description(path):
