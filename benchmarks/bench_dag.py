@@ -39,31 +39,48 @@ PER_BLOCK_RULES = (
 )
 
 
+def discovery_table(
+    plate: str, rows: list[str], columns: int, sites: int, planes: int, shape: str
+) -> pd.DataFrame:
+    """A plate's discovery table as ``discover_plate`` writes it, one row per plane."""
+    return pd.DataFrame(
+        [
+            dict(
+                plate=plate,
+                well=f"{r}{c:02d}",
+                row=r,
+                column=c,
+                site=site,
+                channel=1,
+                z=z,
+                path=f"/data/{plate}/z{z:02d}/{plate}_{r}{c:02d}_s{site}_w1.tif",
+                shape=shape,
+                dtype="uint16",
+                field=site - 1,
+            )
+            for r in rows
+            for c in range(1, columns + 1)
+            for site in range(1, sites + 1)
+            for z in range(planes)
+        ]
+    )
+
+
+def write_discovery(base: Path, table: pd.DataFrame, wells_per_job: int) -> int:
+    """Write a plate's discovery outputs (table, empty QC, block plan) under ``base``
+    (``results/<plate>``); returns the number of blocks."""
+    write_table(table, base / "ingest" / "discovered.parquet")
+    write_table(
+        pd.DataFrame(columns=["plate", "well", "site", "path", "problem"]),
+        base / "ingest" / "discovery_qc.tsv",
+    )
+    return write_block_plan(table["well"].unique(), wells_per_job, base / "blocks.json")
+
+
 def plate_1536(sites: int, planes: int) -> pd.DataFrame:
     """The discovery table of a 1536-well plate, one row per (well, site, z) plane."""
     rows = [*string.ascii_uppercase, "AA", "AB", "AC", "AD", "AE", "AF"]
-    wells = [(r, c) for r in rows for c in range(1, 49)]
-    records = []
-    for r, c in wells:
-        well = f"{r}{c:02d}"
-        for site in range(1, sites + 1):
-            for z in range(planes):
-                records.append(
-                    dict(
-                        plate="hpc",
-                        well=well,
-                        row=r,
-                        column=c,
-                        site=site,
-                        channel=1,
-                        z=z,
-                        path=f"/data/hpc/z{z:02d}/hpc_{well}_s{site}_w1.tif",
-                        shape="2048x2048",
-                        dtype="uint16",
-                        field=site - 1,
-                    )
-                )
-    return pd.DataFrame(records)
+    return discovery_table("hpc", rows, 48, sites, planes, "2048x2048")
 
 
 def dry_run(work: Path, config: Path) -> tuple[float, str]:
@@ -113,12 +130,7 @@ def main() -> None:
         (work / "images").mkdir()
         base = work / "results" / "hpc"
         table = plate_1536(args.sites, args.planes)
-        write_table(table, base / "ingest" / "discovered.parquet")
-        write_table(
-            pd.DataFrame(columns=["plate", "well", "site", "path", "problem"]),
-            base / "ingest" / "discovery_qc.tsv",
-        )
-        blocks = write_block_plan(table["well"].unique(), args.wells_per_job, base / "blocks.json")
+        blocks = write_discovery(base, table, args.wells_per_job)
         config = work / "hpc.yaml"
         config.write_text(
             "plates: [hpc]\n"

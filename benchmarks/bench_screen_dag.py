@@ -19,37 +19,9 @@ import string
 import tempfile
 from pathlib import Path
 
-import pandas as pd
-from bench_dag import dry_run, job_counts
-
-from platefocus.io.atomic import write_table
-from platefocus.io.blocks import write_block_plan
+from bench_dag import discovery_table, dry_run, job_counts, write_discovery
 
 MODELS = ("restormer", "unet")  # the default training.models
-
-
-def plate_384(plate: str, sites: int, planes: int) -> pd.DataFrame:
-    """The discovery table of a 384-well plate, one row per (well, site, z) plane."""
-    records = [
-        dict(
-            plate=plate,
-            well=f"{r}{c:02d}",
-            row=r,
-            column=c,
-            site=site,
-            channel=1,
-            z=z,
-            path=f"/data/{plate}/z{z:02d}/{plate}_{r}{c:02d}_s{site}_w1.tif",
-            shape="520x696",
-            dtype="uint16",
-            field=site - 1,
-        )
-        for r in string.ascii_uppercase[:16]
-        for c in range(1, 25)
-        for site in range(1, sites + 1)
-        for z in range(planes)
-    ]
-    return pd.DataFrame(records)
 
 
 def main() -> None:
@@ -67,15 +39,11 @@ def main() -> None:
         blocks = 0
         for plate in plates:
             (work / "images" / plate).mkdir(parents=True)
-            base = work / "results" / plate
-            table = plate_384(plate, args.sites, args.planes)
-            write_table(table, base / "ingest" / "discovered.parquet")
-            write_table(
-                pd.DataFrame(columns=["plate", "well", "site", "path", "problem"]),
-                base / "ingest" / "discovery_qc.tsv",
+            # the BBBC006 geometry: 16 x 24 wells of 520 x 696 pixels
+            table = discovery_table(
+                plate, list(string.ascii_uppercase[:16]), 24, args.sites, args.planes, "520x696"
             )
-            wells = table["well"].unique()
-            blocks += write_block_plan(wells, args.wells_per_job, base / "blocks.json")
+            blocks += write_discovery(work / "results" / plate, table, args.wells_per_job)
         config = work / "screen.yaml"
         config.write_text(
             f"plates: [{', '.join(plates)}]\n"
