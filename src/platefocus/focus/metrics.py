@@ -26,8 +26,9 @@ Definitions:
 - ``brenner``: mean of ``(I[y, x + 2] - I[y, x])^2`` over pairs starting in the region
   (Brenner et al. 1976); tile values use the pairs that start in the tile.
 
-Derivative maps are computed once per plane and reduced over every tile in one pass
-(``np.add.reduceat``); only the spectrum needs a transform per region.
+Every per-pixel sum (moments, derivatives, LocalFocusScore windows) of the plane and of
+its tiles comes from one compiled pass per plane (:mod:`platefocus.focus.kernels`); only
+the spectrum needs a transform per region.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import fft as sfft
 from scipy import ndimage
+
+from platefocus.focus.kernels import plane_sums, window_index
 
 METRICS = (
     "power_log_log_slope",
@@ -85,6 +88,8 @@ def tile_grid(height: int, width: int, grid: Sequence[int] = (2, 2)) -> list[Reg
 
 
 def _validate_stack(stack: np.ndarray) -> np.ndarray:
+    """The stack as (z, y, x) integers or floats (other dtypes become float64); NaN or
+    infinite pixels are a ``ValueError``."""
     stack = np.asarray(stack)
     if stack.ndim == 2:
         stack = stack[None]
@@ -92,25 +97,14 @@ def _validate_stack(stack: np.ndarray) -> np.ndarray:
         raise ValueError(f"stack must be (z, y, x) or (y, x), got shape {stack.shape}")
     if min(stack.shape[1:]) < 3:
         raise ValueError(f"planes must be at least 3x3 pixels, got {stack.shape[1:]}")
-    stack = stack.astype(np.float64, copy=False)
-    bad = ~np.isfinite(stack)
-    if bad.any():
-        z = sorted({int(k) for k in np.nonzero(bad)[0]})
-        raise ValueError(f"stack has {int(bad.sum())} NaN or infinite pixels (planes {z})")
+    if stack.dtype.kind not in "uif":
+        stack = stack.astype(np.float64)
+    if stack.dtype.kind == "f":
+        bad = ~np.isfinite(stack)
+        if bad.any():
+            z = sorted({int(k) for k in np.nonzero(bad)[0]})
+            raise ValueError(f"stack has {int(bad.sum())} NaN or infinite pixels (planes {z})")
     return stack
-
-
-def _tile_sums(a: np.ndarray, tiles: Sequence[Region]) -> np.ndarray:
-    """Sums of ``a`` (z, y, x) over each tile of a grid, shape (z, n_tiles)."""
-    ys = sorted({t.y.start for t in tiles})
-    xs = sorted({t.x.start for t in tiles})
-    # accumulated in float64 whatever the map's dtype
-    grid = np.add.reduceat(np.add.reduceat(a, ys, axis=1, dtype=np.float64), xs, axis=2)
-    return np.stack([grid[:, ys.index(t.y.start), xs.index(t.x.start)] for t in tiles], axis=1)
-
-
-def _tile_counts(mask: np.ndarray, tiles: Sequence[Region]) -> np.ndarray:
-    return _tile_sums(mask[None].astype(np.float64), tiles)[0]
 
 
 @functools.lru_cache(maxsize=32)
@@ -143,55 +137,29 @@ def _spectrum_bins(h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def power_log_log_slope(stack: np.ndarray) -> np.ndarray:
     """PowerLogLogSlope of each plane of a (z, y, x) stack; returns (z,) float64."""
-    return _power_log_log_slope(_validate_stack(stack), _small_integers(stack))
+    return _power_log_log_slope(_validate_stack(stack))
 
 
-def _small_integers(stack: np.ndarray) -> bool:
-    """Whether the stack holds 8- or 16-bit unsigned integers (a histogram is cheap)."""
-    return np.asarray(stack).dtype in (np.uint8, np.uint16)
+def _power_log_log_slope(stack: np.ndarray) -> np.ndarray:
+    """:func:`power_log_log_slope` of a (z, y, x) stack already checked to be finite.
 
-
-def _median_abs_deviation(plane: np.ndarray, mean: float) -> float:
-    """``median(|plane - mean|)`` of a float64 plane holding small non-negative integers,
-    read from its histogram instead of partitioning every pixel; the same order statistics
-    and the same arithmetic as ``np.median``, so the same value."""
-    counts = np.bincount(plane.ravel().astype(np.int64))
-    values = np.flatnonzero(counts)
-    distance = np.abs(values.astype(np.float64) - mean)
-    order = np.argsort(distance, kind="stable")
-    distance, cumulative = distance[order], np.cumsum(counts[values][order])
-    n = int(cumulative[-1])
-
-    def kth(k: int) -> float:  # the k-th smallest distance, 0-based
-        return float(distance[np.searchsorted(cumulative, k + 1)])
-
-    if n % 2:
-        return kth(n // 2)
-    return (kth(n // 2 - 1) + kth(n // 2)) / 2
-
-
-def _power_log_log_slope(stack: np.ndarray, small_integers: bool = False) -> np.ndarray:
-    """:func:`power_log_log_slope` of a validated float64 stack (``small_integers``: its
-    values are 8- or 16-bit unsigned integers)."""
+    CellProfiler divides the plane by ``median(|I - mean|)`` first; a constant factor adds
+    ``log(c)`` to every log power and leaves the slope unchanged, so the spread is not
+    computed. The transform is single precision: the slopes agree with the float64
+    reference to ~1e-7 relative (tests/focus checks 1e-6) at half the time.
+    """
     z, h, w = stack.shape
     out = np.zeros(z)
     labels, source, starts = _spectrum_bins(h, w)
     if len(labels) < 2:
         return out
-
-    ptp = stack.max(axis=(1, 2)) - stack.min(axis=(1, 2))
-    mean = stack.mean(axis=(1, 2), keepdims=True)
-    if small_integers:
-        mad = np.array(
-            [_median_abs_deviation(p, m) for p, m in zip(stack, mean.ravel(), strict=True)]
-        )
-        mad = mad[:, None, None]
-    else:
-        mad = np.median(np.abs(stack - mean), axis=(1, 2), keepdims=True)
-    scale = np.where((ptp[:, None, None] > 0) & (mad > 0), mad, 1.0)
-    norm = stack / scale
-    half = sfft.rfft2(norm - norm.mean(axis=(1, 2), keepdims=True))
-    mag = np.abs(half.reshape(z, -1)[:, source])
+    ptp = stack.max(axis=(1, 2)).astype(np.float64) - stack.min(axis=(1, 2))
+    mean = stack.mean(axis=(1, 2), dtype=np.float64)
+    centred = stack.astype(np.float32)
+    centred -= mean.astype(np.float32)[:, None, None]
+    half = sfft.rfft2(centred)
+    del centred
+    mag = np.abs(half.reshape(z, -1)[:, source]).astype(np.float64)
     mag_sum = np.add.reduceat(mag, starts, axis=1)
     power_sum = np.add.reduceat(mag * mag, starts, axis=1)
 
@@ -208,39 +176,25 @@ def _power_log_log_slope(stack: np.ndarray, small_integers: bool = False) -> np.
     return out
 
 
-def _window_starts(size: int, window: int) -> np.ndarray:
-    n = (size + window - 1) // window
-    idx = (np.arange(size) * float(n) / float(size)).astype(int)
-    return np.searchsorted(idx, np.arange(n))
-
-
 def local_focus_score(stack: np.ndarray, window: int = 20) -> np.ndarray:
     """LocalFocusScore of each plane of a (z, y, x) stack; returns (z,) float64."""
-    stack = _validate_stack(stack)
-    if window < 1:
-        raise ValueError(f"window must be at least 1 pixel, got {window}")
-    return _local_focus_score(stack, window)
+    return score_stack(stack, (1, 1), window=window)["local_focus_score"][:, 0]
 
 
-def _local_focus_score(stack: np.ndarray, window: int) -> np.ndarray:
-    """:func:`local_focus_score` of a validated float64 stack."""
-    ys = _window_starts(stack.shape[1], window)
-    xs = _window_starts(stack.shape[2], window)
-    count = np.add.reduceat(np.add.reduceat(np.ones(stack.shape[1:]), ys, 0), xs, 1)
-    s1 = np.add.reduceat(np.add.reduceat(stack, ys, axis=1), xs, axis=2)
-    # per-window sums of squared deviations, from the centred stack to avoid cancellation
-    centre = stack.mean(axis=(1, 2), keepdims=True)
-    d = stack - centre
-    d1 = np.add.reduceat(np.add.reduceat(d, ys, axis=1), xs, axis=2)
-    d2 = np.add.reduceat(np.add.reduceat(d * d, ys, axis=1), xs, axis=2)
-    mean = s1 / count
-    ssd = d2 - d1 * d1 / count
-    out = np.zeros(stack.shape[0])
-    for k in range(stack.shape[0]):
-        ok = mean[k] != 0
-        if not ok.any():
+def _local_focus_scores(sums: np.ndarray, counts: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """LocalFocusScore from per-window sums: ``sums`` (z, wy, wx, 2) of ``I - centre`` and
+    its square, ``counts`` (wy, wx) pixels per window (0: no such window), ``centre`` (z,)."""
+    ok = counts > 0
+    n = counts[ok]
+    d1, d2 = sums[:, ok, 0], sums[:, ok, 1]
+    mean = d1 / n + centre[:, None]
+    ssd = d2 - d1 * d1 / n
+    out = np.zeros(len(sums))
+    for k in range(len(sums)):
+        keep = mean[k] != 0
+        if not keep.any():
             continue
-        nv = ssd[k][ok] / (count[ok] * mean[k][ok])
+        nv = ssd[k][keep] / (n[keep] * mean[k][keep])
         med = np.median(nv)
         if np.isfinite(med) and med > 0:
             out[k] = float(np.var(nv) / med)
@@ -292,7 +246,7 @@ def score_stack(
         Pixel value counted as saturated (default: the dtype's maximum for integers,
         none for floats).
     batch : int
-        Planes processed at a time (bounds memory: about 12 float64 copies of a batch).
+        Planes processed at a time (bounds memory: the spectrum's float32 copy of a batch).
 
     Returns
     -------
@@ -314,77 +268,63 @@ def score_stack(
     regions = [Region(FIELD, slice(0, h), slice(0, w)), *tiles]
     names = ["mean", "std", "saturated_fraction", *METRICS]
     out = {name: np.zeros((z, len(regions))) for name in names}
-    npx = np.array([(r.y.stop - r.y.start) * (r.x.stop - r.x.start) for r in regions], float)
-    brenner_mask = np.zeros((h, w), dtype=bool)
-    brenner_mask[:, : w - 2] = True
-    brenner_n = _tile_counts(brenner_mask, tiles)
-    brenner_n = np.concatenate([[brenner_n.sum()], brenner_n])
-
     for b0 in range(0, z, batch):
-        s = _validate_stack(raw[b0 : b0 + batch])
-        batch_scores = _score_batch(
-            s, regions, npx, brenner_n, saturation, window, _small_integers(raw)
-        )
-        for name, values in batch_scores.items():
-            out[name][b0 : b0 + len(s)] = values
+        planes = _validate_stack(raw[b0 : b0 + batch])
+        for name, values in _score_batch(planes, regions, saturation, window).items():
+            out[name][b0 : b0 + len(planes)] = values
     out["region"] = np.array([r.name for r in regions])
     return out
 
 
+def _window_counts(size_y: int, size_x: int, window: int) -> np.ndarray:
+    """Pixels in each LocalFocusScore window of a ``size_y x size_x`` region, (wy, wx)."""
+    return np.outer(
+        np.bincount(window_index(size_y, window)), np.bincount(window_index(size_x, window))
+    ).astype(np.float64)
+
+
 def _score_batch(
-    s: np.ndarray,
-    regions: Sequence[Region],
-    npx: np.ndarray,
-    brenner_n: np.ndarray,
-    saturation: float | None,
-    window: int,
-    small_integers: bool = False,
+    planes: np.ndarray, regions: Sequence[Region], saturation: float | None, window: int
 ) -> dict[str, np.ndarray]:
-    """The scores of a (b, Y, X) float64 batch of planes, each (b, R) for the R regions
-    (the whole field first, then the tiles). ``npx`` and ``brenner_n``: (R,) pixels each
-    region counts for the mean-type metrics and for Brenner's (which skips 2 columns)."""
+    """The scores of a validated (b, Y, X) batch of planes, each (b, R) for the R regions
+    (the whole field first, then the tiles of a grid, row-major)."""
     tiles = regions[1:]
-    w = s.shape[2]
-    out: dict[str, np.ndarray] = {}
-
-    def tiles_and_field(a: np.ndarray) -> np.ndarray:
-        t = _tile_sums(a, tiles)
-        return np.concatenate([t.sum(axis=1, keepdims=True), t], axis=1)
-
-    centre = s.mean(axis=(1, 2), keepdims=True)
-    d = s - centre
-    d1, d2 = tiles_and_field(d), tiles_and_field(d * d)
-    mean = d1 / npx + centre[:, :, 0]
+    w = planes.shape[2]
+    ys = [*sorted({t.y.start for t in tiles}), planes.shape[1]]
+    xs = [*sorted({t.x.start for t in tiles}), w]
+    sums = plane_sums(planes, ys, xs, window, np.inf if saturation is None else saturation)
+    per_tile = sums["tile_sums"]
+    per_region = np.concatenate([per_tile.sum(axis=1, keepdims=True), per_tile], axis=1)
+    d1, d2, l1, l2, energy, brenner, saturated = np.moveaxis(per_region, -1, 0)
+    npx = np.array([(r.y.stop - r.y.start) * (r.x.stop - r.x.start) for r in regions], float)
+    # Brenner's pairs start in the first w - 2 columns
+    brenner_n = np.array(
+        [(r.y.stop - r.y.start) * (min(r.x.stop, w - 2) - r.x.start) for r in regions], float
+    )
+    mean = d1 / npx + sums["centre"][:, None]
     ssd = d2 - d1 * d1 / npx
-    out["mean"] = mean
-    out["std"] = np.sqrt(np.maximum(ssd, 0) / npx)
-    out["focus_score"] = np.where(mean > 0, ssd / (npx * np.where(mean > 0, mean, 1)), 0)
-    if saturation is not None:
-        out["saturated_fraction"] = tiles_and_field((s >= saturation) * 1.0) / npx
-
-    # Derivative maps in float32, summed in float64 (_tile_sums): half the memory traffic,
-    # and the sums agree with float64 maps to ~1e-7 relative (tests/focus, 1e-6 checked).
-    # Separable 1D passes: the same 3x3 stencils as the 2D kernels, fewer operations.
-    s32 = s.astype(np.float32)
-    lap = ndimage.correlate1d(s32, _SECOND, axis=1, mode="reflect")
-    lap += ndimage.correlate1d(s32, _SECOND, axis=2, mode="reflect")
-    l1, l2 = tiles_and_field(lap), tiles_and_field(lap * lap)
-    out["laplacian_variance"] = np.maximum(l2 / npx - (l1 / npx) ** 2, 0)
-    del lap
-    energy = gradient_energy(s32, dtype=np.float32)
-    out["tenengrad"] = tiles_and_field(energy) / npx
-    del energy
-    diff = np.zeros_like(s32)
-    diff[:, :, : w - 2] = (s32[:, :, 2:] - s32[:, :, :-2]) ** 2
-    out["brenner"] = tiles_and_field(diff) / brenner_n
-    del diff, s32
-
-    slope = np.zeros((len(s), len(regions)))
-    local = np.zeros((len(s), len(regions)))
-    for ri, r in enumerate(regions):
-        sub = s[:, r.y, r.x]
-        slope[:, ri] = _power_log_log_slope(sub, small_integers)  # validated already
-        local[:, ri] = _local_focus_score(sub, window)
-    out["power_log_log_slope"] = slope
-    out["local_focus_score"] = local
+    out = {
+        "mean": mean,
+        "std": np.sqrt(np.maximum(ssd, 0) / npx),
+        "focus_score": np.where(mean > 0, ssd / (npx * np.where(mean > 0, mean, 1)), 0),
+        "saturated_fraction": saturated / npx,
+        "laplacian_variance": np.maximum(l2 / npx - (l1 / npx) ** 2, 0),
+        "tenengrad": energy / npx,
+        "brenner": np.divide(brenner, brenner_n, out=np.zeros_like(brenner), where=brenner_n > 0),
+    }
+    local = [
+        _local_focus_scores(
+            sums["field_windows"], _window_counts(*planes.shape[1:], window), sums["centre"]
+        )
+    ]
+    for ti, t in enumerate(tiles):
+        windows = sums["tile_windows"][:, ti]
+        counts = np.zeros(windows.shape[1:3])
+        c = _window_counts(t.y.stop - t.y.start, t.x.stop - t.x.start, window)
+        counts[: c.shape[0], : c.shape[1]] = c
+        local.append(_local_focus_scores(windows, counts, sums["centre"]))
+    out["local_focus_score"] = np.stack(local, axis=1)
+    out["power_log_log_slope"] = np.stack(
+        [_power_log_log_slope(planes[:, r.y, r.x]) for r in regions], axis=1
+    )
     return out
