@@ -299,15 +299,20 @@ def _finite(plane: np.ndarray, path: str) -> np.ndarray:
 
 def _read_stack(planes: pd.DataFrame, channels: list, z_levels: list) -> np.ndarray:
     """A field's (c, z, y, x) stack from its manifest rows (every plane must be there)."""
-    planes = planes.set_index(["channel", "z"]).sort_index()
+    where = {
+        (ch, z): (path, int(page))
+        for ch, z, path, page in zip(
+            planes["channel"], planes["z"], planes["path"], planes["page"], strict=True
+        )
+    }
     stack = np.empty(
         (len(channels), len(z_levels), *map(int, planes["shape"].iloc[0].split("x"))),
         dtype=planes["dtype"].iloc[0],
     )
     for ci, ch in enumerate(channels):
         for zi, z in enumerate(z_levels):
-            where = planes.loc[(ch, z)]
-            stack[ci, zi] = _finite(read_plane(where["path"], int(where["page"])), where["path"])
+            path, page = where[(ch, z)]
+            stack[ci, zi] = _finite(read_plane(path, page), path)
     return stack
 
 

@@ -27,18 +27,17 @@ def downscale_2x(image: np.ndarray) -> np.ndarray:
             wide = np.uint32 if small else np.uint64
         else:
             wide = np.int32 if small else np.int64
-        total = image[..., 0::2, 0::2].astype(wide)
     else:
-        total = image[..., 0::2, 0::2].astype(np.float64)
-    total += image[..., 1::2, 0::2]
-    total += image[..., 0::2, 1::2]
-    total += image[..., 1::2, 1::2]
-    if image.dtype.kind in "ui":
-        # truncation toward zero, as the float mean cast to an integer type
-        mean = np.trunc(total / 4) if image.dtype.kind == "i" else total // 4
-    else:
-        mean = total / 4
-    return mean.astype(image.dtype)
+        wide = np.float64
+    total = np.add(image[..., 0::2, 0::2], image[..., 1::2, 0::2], dtype=wide)
+    np.add(total, image[..., 0::2, 1::2], out=total, dtype=wide)
+    np.add(total, image[..., 1::2, 1::2], out=total, dtype=wide)
+    if image.dtype.kind == "u":
+        np.right_shift(total, 2, out=total)  # the truncated mean
+        return total.astype(image.dtype)
+    if image.dtype.kind == "i":  # truncation toward zero, as the float mean cast to int
+        return np.trunc(total / 4).astype(image.dtype)
+    return (total / 4).astype(image.dtype)
 
 
 def pyramid(image: np.ndarray, levels: int) -> list[np.ndarray]:
