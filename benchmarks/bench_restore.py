@@ -9,7 +9,8 @@ One run, one model (the default Restormer architecture), the same images:
 Rates are megapixels of restored image per second (tile overlap is overhead, not output).
 
     python benchmarks/bench_restore.py [--wells 4] [--size 256] [--planes 5] [--restore 1,3|all]
-        [--tile 160] [--batch 16|auto] [--workers 2] [--compile] [--channels-last] [--device auto]
+        [--tile 160] [--batch 16|auto] [--workers 2] [--compile] [--channels-last]
+        [--prefetch auto|true|false] [--device auto]
 
 Last line: ``e2e_vs_bare=<x> e2e_vs_sliding_window=<y>``.
 """
@@ -49,6 +50,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="fields restored at once")
     parser.add_argument("--compile", action="store_true", help="torch.compile the model")
     parser.add_argument("--channels-last", action="store_true")
+    parser.add_argument(
+        "--prefetch", default="auto", choices=("auto", "true", "false"), help="restore.prefetch"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="best of this many runs")
     args = parser.parse_args()
     args.batch = args.batch if args.batch == "auto" else int(args.batch)
@@ -80,6 +84,7 @@ def main() -> None:
             batch_size=args.batch,
             compile=args.compile,
             channels_last=args.channels_last,
+            prefetch=args.prefetch if args.prefetch == "auto" else args.prefetch == "true",
         )
         runner = prepare_model(model, config)
         args.batch = choose_batch_size(runner, config, 1, device)
@@ -152,7 +157,8 @@ def main() -> None:
     print(
         f"restore speed on {device}: {len(images)} planes of {args.size} x {args.size} "
         f"({mpix:.2f} Mpix), tile {args.tile}, overlap {args.overlap}, batch {args.batch}, "
-        f"{args.workers} workers, compile {args.compile}, channels-last {args.channels_last}"
+        f"{args.workers} workers, compile {args.compile}, channels-last {args.channels_last}, "
+        f"prefetch {args.prefetch}"
         + (f", {torch.cuda.get_device_name(device)}" if device.type == "cuda" else "")
     )
     print(f"{'path':<44}{'seconds':>10}{'Mpix/s':>10}")

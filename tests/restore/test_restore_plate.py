@@ -149,6 +149,45 @@ def test_rerun_is_byte_identical(restored, pairs_dataset, tiny_checkpoints, tmp_
     assert tree_digest(out) == tree_digest(again)
 
 
+def test_streamed_restore_equals_restore_as_dask_tasks(
+    restored, pairs_dataset, tiny_checkpoints, tmp_path
+):
+    """prefetch (read ahead, infer on one thread, write behind; the GPU default) writes
+    the same pixels as fields run as Dask tasks (the CPU default)."""
+    out, _ = restored
+    _, _, ctx = pairs_dataset
+    streamed = tmp_path / "streamed.ome.zarr"
+    result = restore_plate(
+        ctx["plate"],
+        ctx["manifest"],
+        tiny_checkpoints["layer"],
+        streamed,
+        SELECTION,
+        RestoreConfig(tile=64, overlap=16, prefetch=True),
+        ACQ,
+        best=ctx["best"],
+        workers=2,
+        progress=False,
+    )
+    assert result == {"computed": 12, "skipped": 0, "fields": 12}
+    a, b = zarr.open_group(str(out), mode="r"), zarr.open_group(str(streamed), mode="r")
+    fields = [f"{row}/{col}/{f}" for row, col, f in _field_keys(a)]
+    assert len(fields) == 12
+    for field in fields:
+        np.testing.assert_array_equal(a[f"{field}/s0"][:], b[f"{field}/s0"][:])
+        assert a[field].attrs["platefocus"]["dz"] == b[field].attrs["platefocus"]["dz"]
+    assert b.attrs["platefocus"]["restore"]["prefetch"] is True
+
+
+def _field_keys(root) -> list[tuple[str, str, str]]:
+    return [
+        (row, col, f)
+        for row, _ in root.groups()
+        for col, _ in root[row].groups()
+        for f, _ in root[f"{row}/{col}"].groups()
+    ]
+
+
 def test_kill_and_resume_is_byte_identical(pairs_dataset, tiny_checkpoints, tmp_path):
     _, _, ctx = pairs_dataset
     plate = str(ctx["plate"])

@@ -16,7 +16,7 @@ import functools
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import dask
@@ -47,6 +47,13 @@ from platefocus.io.partial import (
 )
 from platefocus.parallel import compute
 from platefocus.restore.batching import choose_batch_size, prepare_model
+from platefocus.restore.device import (
+    DeviceInput,
+    PendingPlanes,
+    fits_on_device,
+    launch_on_device,
+    prepare_input,
+)
 from platefocus.restore.inference import restore_planes
 from platefocus.restore.planes import PlaneSelection
 from platefocus.restore.selective import (
@@ -55,6 +62,7 @@ from platefocus.restore.selective import (
     planes_to_restore,
 )
 from platefocus.restore.settings import RestoreConfig
+from platefocus.restore.stream import stream
 from platefocus.train.checkpoint import choose_device, load_checkpoint
 
 log = logging.getLogger(__name__)
@@ -84,63 +92,127 @@ def _stamp(metadata: dict, selection: PlaneSelection) -> str:
     return stamp_of(metadata, asdict(selection))
 
 
-def restore_field(
-    plate_in: str,
-    partial: str,
-    ref: FieldRef,
-    channel: int,
-    positions: list[int | None],
-    dz: list[int | None],
-    checkpoint: str,
-    config: RestoreConfig,
-    device: str,
-    acquisition: Acquisition,
-    metadata: dict,
-    stamp: str,
-    defocus_um: list[float | None] | None = None,
-) -> str:
-    """Restore one field's planes and write them (then its done marker).
+@dataclass(frozen=True)
+class FieldJob:
+    """Everything one field's restoration needs (picklable, for Dask workers).
 
     ``defocus_um``: each plane's estimated distance from focus; with
     ``config.skip_within_um``, planes within it are copied from the input."""
-    model, state, config = restoring_model(checkpoint, device, config)
+
+    plate_in: str
+    partial: str
+    ref: FieldRef
+    channel: int
+    positions: list[int | None]
+    dz: list[int | None]
+    checkpoint: str
+    config: RestoreConfig
+    device: str
+    acquisition: Acquisition
+    metadata: dict
+    stamp: str
+    defocus_um: list[float | None]
+
+    def planes(self) -> tuple[list[int], list[int], list[bool]]:
+        """``(restore_at, copy_at, wanted)``: output positions restored and copied."""
+        wanted = planes_to_restore(self.defocus_um, self.config.skip_within_um)
+        present = [i for i, p in enumerate(self.positions) if p is not None]
+        return [i for i in present if wanted[i]], [i for i in present if not wanted[i]], wanted
+
+
+@dataclass
+class FieldData:
+    """A field's stack as read, and its device input when prepared by a reader."""
+
+    stack: np.ndarray
+    prepared: DeviceInput | None = None
+
+
+def _context_planes(job: FieldJob) -> int:
+    _, state = cached_model(job.checkpoint, job.device)
+    return int(state.get("dataset", {}).get("context_planes", 0))
+
+
+def read_field(job: FieldJob, prepare: bool = False) -> FieldData:
+    """Read the field's channel; with ``prepare`` (a GPU), also its device input
+    (float32 in page-locked memory) when the planes fit the device path."""
+    ref = job.ref
+    stack = np.asarray(field_array(job.plate_in, ref)[ref.channels.index(job.channel)])
+    restore_at, _, _ = job.planes()
+    if not (prepare and restore_at and fits_on_device(stack.shape[1:], job.config)):
+        return FieldData(stack)
+    planes = [job.positions[i] for i in restore_at]
+    return FieldData(stack, prepare_input(stack, planes, _context_planes(job), pin=True))
+
+
+def infer_field(job: FieldJob, data: FieldData) -> PendingPlanes | np.ndarray | None:
+    """The restored planes of a field (``None`` when every plane is copied): queued on the
+    device without waiting when the reader prepared them, else computed here."""
+    restore_at, _, _ = job.planes()
+    if not restore_at:
+        return None
+    model, state, config = restoring_model(job.checkpoint, job.device, job.config)
+    if data.prepared is not None:
+        return launch_on_device(model, data.prepared, config, job.device)
+    planes = [job.positions[i] for i in restore_at]
     context = int(state.get("dataset", {}).get("context_planes", 0))
-    stack = np.asarray(field_array(plate_in, ref)[ref.channels.index(channel)])
-    defocus_um = defocus_um or [None] * len(positions)
-    wanted = planes_to_restore(defocus_um, config.skip_within_um)
-    restore_at = [i for i, p in enumerate(positions) if p is not None and wanted[i]]
-    copy_at = [i for i, p in enumerate(positions) if p is not None and not wanted[i]]
-    restored = np.zeros((len(positions), *stack.shape[1:]), dtype=stack.dtype)
+    return restore_planes(model, data.stack, planes, config, job.device, context)
+
+
+def write_restored(
+    job: FieldJob, data: FieldData, restored: PendingPlanes | np.ndarray | None
+) -> str:
+    """Assemble the field's output (restored and copied planes), write it, mark it done."""
+    ref, stack = job.ref, data.stack
+    restore_at, copy_at, wanted = job.planes()
+    out = np.zeros((len(job.positions), *stack.shape[1:]), dtype=stack.dtype)
     if restore_at:
-        planes = [positions[i] for i in restore_at]
-        restored[restore_at] = restore_planes(model, stack, planes, config, device, context)
+        out[restore_at] = restored.numpy() if isinstance(restored, PendingPlanes) else restored
     for i in copy_at:
-        restored[i] = stack[positions[i]]
-    clear_field(partial, ref.row, ref.column, ref.field)
-    root = open_plate(partial, mode="r+")
+        out[i] = stack[job.positions[i]]
+    clear_field(job.partial, ref.row, ref.column, ref.field)
+    root = open_plate(job.partial, mode="r+")
     attrs = {
-        **metadata,
+        **job.metadata,
         "well": ref.well,
         "site": ref.site,
-        "source_z": [None if p is None else ref.z_indices[p] for p in positions],
-        "dz": dz,
-        "missing": [p is None for p in positions],
-        "restored": [p is not None and w for p, w in zip(positions, wanted, strict=True)],
-        "estimated_defocus_um": [None if d is None else round(d, 3) for d in defocus_um],
+        "source_z": [None if p is None else ref.z_indices[p] for p in job.positions],
+        "dz": job.dz,
+        "missing": [p is None for p in job.positions],
+        "restored": [p is not None and w for p, w in zip(job.positions, wanted, strict=True)],
+        "estimated_defocus_um": [None if d is None else round(d, 3) for d in job.defocus_um],
     }
     write_field(
         root,
         ref.row,
         ref.column,
         ref.field,
-        restored[None],
-        acquisition,
-        [channel],
-        pyramid_levels=metadata["pyramid_levels"],
+        out[None],
+        job.acquisition,
+        [job.channel],
+        pyramid_levels=job.metadata["pyramid_levels"],
         extra_attrs=attrs,
     )
-    mark_done(partial, ref.row, ref.column, ref.field, stamp)
+    mark_done(job.partial, ref.row, ref.column, ref.field, job.stamp)
     return ref.path
+
+
+def restore_field(job: FieldJob) -> str:
+    """Read, restore and write one field (then its done marker), in this thread."""
+    data = read_field(job)
+    return write_restored(job, data, infer_field(job, data))
+
+
+def streams(config: RestoreConfig, device: str, dask_settings: dict | None) -> bool:
+    """Whether fields go through the read-ahead / write-behind pipeline
+    (:mod:`platefocus.restore.stream`) rather than as Dask tasks: ``config.prefetch``,
+    where ``"auto"`` means on a GPU; never with a Dask cluster (fields are its tasks)."""
+    settings = dask_settings or {}
+    if settings.get("scheduler_address") or settings.get("jobqueue"):
+        return False
+    if config.prefetch == "auto":
+        return torch.device(device).type == "cuda"
+    return bool(config.prefetch)
 
 
 def _metadata(
@@ -223,7 +295,7 @@ def restore_fields(
         planes, copied = planes + n_planes, copied + n_copied
         if positions:
             todo.append(
-                dask.delayed(restore_field)(
+                FieldJob(
                     str(plate_in),
                     str(partial),
                     ref,
@@ -245,7 +317,23 @@ def restore_fields(
             "selective: %d of %d planes within %.2f um of focus are copied, not restored",
             *(copied, planes, config.skip_within_um),
         )
-    compute(todo, workers, dask_settings, progress)
+    if streams(config, dev, dask_settings):
+        # load the model and resolve the batch size once, on the thread that owns the device
+        restoring_model(str(checkpoint), dev, config)
+        stream(
+            todo,
+            functools.partial(read_field, prepare=torch.device(dev).type == "cuda"),
+            infer_field,
+            write_restored,
+            readers=workers,
+            writers=workers,
+            depth=2 * max(1, workers),
+            progress=progress,
+        )
+    else:
+        compute(
+            [dask.delayed(restore_field)(job) for job in todo], workers, dask_settings, progress
+        )
     return {"computed": len(todo), "skipped": skipped, "fields": len(refs)}
 
 

@@ -34,6 +34,10 @@ class RestoreConfig:
     skip_within_um : float or None
         Selective restoration: planes estimated within this distance of focus (um) are
         copied, not restored (:mod:`platefocus.restore.selective`); None restores all.
+    prefetch : "auto" or bool
+        Read fields ahead and write results behind in threads around one inference
+        thread (:mod:`platefocus.restore.stream`), so that the device does not wait for
+        the host; ``"auto"``: on a GPU. Otherwise fields are parallel Dask tasks.
     """
 
     tile: int = 128
@@ -45,6 +49,7 @@ class RestoreConfig:
     channels_last: bool = False
     compile: bool = False
     skip_within_um: float | None = None
+    prefetch: bool | str = "auto"
 
     def __post_init__(self) -> None:
         if self.tile < 8:
@@ -57,6 +62,8 @@ class RestoreConfig:
             raise ValueError(f"batch_size must be >= 1 or 'auto', got {self.batch_size!r}")
         if self.border not in ("odd", "even"):
             raise ValueError(f"border must be 'odd' or 'even', got {self.border!r}")
+        if self.prefetch not in ("auto", True, False):
+            raise ValueError(f"prefetch must be 'auto', true or false, got {self.prefetch!r}")
         if self.skip_within_um is not None and self.skip_within_um < 0:
             raise ValueError(f"skip_within_um must be >= 0 or null, got {self.skip_within_um}")
 
@@ -74,4 +81,5 @@ class RestoreConfig:
             channels_last=restore["channels_last"],
             compile=restore["compile"],
             skip_within_um=restore.get("skip_within_um"),
+            prefetch=restore.get("prefetch", "auto"),
         )
