@@ -87,9 +87,11 @@ def main() -> None:
             prefetch=args.prefetch if args.prefetch == "auto" else args.prefetch == "true",
         )
         runner = prepare_model(model, config)
-        args.batch = choose_batch_size(runner, config, 1, device)
-
         layout = plan_tiles(images[0].shape, args.tile, args.overlap)
+        # the batch the pipeline chooses: no larger than one field's tiles (its calls)
+        field_tiles = len(planes) * len(layout.starts)
+        args.batch = choose_batch_size(runner, config, 1, device, field_tiles)
+
         tiles = np.concatenate([cut_tiles(pad_plane(n, layout), layout) for n in normed])
         tiles = tiles[:, None].astype(np.float32)
         run_batches(runner, tiles[: args.batch], args.batch, device, True)  # warm-up

@@ -3,6 +3,8 @@ agrees with the NumPy path; batch size ``auto`` and the model settings."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -105,3 +107,35 @@ def test_fastest_batch_is_timed_among_the_candidates(monkeypatch):
             return x
 
     assert fastest_batch(Crowded(), config, 1, torch.device("cpu"), [1, 4, 8]) == 4
+
+
+def test_batch_candidates_stop_at_what_memory_and_a_field_allow():
+    from platefocus.restore.batching import batch_candidates
+
+    assert batch_candidates(300) == [8, 16, 32, 64, 128, 256]
+    assert batch_candidates(5) == [5]  # none fits: the memory limit itself
+    # a field of 225 tiles: 256 holds it, larger batches would never be filled
+    assert batch_candidates(MAX_BATCH, 225) == [8, 16, 32, 64, 128, 256]
+    assert batch_candidates(MAX_BATCH, 256) == [8, 16, 32, 64, 128, 256]
+    assert batch_candidates(100, 5000) == [8, 16, 32, 64]
+    assert batch_candidates(MAX_BATCH, 3) == [8]
+
+
+def test_timing_probe_stops_past_the_peak():
+    """Candidates are timed in increasing order; two in a row clearly slower than the best
+    end the probe (the larger ones are not run)."""
+    from platefocus.restore.batching import fastest_batch
+
+    tried = []
+
+    class Peaked(torch.nn.Module):
+        def forward(self, x):
+            n = len(x)
+            tried.append(n)
+            time.sleep(0.002 * n if n <= 16 else 0.01 * n)  # per-tile cost jumps after 16
+            return x
+
+    config = RestoreConfig(batch_size="auto")
+    best = fastest_batch(Peaked(), config, 1, torch.device("cpu"), [4, 8, 16, 32, 64, 128])
+    assert best in (4, 8, 16)
+    assert 128 not in tried and 64 in tried

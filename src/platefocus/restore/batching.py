@@ -29,12 +29,29 @@ def batch_from_memory(free_bytes: int, bytes_per_tile: float) -> int:
 CANDIDATES = (8, 16, 32, 64, 128, 256, 512, 1024)
 
 
+def batch_candidates(limit: int, most_tiles: int | None = None) -> list[int]:
+    """The :data:`CANDIDATES` up to the memory ``limit`` (the limit itself when none fits),
+    and up to the first that holds ``most_tiles`` (the most tiles one call can get)."""
+    fitting = [b for b in CANDIDATES if b <= limit] or [limit]
+    if most_tiles is None:
+        return fitting
+    useful = [b for b in fitting if b < most_tiles]
+    return useful + [b for b in fitting if b >= most_tiles][:1] or fitting[:1]
+
+
 @torch.no_grad()
 def choose_batch_size(
-    model: torch.nn.Module, config: RestoreConfig, in_channels: int, device: torch.device
+    model: torch.nn.Module,
+    config: RestoreConfig,
+    in_channels: int,
+    device: torch.device,
+    most_tiles: int | None = None,
 ) -> int:
     """``config.batch_size``, or for ``"auto"``: ``CPU_BATCH`` on a CPU; on CUDA, the
     fastest of the :data:`CANDIDATES` that fit half the free memory.
+
+    ``most_tiles``: the most tiles one call can get (a field's restored planes x tiles per
+    plane); larger candidates are not tried, since no call would fill them.
 
     Memory per tile comes from the peak memory of a probe batch of ``PROBE`` tiles. The
     fastest batch is not the largest: on an H200 the default Restormer ran 17 Mpix/s at
@@ -54,8 +71,7 @@ def choose_batch_size(
     per_tile = (torch.cuda.max_memory_allocated(device) - base) / PROBE
     free, _ = torch.cuda.mem_get_info(device)
     limit = batch_from_memory(free, per_tile)
-    fitting = [b for b in CANDIDATES if b <= limit] or [limit]
-    batch = fastest_batch(model, config, in_channels, device, fitting)
+    batch = fastest_batch(model, config, in_channels, device, batch_candidates(limit, most_tiles))
     log.info(
         "batch_size auto: %d tiles (memory allows %d: %.1f MiB per tile, %.1f GiB free)",
         batch,
@@ -84,8 +100,15 @@ def fastest_batch(
             torch.cuda.synchronize(device)
 
     use_bf16 = config.bf16 and device.type == "cuda"
-    rates = {}
+    rates: dict[int, float] = {}
     for batch in candidates:
+        if (
+            len(rates) >= 2
+            and all(  # two sizes in a row slower than the best: past the peak
+                rates[b] < 0.95 * max(rates.values()) for b in list(rates)[-2:]
+            )
+        ):
+            break
         x = torch.zeros((batch, in_channels, config.tile, config.tile), device=device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
             model(x)

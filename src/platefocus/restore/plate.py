@@ -63,6 +63,7 @@ from platefocus.restore.selective import (
 )
 from platefocus.restore.settings import RestoreConfig
 from platefocus.restore.stream import stream
+from platefocus.restore.tiling import plan_tiles
 from platefocus.train.checkpoint import choose_device, load_checkpoint
 
 log = logging.getLogger(__name__)
@@ -76,14 +77,15 @@ def cached_model(checkpoint: str, device: str) -> tuple[torch.nn.Module, dict]:
 
 @functools.lru_cache(maxsize=4)
 def restoring_model(
-    checkpoint: str, device: str, config: RestoreConfig
+    checkpoint: str, device: str, config: RestoreConfig, most_tiles: int | None = None
 ) -> tuple[torch.nn.Module, dict, RestoreConfig]:
     """The model prepared as ``config`` asks (channels-last, compiled), once per process,
-    and ``config`` with its batch size resolved (``"auto"``: from free device memory)."""
+    and ``config`` with its batch size resolved (``"auto"``: the fastest on the device,
+    up to ``most_tiles``, the most tiles of one field)."""
     model, state = cached_model(checkpoint, device)
     model = prepare_model(model, config)
     context = int(state.get("dataset", {}).get("context_planes", 0))
-    batch = choose_batch_size(model, config, 1 + 2 * context, torch.device(device))
+    batch = choose_batch_size(model, config, 1 + 2 * context, torch.device(device), most_tiles)
     return model, state, replace(config, batch_size=batch)
 
 
@@ -112,6 +114,7 @@ class FieldJob:
     metadata: dict
     stamp: str
     defocus_um: list[float | None]
+    most_tiles: int | None = None  # of any field of the plate, for batch_size "auto"
 
     def planes(self) -> tuple[list[int], list[int], list[bool]]:
         """``(restore_at, copy_at, wanted)``: output positions restored and copied."""
@@ -151,7 +154,7 @@ def infer_field(job: FieldJob, data: FieldData) -> PendingPlanes | np.ndarray | 
     restore_at, _, _ = job.planes()
     if not restore_at:
         return None
-    model, state, config = restoring_model(job.checkpoint, job.device, job.config)
+    model, state, config = restoring_model(job.checkpoint, job.device, job.config, job.most_tiles)
     if data.prepared is not None:
         return launch_on_device(model, data.prepared, config, job.device)
     planes = [job.positions[i] for i in restore_at]
@@ -201,6 +204,13 @@ def restore_field(job: FieldJob) -> str:
     """Read, restore and write one field (then its done marker), in this thread."""
     data = read_field(job)
     return write_restored(job, data, infer_field(job, data))
+
+
+def _most_tiles(jobs: list[FieldJob], config: RestoreConfig) -> int:
+    """The most tiles one model call gets: restored planes x tiles per plane, over fields."""
+    shape = field_array(jobs[0].plate_in, jobs[0].ref).shape[-2:]
+    per_plane = len(plan_tiles(tuple(shape), config.tile, config.overlap).starts)
+    return per_plane * max(len(job.planes()[0]) for job in jobs)
 
 
 def streams(config: RestoreConfig, device: str, dask_settings: dict | None) -> bool:
@@ -311,6 +321,9 @@ def restore_fields(
                     defocus,
                 )
             )
+    if todo:
+        most = _most_tiles(todo, config)
+        todo = [replace(job, most_tiles=most) for job in todo]
     log.info("restoring %d fields (%d already done) on %s", len(todo), skipped, dev)
     if config.skip_within_um is not None:
         log.info(
@@ -319,7 +332,7 @@ def restore_fields(
         )
     if streams(config, dev, dask_settings):
         # load the model and resolve the batch size once, on the thread that owns the device
-        restoring_model(str(checkpoint), dev, config)
+        restoring_model(str(checkpoint), dev, config, todo[0].most_tiles if todo else None)
         stream(
             todo,
             functools.partial(read_field, prepare=torch.device(dev).type == "cuda"),
