@@ -6,9 +6,10 @@ import os
 from dataclasses import dataclass
 
 import dask.array as da
+import numpy as np
 import pandas as pd
 
-from platefocus.io.omezarr import field_path, open_image, read_image_axes
+from platefocus.io.omezarr import field_path, open_image, read_image_axes, read_image_channel
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,13 @@ def list_fields(manifest: pd.DataFrame) -> list[FieldRef]:
             )
         )
     return refs
+
+
+def read_field_channel(plate_path: str | os.PathLike, ref: FieldRef, index: int) -> np.ndarray:
+    """One channel of a field at full resolution, ``(z, y, x)`` (``index``: its position in
+    ``ref.channels``): the values of ``field_array(plate_path, ref)[index]``, read without
+    a Dask graph (:func:`platefocus.io.omezarr.read_image_channel`)."""
+    return read_image_channel(plate_path, ref.path, index)
 
 
 def field_array(plate_path: str | os.PathLike, ref: FieldRef, level: int = 0) -> da.Array:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-import dask.array as da
 import numpy as np
 import pandas as pd
 import zarr
 from ome_zarr.format import FormatV05
-from ome_zarr.writer import write_multiscale, write_plate_metadata, write_well_metadata
+from ome_zarr.writer import write_multiscales_metadata, write_plate_metadata, write_well_metadata
 from zarr.codecs import BloscCodec, BloscShuffle
 
 from platefocus.io.pyramid import pyramid
@@ -110,11 +110,13 @@ def write_field(
 
     Full-resolution chunks hold one plane of one channel, so later stages read single
     planes lazily; the pyramid levels below it (viewers only) hold one channel's whole
-    stack per chunk. ``ome_zarr.writer.write_multiscale`` creates the arrays and writes
-    the NGFF metadata; the pixels are then written with zarr directly. Why not its own
-    write: it goes through a Dask graph per level, which cost 0.8 s of the 1.2 s that
-    one BBBC006 field (2 x 34 planes of 520 x 696) took to write; zarr alone writes the
-    same chunks in 0.15 s with :data:`COMPRESSOR` (``benchmarks/bench_ingest.py``).
+    stack per chunk. The arrays are written with zarr and the NGFF metadata with
+    ``ome_zarr.writer.write_multiscales_metadata`` (transformations from ome-zarr's
+    format). Why not ``ome_zarr``'s ``write_image``: it writes through a Dask graph per
+    level, which took 0.8 s of the 1.2 s of one BBBC006 field (2 x 34 planes of
+    520 x 696), and even without pixels to write, its array creation took 18 ms of the
+    55 ms of a restored field (9 planes of 512 x 512) (``benchmarks/bench_ingest.py``,
+    ``bench_restore.py``).
     """
     if image.ndim != 4:
         raise ValueError(f"field image must be (c, z, y, x), got shape {image.shape}")
@@ -137,29 +139,31 @@ def write_field(
         for i, cid in enumerate(channel_ids)
     ]
     chunks = [(1, 1, *image.shape[2:])] + [(1, *level.shape[1:]) for level in levels[1:]]
-    write_multiscale(
-        # lazy stand-ins of the levels' shapes: Dask would hash the pixels of real ones
-        [
-            da.zeros(level.shape, dtype=level.dtype, chunks=c)
-            for level, c in zip(levels, chunks, strict=True)
-        ],
+    scale = (1.0, acquisition.z_step_um, acquisition.pixel_size_um, acquisition.pixel_size_um)
+    # ome-zarr's transformations of the levels (scale and the half-pixel translation),
+    # in physical units as its write_multiscale makes them
+    transforms = FORMAT.generate_coordinate_transformations([level.shape for level in levels])
+    datasets = []
+    for i, (level, chunk, transform) in enumerate(zip(levels, chunks, transforms, strict=True)):
+        transform[0]["scale"] = [v * s for v, s in zip(transform[0]["scale"], scale, strict=True)]
+        group.create_array(
+            f"s{i}",
+            shape=level.shape,
+            dtype=level.dtype,
+            chunks=chunk,
+            compressors=COMPRESSOR,
+            dimension_names=list(AXES),
+        )[...] = level
+        datasets.append({"path": f"s{i}", "coordinateTransformations": transform})
+    write_multiscales_metadata(
         group,
+        datasets,
         fmt=FORMAT,
         axes=AXES,
-        scale={
-            "c": 1.0,
-            "z": acquisition.z_step_um,
-            "y": acquisition.pixel_size_um,
-            "x": acquisition.pixel_size_um,
-        },
         axes_units={"z": "micrometer", "y": "micrometer", "x": "micrometer"},
-        storage_options=[{"chunks": c, "compressors": COMPRESSOR} for c in chunks],
-        compute=False,  # arrays and metadata only; the pixels are written below
+        name="image",
         metadata={"omero": {"channels": channels}},
     )
-    datasets = group.attrs["ome"]["multiscales"][0]["datasets"]
-    for dataset, level in zip(datasets, levels, strict=True):
-        group[dataset["path"]][...] = level
     if extra_attrs:
         write_platefocus_attrs(group, extra_attrs)
 
@@ -213,6 +217,26 @@ def open_image(plate_path: str | os.PathLike, path: str, level: int = 0) -> zarr
     group = zarr.open_group(str(plate_path), mode="r")[path]
     datasets = group.attrs["ome"]["multiscales"][0]["datasets"]
     return group[datasets[level]["path"]]
+
+
+def read_image_channel(plate_path: str | os.PathLike, path: str, index: int) -> np.ndarray:
+    """Channel ``index`` of the image at ``path`` at full resolution, ``(z, y, x)``, read
+    with zarr directly (``czyx``, ``tczyx`` of one time point, or ``zyx`` of one channel).
+
+    Restore's readers call this once per field: through a Dask array and a second opening
+    of the group, the same read cost 14 ms more of a 9-plane 512 x 512 field's 37 ms.
+    """
+    group = zarr.open_group(str(Path(plate_path) / path), mode="r")
+    multiscale = group.attrs["ome"]["multiscales"][0]
+    axes = "".join(a["name"] for a in multiscale["axes"])
+    array = group[multiscale["datasets"][0]["path"]]
+    if axes == "tczyx":  # an input plate of one time point (see platefocus.io.plate_input)
+        return array[0, index]
+    if axes == "zyx":
+        if index != 0:
+            raise IndexError(f"{path} has one channel, not a channel at {index}")
+        return array[...]
+    return array[index]
 
 
 def read_image_axes(plate_path: str | os.PathLike, path: str) -> str:

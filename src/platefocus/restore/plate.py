@@ -26,7 +26,7 @@ import torch
 
 from platefocus.errors import InputError
 from platefocus.io.atomic import file_sha256
-from platefocus.io.fields import FieldRef, field_array, list_fields
+from platefocus.io.fields import FieldRef, field_array, list_fields, read_field_channel
 from platefocus.io.omezarr import (
     Acquisition,
     open_plate,
@@ -140,7 +140,7 @@ def read_field(job: FieldJob, prepare: bool = False) -> FieldData:
     """Read the field's channel; with ``prepare`` (a GPU), also its device input
     (float32 in page-locked memory) when the planes fit the device path."""
     ref = job.ref
-    stack = np.asarray(field_array(job.plate_in, ref)[ref.channels.index(job.channel)])
+    stack = read_field_channel(job.plate_in, ref, ref.channels.index(job.channel))
     restore_at, _, _ = job.planes()
     if not (prepare and restore_at and fits_on_device(stack.shape[1:], job.config)):
         return FieldData(stack)
