@@ -5,9 +5,12 @@ and then marked done (a marker file written after its arrays); a rerun skips mar
 fields. Only when every field is done are the well and plate metadata written and the
 folder renamed into place, so a kill at any moment leaves nothing that looks complete.
 
-Fields are Dask tasks: the threaded scheduler by default (threads overlap reading,
-normalising and writing one field with inference on another) or a cluster (config section
-``dask``, see :mod:`platefocus.parallel`). The model is loaded once per process.
+On a CPU, fields are Dask tasks: the threaded scheduler by default (threads overlap
+reading, normalising and writing one field with inference on another) or a cluster (config
+section ``dask``, see :mod:`platefocus.parallel`). On a GPU (``restore.prefetch``) they
+stream through one inference thread, read ahead and written behind
+(:mod:`platefocus.restore.stream`). The model is loaded once per process
+(:mod:`platefocus.restore.field`).
 """
 
 from __future__ import annotations
@@ -16,45 +19,43 @@ import functools
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import dask
-import numpy as np
 import pandas as pd
 import torch
 
 from platefocus.errors import InputError
 from platefocus.io.atomic import file_sha256
-from platefocus.io.fields import FieldRef, field_array, list_fields, read_field_channel
+from platefocus.io.fields import FieldRef, list_fields
 from platefocus.io.omezarr import (
     Acquisition,
     open_plate,
     require_wells,
-    write_field,
     write_plate,
     write_platefocus_attrs,
     write_well,
 )
 from platefocus.io.partial import (
-    clear_field,
     is_done,
-    mark_done,
     partial_path,
     publish,
     require_done,
     stamp_of,
 )
 from platefocus.parallel import compute
-from platefocus.restore.batching import choose_batch_size, prepare_model
-from platefocus.restore.device import (
-    DeviceInput,
-    PendingPlanes,
-    fits_on_device,
-    launch_on_device,
-    prepare_input,
+from platefocus.restore.field import (
+    FieldJob,
+    cached_model,
+    infer_field,
+    most_tiles,
+    read_field,
+    restore_field,
+    restoring_model,
+    streams,
+    write_restored,
 )
-from platefocus.restore.inference import restore_planes
 from platefocus.restore.planes import PlaneSelection
 from platefocus.restore.selective import (
     DefocusCalibration,
@@ -63,166 +64,14 @@ from platefocus.restore.selective import (
 )
 from platefocus.restore.settings import RestoreConfig
 from platefocus.restore.stream import stream
-from platefocus.restore.tiling import plan_tiles
-from platefocus.train.checkpoint import choose_device, load_checkpoint
+from platefocus.train.checkpoint import choose_device
 
 log = logging.getLogger(__name__)
-
-
-@functools.lru_cache(maxsize=4)
-def cached_model(checkpoint: str, device: str) -> tuple[torch.nn.Module, dict]:
-    """The checkpoint's model, loaded once per process and device."""
-    return load_checkpoint(checkpoint, device)
-
-
-@functools.lru_cache(maxsize=4)
-def restoring_model(
-    checkpoint: str, device: str, config: RestoreConfig, most_tiles: int | None = None
-) -> tuple[torch.nn.Module, dict, RestoreConfig]:
-    """The model prepared as ``config`` asks (channels-last, compiled), once per process,
-    and ``config`` with its batch size resolved (``"auto"``: the fastest on the device,
-    up to ``most_tiles``, the most tiles of one field)."""
-    model, state = cached_model(checkpoint, device)
-    model = prepare_model(model, config)
-    context = int(state.get("dataset", {}).get("context_planes", 0))
-    batch = choose_batch_size(model, config, 1 + 2 * context, torch.device(device), most_tiles)
-    return model, state, replace(config, batch_size=batch)
 
 
 def _stamp(metadata: dict, selection: PlaneSelection) -> str:
     """What a restored field is made from: checkpoint, settings and plane selection."""
     return stamp_of(metadata, asdict(selection))
-
-
-@dataclass(frozen=True)
-class FieldJob:
-    """Everything one field's restoration needs (picklable, for Dask workers).
-
-    ``defocus_um``: each plane's estimated distance from focus; with
-    ``config.skip_within_um``, planes within it are copied from the input."""
-
-    plate_in: str
-    partial: str
-    ref: FieldRef
-    channel: int
-    positions: list[int | None]
-    dz: list[int | None]
-    checkpoint: str
-    config: RestoreConfig
-    device: str
-    acquisition: Acquisition
-    metadata: dict
-    stamp: str
-    defocus_um: list[float | None]
-    most_tiles: int | None = None  # of any field of the plate, for batch_size "auto"
-
-    def planes(self) -> tuple[list[int], list[int], list[bool]]:
-        """``(restore_at, copy_at, wanted)``: output positions restored and copied."""
-        wanted = planes_to_restore(self.defocus_um, self.config.skip_within_um)
-        present = [i for i, p in enumerate(self.positions) if p is not None]
-        return [i for i in present if wanted[i]], [i for i in present if not wanted[i]], wanted
-
-
-@dataclass
-class FieldData:
-    """A field's stack as read, and its device input when prepared by a reader."""
-
-    stack: np.ndarray
-    prepared: DeviceInput | None = None
-
-
-def _context_planes(job: FieldJob) -> int:
-    _, state = cached_model(job.checkpoint, job.device)
-    return int(state.get("dataset", {}).get("context_planes", 0))
-
-
-def read_field(job: FieldJob, prepare: bool = False) -> FieldData:
-    """Read the field's channel; with ``prepare`` (a GPU), also its device input
-    (float32 in page-locked memory) when the planes fit the device path."""
-    ref = job.ref
-    stack = read_field_channel(job.plate_in, ref, ref.channels.index(job.channel))
-    restore_at, _, _ = job.planes()
-    if not (prepare and restore_at and fits_on_device(stack.shape[1:], job.config)):
-        return FieldData(stack)
-    planes = [job.positions[i] for i in restore_at]
-    return FieldData(stack, prepare_input(stack, planes, _context_planes(job), pin=True))
-
-
-def infer_field(job: FieldJob, data: FieldData) -> PendingPlanes | np.ndarray | None:
-    """The restored planes of a field (``None`` when every plane is copied): queued on the
-    device without waiting when the reader prepared them, else computed here."""
-    restore_at, _, _ = job.planes()
-    if not restore_at:
-        return None
-    model, state, config = restoring_model(job.checkpoint, job.device, job.config, job.most_tiles)
-    if data.prepared is not None:
-        return launch_on_device(model, data.prepared, config, job.device)
-    planes = [job.positions[i] for i in restore_at]
-    context = int(state.get("dataset", {}).get("context_planes", 0))
-    return restore_planes(model, data.stack, planes, config, job.device, context)
-
-
-def write_restored(
-    job: FieldJob, data: FieldData, restored: PendingPlanes | np.ndarray | None
-) -> str:
-    """Assemble the field's output (restored and copied planes), write it, mark it done."""
-    ref, stack = job.ref, data.stack
-    restore_at, copy_at, wanted = job.planes()
-    out = np.zeros((len(job.positions), *stack.shape[1:]), dtype=stack.dtype)
-    if restore_at:
-        out[restore_at] = restored.numpy() if isinstance(restored, PendingPlanes) else restored
-    for i in copy_at:
-        out[i] = stack[job.positions[i]]
-    clear_field(job.partial, ref.row, ref.column, ref.field)
-    root = open_plate(job.partial, mode="r+")
-    attrs = {
-        **job.metadata,
-        "well": ref.well,
-        "site": ref.site,
-        "source_z": [None if p is None else ref.z_indices[p] for p in job.positions],
-        "dz": job.dz,
-        "missing": [p is None for p in job.positions],
-        "restored": [p is not None and w for p, w in zip(job.positions, wanted, strict=True)],
-        "estimated_defocus_um": [None if d is None else round(d, 3) for d in job.defocus_um],
-    }
-    write_field(
-        root,
-        ref.row,
-        ref.column,
-        ref.field,
-        out[None],
-        job.acquisition,
-        [job.channel],
-        pyramid_levels=job.metadata["pyramid_levels"],
-        extra_attrs=attrs,
-    )
-    mark_done(job.partial, ref.row, ref.column, ref.field, job.stamp)
-    return ref.path
-
-
-def restore_field(job: FieldJob) -> str:
-    """Read, restore and write one field (then its done marker), in this thread."""
-    data = read_field(job)
-    return write_restored(job, data, infer_field(job, data))
-
-
-def _most_tiles(jobs: list[FieldJob], config: RestoreConfig) -> int:
-    """The most tiles one model call gets: restored planes x tiles per plane, over fields."""
-    shape = field_array(jobs[0].plate_in, jobs[0].ref).shape[-2:]
-    per_plane = len(plan_tiles(tuple(shape), config.tile, config.overlap).starts)
-    return per_plane * max(len(job.planes()[0]) for job in jobs)
-
-
-def streams(config: RestoreConfig, device: str, dask_settings: dict | None) -> bool:
-    """Whether fields go through the read-ahead / write-behind pipeline
-    (:mod:`platefocus.restore.stream`) rather than as Dask tasks: ``config.prefetch``,
-    where ``"auto"`` means on a GPU; never with a Dask cluster (fields are its tasks)."""
-    settings = dask_settings or {}
-    if settings.get("scheduler_address") or settings.get("jobqueue"):
-        return False
-    if config.prefetch == "auto":
-        return torch.device(device).type == "cuda"
-    return bool(config.prefetch)
 
 
 def _metadata(
@@ -321,33 +170,47 @@ def restore_fields(
                     defocus,
                 )
             )
-    if todo:
-        most = _most_tiles(todo, config)
-        todo = [replace(job, most_tiles=most) for job in todo]
     log.info("restoring %d fields (%d already done) on %s", len(todo), skipped, dev)
     if config.skip_within_um is not None:
         log.info(
             "selective: %d of %d planes within %.2f um of focus are copied, not restored",
             *(copied, planes, config.skip_within_um),
         )
-    if streams(config, dev, dask_settings):
-        # load the model and resolve the batch size once, on the thread that owns the device
-        restoring_model(str(checkpoint), dev, config, todo[0].most_tiles if todo else None)
-        stream(
-            todo,
-            functools.partial(read_field, prepare=torch.device(dev).type == "cuda"),
-            infer_field,
-            write_restored,
-            readers=workers,
-            writers=workers,
-            depth=2 * max(1, workers),
-            progress=progress,
-        )
-    else:
-        compute(
-            [dask.delayed(restore_field)(job) for job in todo], workers, dask_settings, progress
-        )
+    _run(todo, str(checkpoint), dev, config, workers, dask_settings, progress)
     return {"computed": len(todo), "skipped": skipped, "fields": len(refs)}
+
+
+def _run(
+    jobs: list[FieldJob],
+    checkpoint: str,
+    device: str,
+    config: RestoreConfig,
+    workers: int,
+    dask_settings: dict | None,
+    progress: bool,
+) -> None:
+    """Restore the fields: streamed around one inference thread, or as Dask tasks."""
+    if not jobs:
+        return
+    most = most_tiles(jobs, config)  # for batch_size "auto": no batch beyond a field's tiles
+    jobs = [replace(job, most_tiles=most) for job in jobs]
+    if not streams(config, device, dask_settings):
+        compute(
+            [dask.delayed(restore_field)(job) for job in jobs], workers, dask_settings, progress
+        )
+        return
+    # load the model and resolve the batch size once, on the thread that owns the device
+    restoring_model(checkpoint, device, config, most)
+    stream(
+        jobs,
+        functools.partial(read_field, prepare=torch.device(device).type == "cuda"),
+        infer_field,
+        write_restored,
+        readers=workers,
+        writers=workers,
+        depth=2 * max(1, workers),
+        progress=progress,
+    )
 
 
 def _field_defocus(
