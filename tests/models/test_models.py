@@ -95,6 +95,8 @@ NEW_NETWORKS = [
     ("derestormer", {"levels": 4, "width": 8}),
     ("dcn_lka", {"width": 8, "blocks": 2, "kernel_size": 9}),
     ("dcn_lka", {"width": 8, "blocks": 1, "kernel_size": 21, "norm": "layer"}),
+    # ReFocus: the ResNet-34 encoder it used, a narrow decoder to keep the test quick
+    ("refocus_unet", {"decoder_channels": (32, 16, 16, 8, 8)}),
 ]
 
 
@@ -168,6 +170,7 @@ def _blurred_pair():
     [
         ("derestormer", {"levels": 2, "width": 8}),
         ("dcn_lka", {"width": 16, "blocks": 2, "kernel_size": 9}),
+        ("refocus_unet", {"decoder_channels": (32, 16, 16, 8, 8)}),
     ],
 )
 def test_new_networks_overfit_a_single_pair(name, kwargs):

@@ -19,6 +19,10 @@ from conftest import REPO, snakemake
             "training: {models: {restormer: {widht: 8}}}",
             "training.models.restormer: restormer takes no argument 'widht'",
         ),
+        (
+            "training: {models: {fast: {architecture: resnet9, loss: {mse: 1.0}}}}",
+            "training.models.fast: unknown architecture 'resnet9'",
+        ),
     ],
 )
 def test_bad_value_stops_the_dry_run_with_the_key_named(tmp_path, bad, message):

@@ -335,6 +335,9 @@ def test_comparison_target_on_the_tiny_plate(tmp_path):
         "    unet: {features: [8, 8, 16, 16, 16, 8]}\n"
         "    derestormer: {levels: 2, width: 8, points: 4}\n"
         "    dcn_lka: {width: 8, blocks: 1, kernel_size: 9}\n"
+        # the same architecture again, with its own loss (signal-oriented)
+        "    restormer_mse: {architecture: restormer, levels: 2, width: 8, norm: layer,\n"
+        "                    loss: {mse: 1.0}}\n"
         "comparison: {enabled: true, inference_side: 64, repeats: 1}\n"
     )
     out = snakemake(tmp_path, "--cores", "2", *TINY, str(compare))
@@ -345,9 +348,19 @@ def test_comparison_target_on_the_tiny_plate(tmp_path):
         "unet",
         "derestormer",
         "dcn_lka",
+        "restormer_mse",
         "input (no restoration)",
     ]
-    models = table.iloc[:4]
+    models = table.iloc[:5]
+    # each model's own loss reaches its checkpoint, the table and the report
+    by_name = models.set_index("model")
+    assert by_name.loc["restormer_mse", "architecture"] == "restormer"
+    assert by_name.loc["restormer_mse", "loss"] == "mse 1"
+    assert by_name.loc["restormer", "loss"] == "ssim 0.7 + l1 0.1 + mse 0.2"
+    from platefocus.train.checkpoint import read_checkpoint
+
+    checkpoint = read_checkpoint(tmp_path / "results/tiny/models/restormer_mse/checkpoint.pt")
+    assert checkpoint["model"] == "restormer" and checkpoint["config"]["loss"] == {"mse": 1.0}
     assert (models["parameters"] > 0).all() and (models["flops_per_pixel"] > 0).all()
     assert (models["infer_mpix_per_s"] > 0).all() and (models["epochs"] == 2).all()
     for column in ("psnr_dz2", "ssim_dz2", "seg_f1", "count_error"):
@@ -357,3 +370,4 @@ def test_comparison_target_on_the_tiny_plate(tmp_path):
     assert (tmp_path / "results/tiny/comparison/models.png").stat().st_size > 20_000
     page = (tmp_path / "results/tiny/summary.html").read_text()
     assert "Model comparison" in page and "derestormer" in page and "dcn_lka" in page
+    assert "mse 1" in page

@@ -124,3 +124,47 @@ def test_cuda_requested_without_cuda():
         with pytest.raises(ValueError, match="no CUDA"):
             choose_device("cuda")
     assert choose_device("cpu").type == "cpu"
+
+
+def test_each_model_entry_may_carry_its_architecture_and_loss():
+    """training.models entries: the architecture's arguments, plus an optional
+    ``architecture`` (one architecture twice under two names) and their own ``loss``."""
+    training = {
+        "models": {
+            "restormer": {"levels": 2},
+            "restormer_mse": {"architecture": "restormer", "levels": 2, "loss": {"mse": 1.0}},
+        },
+        "loss": {"ssim": 0.7, "l1": 0.3},
+        "epochs": 3,
+    }
+    shared = TrainConfig.from_config(training, "restormer")
+    own = TrainConfig.from_config(training, "restormer_mse")
+    assert (shared.model, shared.model_kwargs, shared.loss) == (
+        "restormer",
+        {"levels": 2},
+        {"ssim": 0.7, "l1": 0.3},
+    )
+    assert (own.model, own.model_kwargs, own.loss) == ("restormer", {"levels": 2}, {"mse": 1.0})
+    assert own.epochs == shared.epochs == 3
+
+
+def test_a_model_own_loss_reaches_its_checkpoint(pairs_dataset, tmp_path):
+    import dataclasses
+
+    from platefocus.train.checkpoint import read_checkpoint
+
+    path, table, _ = pairs_dataset
+    config = dataclasses.replace(TINY, loss={"mse": 1.0}, epochs=1, max_steps_per_epoch=2)
+    train(path, table, config, tmp_path, progress=False)
+    state = read_checkpoint(tmp_path / "best.pt")
+    assert state["config"]["loss"] == {"mse": 1.0} and state["model"] == TINY.model
+
+
+def test_model_labels_name_each_model_with_its_loss():
+    from platefocus.pipeline.common import model_labels
+
+    training = {
+        "models": {"unet": {}, "restormer_mse": {"architecture": "restormer", "loss": {"mse": 1}}},
+        "loss": {"ssim": 0.7, "l1": 0.1, "mse": 0.2},
+    }
+    assert model_labels(training) == ["unet (ssim 0.7 + l1 0.1 + mse 0.2)", "restormer_mse (mse 1)"]

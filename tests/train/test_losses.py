@@ -1,5 +1,6 @@
 """Losses."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -47,3 +48,34 @@ def test_ms_ssim_matches_the_library_on_large_images():
 def test_bad_weights(weights):
     with pytest.raises(ValueError):
         WeightedLoss(weights)
+
+
+def test_feature_loss_is_zero_for_identical_images_and_grows_with_blur():
+    """The frozen random network's features: no difference for the same image, and a
+    difference that grows with the blur of the target (what a perceptual loss must do)."""
+    from scipy import ndimage
+
+    from platefocus.train.losses import FeatureLoss
+
+    rng = np.random.default_rng(0)
+    sharp = np.zeros((96, 96), np.float32)
+    for y, x in rng.integers(8, 88, size=(25, 2)):
+        sharp[y - 3 : y + 4, x - 3 : x + 4] = 1.0
+    loss = FeatureLoss()
+    target = torch.from_numpy(sharp)[None, None]
+    assert float(loss(target, target)) == 0.0
+    values = [
+        float(loss(torch.from_numpy(ndimage.gaussian_filter(sharp, s))[None, None], target))
+        for s in (0.5, 1.0, 2.0, 4.0)
+    ]
+    assert values == sorted(values) and values[0] > 0, values
+    # frozen: same features on every construction, no parameters to train
+    assert float(FeatureLoss()(target * 0.5, target)) == float(loss(target * 0.5, target))
+    assert not any(p.requires_grad for p in loss.parameters())
+
+
+def test_feature_term_gives_the_prediction_gradients():
+    torch.manual_seed(0)
+    a, b = torch.rand(2, 1, 40, 40), torch.rand(2, 1, 40, 40, requires_grad=True)
+    WeightedLoss({"feature": 1.0, "l1": 0.5})(b, a).backward()
+    assert b.grad is not None and torch.isfinite(b.grad).all() and b.grad.abs().sum() > 0

@@ -14,7 +14,7 @@ os.environ.update(
 
 # Constraints between keys that the schema cannot express, checked before any job runs.
 sys.path.insert(0, f"{workflow.basedir}/src")
-from platefocus.pipeline.common import check_config, input_files
+from platefocus.pipeline.common import check_config, input_files, model_labels
 
 check_config(config)
 

@@ -101,6 +101,7 @@ rule plot_training:
         "../envs/platefocus.yaml"
     params:
         names=trained_models(),
+        labels=model_labels(config["training"]),
     script:
         "../scripts/plot_training.py"
 

@@ -8,6 +8,7 @@ run_step(
         histories=list(snakemake.input.histories),
         summaries=list(snakemake.input.summaries),
         names=list(snakemake.params.names),
+        labels=list(snakemake.params.labels),
         out_curves=snakemake.output.curves,
         out_metrics=snakemake.output.metrics,
     ),

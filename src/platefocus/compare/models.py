@@ -19,6 +19,7 @@ import pandas as pd
 import torch
 
 from platefocus.io.atomic import read_table
+from platefocus.models.catalog import loss_label
 from platefocus.restore.inference import restore_planes
 from platefocus.restore.settings import RestoreConfig
 from platefocus.train.checkpoint import load_checkpoint
@@ -95,7 +96,7 @@ def compare_models(
 ) -> pd.DataFrame:
     """One row per model plus an ``input`` row (no restoration); see the module doc.
 
-    Columns: ``model, parameters, flops_per_pixel, train_seconds, epochs,
+    Columns: ``model, architecture, loss, parameters, flops_per_pixel, train_seconds, epochs,
     infer_mpix_per_s, psnr_dz<d>, ssim_dz<d>`` for every |dz| evaluated, ``seg_f1,
     count_error``.
     """
@@ -110,6 +111,9 @@ def compare_models(
         f1, count_error = _segmentation(fields, "restored")
         row = {
             "model": name,
+            "architecture": state["model"],
+            # the loss it was trained with: segmentation-oriented (SSIM) or signal (MSE)
+            "loss": loss_label(state.get("config", {}).get("loss", {})),
             "parameters": sum(p.numel() for p in model.parameters()),
             "flops_per_pixel": flops_per_pixel(model, in_channels),
             "train_seconds": spent["train_seconds"],

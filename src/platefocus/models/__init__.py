@@ -16,6 +16,13 @@ def __getattr__(name: str):
     first use of ``MODELS``, ``build_model`` or ``register``."""
     if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from platefocus.models import dcn_lka, derestormer, registry, restormer, unet  # noqa: F401
+    from platefocus.models import (  # noqa: F401
+        dcn_lka,
+        derestormer,
+        refocus,
+        registry,
+        restormer,
+        unet,
+    )
 
     return getattr(registry, name)

@@ -46,21 +46,56 @@ def architecture_arguments() -> dict[str, tuple[str, ...]]:
     return catalog
 
 
+#: Loss terms (:class:`platefocus.train.losses.WeightedLoss`), checked here without torch.
+LOSS_TERMS = ("l1", "mse", "ssim", "ms_ssim", "feature")
+#: Keys of a ``training.models`` entry that are not the architecture's arguments.
+ENTRY_KEYS = ("architecture", "loss")
+
+
+def model_entry(name: str, entry: dict | None) -> tuple[str, dict, dict | None]:
+    """``(architecture, arguments, loss)`` of the ``training.models`` entry ``name``.
+
+    An entry holds the architecture's keyword arguments, and optionally
+    ``architecture`` (default: the entry's name, so one architecture can be trained twice
+    under two names) and ``loss`` (loss term weights; None: ``training.loss``).
+    """
+    entry = dict(entry or {})
+    architecture = str(entry.pop("architecture", name))
+    loss = entry.pop("loss", None)
+    return architecture, entry, (dict(loss) if loss is not None else None)
+
+
+def loss_label(loss: dict) -> str:
+    """A loss as people read it: ``"ssim 0.7 + l1 0.1 + mse 0.2"`` (non-zero terms)."""
+    return " + ".join(f"{term} {weight:g}" for term, weight in loss.items() if weight)
+
+
 def check_model_arguments(models: dict[str, dict]) -> None:
     """Raise :class:`~platefocus.errors.InputError` for an unknown architecture or an
     argument it does not take, naming the ``training.models`` key."""
     from platefocus.errors import InputError
 
     catalog = architecture_arguments()
-    for name, kwargs in models.items():
-        if name not in catalog:
+    for name, entry in models.items():
+        architecture, kwargs, loss = model_entry(name, entry)
+        if architecture not in catalog:
             raise InputError(
-                "training.models", f"unknown architecture {name!r}; registered: {sorted(catalog)}"
+                f"training.models.{name}" if architecture != name else "training.models",
+                f"unknown architecture {architecture!r}; registered: {sorted(catalog)}",
             )
-        unknown = sorted(set(kwargs or {}) - set(catalog[name]))
+        if loss is not None and (
+            set(loss) - set(LOSS_TERMS)
+            or min(loss.values(), default=0) < 0
+            or not any(loss.values())
+        ):
+            raise InputError(
+                f"training.models.{name}.loss",
+                f"weights of {list(LOSS_TERMS)}, non-negative, one positive; got {loss}",
+            )
+        unknown = sorted(set(kwargs) - set(catalog[architecture]))
         if unknown:
             raise InputError(
                 f"training.models.{name}",
-                f"{name} takes no argument {', '.join(map(repr, unknown))}; "
-                f"it takes {list(catalog[name])}",
+                f"{architecture} takes no argument {', '.join(map(repr, unknown))}; "
+                f"it takes {list(catalog[architecture])} (and {list(ENTRY_KEYS)})",
             )

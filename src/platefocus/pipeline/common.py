@@ -10,6 +10,18 @@ from pathlib import Path
 from platefocus.errors import InputError
 
 
+def model_labels(training: dict) -> list[str]:
+    """``"name (loss)"`` of every ``training.models`` entry, in order: the report names
+    each model with the loss it was trained with (its own, or ``training.loss``)."""
+    from platefocus.models.catalog import loss_label, model_entry
+
+    labels = []
+    for name, entry in training["models"].items():
+        _, _, loss = model_entry(name, entry)
+        labels.append(f"{name} ({loss_label(loss if loss is not None else training['loss'])})")
+    return labels
+
+
 def check_config(config: dict) -> None:
     """Raise :class:`InputError` naming the first key whose value cannot work."""
     from platefocus.dataset.pairs import DatasetConfig

@@ -124,8 +124,11 @@ def plot_training(
     names: list[str],
     out_curves: str | Path,
     out_metrics: str | Path,
+    labels: list[str] | None = None,
 ) -> None:
-    """Training curves and metric-against-dz figures of every trained model."""
+    """Training curves and metric-against-dz figures of every trained model, named by
+    ``labels`` (e.g. with their loss, :func:`platefocus.pipeline.common.model_labels`)."""
+    names = list(labels) if labels else names
     from platefocus.report.style import save_figure
     from platefocus.report.training import metrics_by_dz, training_curves
 

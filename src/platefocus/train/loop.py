@@ -83,19 +83,20 @@ class TrainConfig:
 
     @classmethod
     def from_config(cls, training: dict, model: str, threads: int = 1) -> TrainConfig:
-        """The settings of ``model`` from the workflow's ``training`` section."""
+        """The settings of the ``training.models`` entry ``model`` from the workflow's
+        ``training`` section: its architecture and arguments, and its own ``loss`` if it
+        has one (:func:`platefocus.models.catalog.model_entry`)."""
         from platefocus.errors import InputError
+        from platefocus.models.catalog import model_entry
 
-        model_kwargs = training["models"].get(model)
-        if model_kwargs is None:
+        if model not in training["models"]:
             raise InputError(f"training.models.{model}", "no settings for this model")
+        architecture, model_kwargs, loss = model_entry(model, training["models"][model])
         fields = {f.name for f in dataclasses.fields(cls)} - {"model", "model_kwargs", "threads"}
-        return cls(
-            model=model,
-            model_kwargs=dict(model_kwargs),
-            threads=threads,
-            **{k: (dict(v) if k == "loss" else v) for k, v in training.items() if k in fields},
-        )
+        settings = {k: (dict(v) if k == "loss" else v) for k, v in training.items() if k in fields}
+        if loss is not None:  # the entry's own loss
+            settings["loss"] = loss
+        return cls(model=architecture, model_kwargs=model_kwargs, threads=threads, **settings)
 
 
 def augment_batch(x: torch.Tensor, y: torch.Tensor, gen: torch.Generator, jitter: float):
@@ -181,7 +182,7 @@ def _setup(
     model = build_model(
         config.model, spatial_dims=2, in_channels=in_channels, **config.model_kwargs
     ).to(device)
-    loss_fn = WeightedLoss(config.loss)
+    loss_fn = WeightedLoss(config.loss).to(device)
     optimiser = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )

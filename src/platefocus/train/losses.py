@@ -1,4 +1,5 @@
-"""Losses: L1, MSE, SSIM and MS-SSIM (``pytorch_msssim``), and weighted sums of them.
+"""Losses: L1, MSE, SSIM and MS-SSIM (``pytorch_msssim``), a feature loss, and weighted
+sums of them.
 
 Images are in normalised units (the input plane's normalisation percentile maps to 0..1),
 so SSIM uses ``data_range = 1``. SSIM-type losses favour structure (what segmentation
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 
 import torch
 
-LOSSES = ("l1", "mse", "ssim", "ms_ssim")
+from platefocus.models.catalog import LOSS_TERMS as LOSSES
 
 
 class WeightedLoss(torch.nn.Module):
@@ -20,8 +21,8 @@ class WeightedLoss(torch.nn.Module):
     Parameters
     ----------
     weights : mapping of str to float
-        Term name (``l1``, ``mse``, ``ssim``, ``ms_ssim``) to weight; at least one
-        positive weight.
+        Term name (``l1``, ``mse``, ``ssim``, ``ms_ssim``, ``feature``) to weight; at least
+        one positive weight.
     """
 
     def __init__(self, weights: Mapping[str, float]) -> None:
@@ -32,11 +33,17 @@ class WeightedLoss(torch.nn.Module):
         self.weights = {k: float(v) for k, v in weights.items() if v}
         if not self.weights or min(self.weights.values()) < 0:
             raise ValueError(f"loss weights must be non-negative with one positive: {weights}")
+        # a module attribute, so that it follows the loss to the training device
+        self.features = FeatureLoss() if "feature" in self.weights else None
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         total = pred.new_zeros(())
         for name, weight in self.weights.items():
-            total = total + weight * self.term(name, pred, target)
+            if name == "feature":
+                term = self.features(pred.float(), target.float())
+            else:
+                term = self.term(name, pred, target)
+            total = total + weight * term
         return total
 
     @staticmethod
@@ -83,3 +90,54 @@ def ms_ssim_small(pred: torch.Tensor, target: torch.Tensor, win_size: int = 7) -
     values.append(torch.relu(ssim_per_channel))
     stacked = torch.stack(values, dim=0)
     return torch.prod(stacked ** w.view(-1, 1, 1), dim=0).mean()
+
+
+class FeatureLoss(torch.nn.Module):
+    """Feature (perceptual) loss without downloaded weights: the mean absolute difference of
+    the activations of a frozen, randomly initialised VGG-style network.
+
+    ReFocus used the activations of an ImageNet-trained VGG; platefocus downloads no
+    weights. Random convolutions still respond to edges and textures at several scales,
+    which is what makes a perceptual loss punish blur more than a pixel loss does
+    (tests/train/test_losses.py: zero for identical images, growing with blur). The
+    network is seeded, so every run uses the same features.
+
+    Three stages of two 3x3 convolutions + ReLU (``width``, 2x, 4x channels), 2x2 max
+    pooling between stages; each stage's activations are compared, weighted equally.
+    Inputs: (B, 1, Y, X) in normalised units; the centre channel of a multi-channel input.
+    """
+
+    def __init__(self, width: int = 16, stages: int = 3, seed: int = 0) -> None:
+        super().__init__()
+        generator = torch.Generator().manual_seed(seed)
+        blocks, channels = [], 1
+        for stage in range(stages):
+            out = width * 2**stage
+            layers = []
+            for i in range(2):
+                conv = torch.nn.Conv2d(channels if i == 0 else out, out, 3, padding=1)
+                fan_in = conv.in_channels * 9
+                with torch.no_grad():  # He initialisation, from the seeded generator
+                    conv.weight.copy_(
+                        torch.randn(conv.weight.shape, generator=generator) * (2 / fan_in) ** 0.5
+                    )
+                    conv.bias.zero_()
+                layers += [conv, torch.nn.ReLU()]
+            blocks.append(torch.nn.Sequential(*layers))
+            channels = out
+        self.blocks = torch.nn.ModuleList(blocks)
+        self.requires_grad_(False)
+        self.eval()
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if pred.shape[1] > 1:  # the centre plane
+            c = pred.shape[1] // 2
+            pred, target = pred[:, c : c + 1], target[:, c : c + 1]
+        total = pred.new_zeros(())
+        a, b = pred, target
+        for i, block in enumerate(self.blocks):
+            if i:
+                a, b = torch.nn.functional.max_pool2d(a, 2), torch.nn.functional.max_pool2d(b, 2)
+            a, b = block(a), block(b)
+            total = total + torch.nn.functional.l1_loss(a, b)
+        return total / len(self.blocks)
