@@ -117,7 +117,8 @@ def test_seeded_rerun_gives_byte_identical_outputs(tiny_run, tmp_path):
     first, second = digests(tiny_run), digests(tmp_path)
     identical = sum(first[k] == second.get(k) for k in first)
     print(f"identical_files={identical}/{len(first | second)}")
-    assert first.keys() == second.keys() and len(first) >= 400
+    # hundreds of files (the viewer pyramid levels hold a channel's stack per chunk)
+    assert first.keys() == second.keys() and len(first) >= 300
     assert [k for k in first if first[k] != second[k]] == []
     suffixes = {pathlib.Path(k).suffix for k in first}
     assert {".pt", ".parquet", ".png", ".json", ".html", ".tsv"} <= suffixes
