@@ -48,7 +48,7 @@ def restoring_model(
     up to ``most_tiles``, the most tiles of one field)."""
     model, state = cached_model(checkpoint, device)
     model = prepare_model(model, config)
-    context = int(state.get("dataset", {}).get("context_planes", 0))
+    context = _context_planes(state)
     batch = choose_batch_size(model, config, 1 + 2 * context, torch.device(device), most_tiles)
     return model, state, replace(config, batch_size=batch)
 
@@ -90,8 +90,8 @@ class FieldData:
     prepared: DeviceInput | None = None
 
 
-def _context_planes(job: FieldJob) -> int:
-    _, state = cached_model(job.checkpoint, job.device)
+def _context_planes(state: dict) -> int:
+    """Neighbouring planes on each side that the checkpoint's model takes as channels."""
     return int(state.get("dataset", {}).get("context_planes", 0))
 
 
@@ -104,7 +104,8 @@ def read_field(job: FieldJob, prepare: bool = False) -> FieldData:
     if not (prepare and restore_at and fits_on_device(stack.shape[1:], job.config)):
         return FieldData(stack)
     planes = [job.positions[i] for i in restore_at]
-    return FieldData(stack, prepare_input(stack, planes, _context_planes(job), pin=True))
+    context = _context_planes(cached_model(job.checkpoint, job.device)[1])
+    return FieldData(stack, prepare_input(stack, planes, context, pin=True))
 
 
 def infer_field(job: FieldJob, data: FieldData) -> PendingPlanes | np.ndarray | None:
@@ -117,7 +118,7 @@ def infer_field(job: FieldJob, data: FieldData) -> PendingPlanes | np.ndarray | 
     if data.prepared is not None:
         return launch_on_device(model, data.prepared, config, job.device)
     planes = [job.positions[i] for i in restore_at]
-    context = int(state.get("dataset", {}).get("context_planes", 0))
+    context = _context_planes(state)
     return restore_planes(model, data.stack, planes, config, job.device, context)
 
 
