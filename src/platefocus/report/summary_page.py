@@ -141,8 +141,12 @@ def write_summary_page(
     compared = ""
     if comparison is not None:
         compared = (
-            "<section><h2>Model comparison (same split, budget, seed and loss)</h2>"
-            + comparison.round(3).to_html(index=False, border=0, na_rep="")
+            "<section><h2>Model comparison (same split, budget and seed; each model's loss"
+            " in its row)</h2>"
+            # the loss labels stay on one line
+            + comparison.round(3)
+            .to_html(index=False, border=0, na_rep="")
+            .replace("<table", '<table style="white-space: nowrap"', 1)
             + (_img(comparison_figure, "Model comparison") if comparison_figure else "")
             + "</section>"
         )
