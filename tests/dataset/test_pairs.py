@@ -64,11 +64,33 @@ def test_holding_one_side_out_and_context_planes(pairs_dataset, tmp_path):
     assert zarr.open_group(str(tmp_path / "d.zarr"), mode="r")["input"].shape[1] == 3
 
 
+def test_train_offsets_keep_a_few_planes_for_training_and_test_every_one(
+    pairs_dataset, tmp_path
+):
+    """The ReFocus protocol: train on a few offsets of one side, test on every offset."""
+    _, _, ctx = pairs_dataset
+    config = DatasetConfig(
+        offsets=(-4, -2, 2, 4),
+        train_offsets=(-4,),
+        patch_size=32,
+        stride=32,
+        split_fractions=(0.5, 0.17, 0.33),
+        seed=1,
+    )
+    table = build_dataset(
+        ctx["plate"], ctx["manifest"], ctx["targets"], config, tmp_path / "d.zarr", progress=False
+    )
+    assert set(table.loc[table.split != "test", "dz"]) == {-4}
+    assert set(table.loc[table.split == "test", "dz"]) == {-4, -2, 2, 4}
+
+
 def test_bad_dataset_config():
     with pytest.raises(ValueError, match="offsets"):
         DatasetConfig(offsets=(0, 2))
     with pytest.raises(ValueError, match="train_sides"):
         DatasetConfig(train_sides="left")
+    with pytest.raises(ValueError, match="train_offsets"):
+        DatasetConfig(offsets=(-2, 2), train_offsets=(4,))
     with pytest.raises(ValueError, match="split_fractions"):
         DatasetConfig(split_fractions=(0.5, 0.5, 0.5))
 

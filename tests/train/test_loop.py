@@ -168,3 +168,58 @@ def test_model_labels_name_each_model_with_its_loss():
         "loss": {"ssim": 0.7, "l1": 0.1, "mse": 0.2},
     }
     assert model_labels(training) == ["unet (ssim 0.7 + l1 0.1 + mse 0.2)", "restormer_mse (mse 1)"]
+
+
+def test_offset_predictors_train_at_their_fraction_of_the_learning_rate():
+    """Deformable layers' offset predictors get ``offset_lr_scale`` x the rate, in their
+    own optimiser group; every other parameter the full rate, each parameter once."""
+    from platefocus.models import build_model
+    from platefocus.train.loop import parameter_groups
+
+    model = build_model("derestormer", levels=2, width=8, points=4, offset_lr_scale=0.1)
+    groups = parameter_groups(model, 2e-3)
+    assert [g["lr"] for g in groups] == pytest.approx([2e-3, 2e-4])
+    offsets = {id(p) for m in model.modules() if hasattr(m, "lr_scale") for p in m.parameters()}
+    assert {id(p) for p in groups[1]["params"]} == offsets and offsets
+    every = [id(p) for g in groups for p in g["params"]]
+    assert sorted(every) == sorted(id(p) for p in model.parameters())
+    # at the full rate (scale 1) there is one group
+    plain = build_model("derestormer", levels=2, width=8, points=4, offset_lr_scale=1.0)
+    assert len(parameter_groups(plain, 2e-3)) == 1
+
+
+def test_offsets_move_less_at_a_smaller_rate_and_clipping_bounds_the_step(pairs_dataset, tmp_path):
+    """A few training steps: offset predictors at 0.1x the rate move about a tenth as far
+    (AdamW steps scale with the rate); clipping gradients to a tiny norm still trains."""
+    import dataclasses
+
+    from platefocus.train.checkpoint import read_checkpoint
+
+    path, table, _ = pairs_dataset
+    moved = {}
+    for scale in (1.0, 0.1):
+        config = dataclasses.replace(
+            TINY,
+            model="derestormer",
+            model_kwargs={"levels": 2, "width": 8, "points": 4, "offset_lr_scale": scale},
+            epochs=1,
+            max_steps_per_epoch=3,  # one step left the offsets at zero in both runs
+        )
+        work = tmp_path / str(scale)
+        train(path, table, config, work, progress=False)
+        state = read_checkpoint(work / "best.pt")["model_state"]
+        fresh = build_fresh(config)
+        key = next(k for k in state if k.endswith("attn.offsets.weight"))
+        moved[scale] = (state[key] - fresh[key]).abs().max().item()
+    assert moved[0.1] < 0.2 * moved[1.0]
+    clipped = dataclasses.replace(TINY, epochs=1, max_steps_per_epoch=2, grad_clip=1e-3)
+    history = train(path, table, clipped, tmp_path / "clipped", progress=False)
+    assert len(history) == 1 and history["train_loss"].notna().all()
+
+
+def build_fresh(config):
+    """The untrained weights a seeded run starts from."""
+    from platefocus.models import build_model
+
+    torch.manual_seed(config.seed)
+    return build_model(config.model, in_channels=1, **config.model_kwargs).state_dict()

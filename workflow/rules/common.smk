@@ -14,8 +14,14 @@ os.environ.update(
 
 # Constraints between keys that the schema cannot express, checked before any job runs.
 sys.path.insert(0, f"{workflow.basedir}/src")
-from platefocus.pipeline.common import check_config, input_files, model_labels
+from platefocus.pipeline.common import (
+    check_config,
+    drop_removed_models,
+    input_files,
+    model_labels,
+)
 
+drop_removed_models(config)
 check_config(config)
 
 
@@ -194,6 +200,9 @@ def summary_page_inputs(wildcards):
             {
                 "comparison": f"{base}/comparison/models.tsv",
                 "comparison_figure": f"{base}/comparison/models.png",
+                "offsets": f"{base}/comparison/offsets.tsv",
+                "offsets_figure": f"{base}/comparison/offsets.png",
+                "examples_figure": f"{base}/comparison/examples.png",
             }
             if config["comparison"]["enabled"]
             else {}
@@ -222,10 +231,24 @@ def all_outputs():
         "results/{plate}/summary.html",
     ]
     if config["comparison"]["enabled"]:
-        restored.append("results/{plate}/comparison/models.tsv")
+        restored += [
+            "results/{plate}/comparison/models.tsv",
+            "results/{plate}/comparison/offsets.tsv",
+        ]
     model = config["restore"]["model"]
+    # with the comparison on, every model's paired SSIM and counts before/after
+    compared = (
+        expand(
+            "results/{plate}/segmentation/{model}/figures/paired_ssim.png",
+            plate=restored_plates(),
+            model=trained_models(),
+        )
+        if config["comparison"]["enabled"]
+        else []
+    )
     return (
         expand(every_plate, plate=config["plates"])
         + expand(training, plate=training_plates())
         + expand(restored, plate=restored_plates(), model=model)
+        + compared
     )

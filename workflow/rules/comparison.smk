@@ -40,9 +40,64 @@ rule compare_models:
         "../scripts/compare_models.py"
 
 
+rule compare_offsets:
+    input:
+        fields=expand(
+            "results/{{plate}}/segmentation/{model}/fields.parquet",
+            model=trained_models(),
+        ),
+        restored=expand(
+            "results/{{plate}}/restored/{model}.ome.zarr", model=trained_models()
+        ),
+        plate="results/{plate}/plate.ome.zarr",
+        manifest="results/{plate}/manifest.parquet",
+    output:
+        table=report(
+            "results/{plate}/comparison/offsets.tsv",
+            caption="../report/offsets_table.rst",
+            category="5. Model comparison",
+        ),
+        figure=report(
+            "results/{plate}/comparison/offsets.png",
+            caption="../report/offsets.rst",
+            category="5. Model comparison",
+        ),
+        examples=report(
+            "results/{plate}/comparison/examples.png",
+            caption="../report/restored_examples.rst",
+            category="5. Model comparison",
+        ),
+    log:
+        "logs/compare_offsets/{plate}.log",
+    conda:
+        "../envs/platefocus.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+        slurm_partition=partition("cpu"),
+        slurm_account=account(),
+    params:
+        names=trained_models(),
+        z_step_um=config["acquisition"]["z_step_um"],
+        dataset=config["dataset"],
+        channel=config["focus"]["target_channel"],
+        comparison=config["comparison"],
+    script:
+        "../scripts/compare_offsets.py"
+
+
 rule compare_all_models:
     default_target: False
     input:
-        expand("results/{plate}/comparison/models.tsv", plate=config["plates"]),
-        expand("results/{plate}/comparison/models.png", plate=config["plates"]),
+        expand(
+            "results/{plate}/comparison/{name}",
+            plate=config["plates"],
+            name=[
+                "models.tsv",
+                "models.png",
+                "offsets.tsv",
+                "offsets.png",
+                "examples.png",
+            ],
+        ),
     localrule: True

@@ -13,6 +13,12 @@ run_step(
         out_html=snakemake.output[0],
         comparison_path=snakemake.input.get("comparison"),
         comparison_figure=snakemake.input.get("comparison_figure"),
+        offsets_path=snakemake.input.get("offsets"),
+        offsets_figures={
+            name: snakemake.input.get(f"{name}_figure")
+            for name in ("offsets", "examples")
+            if snakemake.input.get(f"{name}_figure")
+        },
     ),
     snakemake.log[0],
 )

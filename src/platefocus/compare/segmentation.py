@@ -325,14 +325,15 @@ def example_fields(
             {f"{k}_labels": identify_primary_objects(v, same) for k, v in images.items()}
         )
         return [example]
-    restored_dz = read_platefocus_attrs(restored_plate, ref.path)["dz"]
+    # restored planes by their source plane (a plane list or every plane has no dz there)
+    restored_z = read_platefocus_attrs(restored_plate, ref.path)["source_z"]
     rows = pool[(pool["well"] == ref.well) & (pool["site"] == ref.site)]
     examples = []
     for dz in sorted({int(d) for d in rows["dz"]}, key=abs)[-2:]:
         row = rows[rows["dz"] == dz].iloc[0]
         images = dict(
             raw=stack[ref.z_indices.index(int(row["z"]))],
-            restored=restored[restored_dz.index(dz)],
+            restored=restored[restored_z.index(int(row["z"]))],
             truth=stack[ref.z_indices.index(int(row["best_z"]))],
         )
         example = dict(images)

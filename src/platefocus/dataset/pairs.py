@@ -52,6 +52,10 @@ class DatasetConfig:
     train_sides : str
         ``"both"``, or ``"above"``/``"below"`` to keep only that side in train and
         validation (the test split keeps both, to measure generalisation to the other).
+    train_offsets : tuple of int or None
+        The offsets cut into train and validation (a subset of ``offsets``); the test split
+        keeps every offset, so a model trained on a few planes (ReFocus: z = 1, 5, 10 to
+        z = 16) is evaluated on all of them. None: every offset.
     context_planes : int
         Neighbouring planes on each side of the input added as channels.
     grid : (int, int)
@@ -68,6 +72,7 @@ class DatasetConfig:
     percentiles: tuple[float, float] = DEFAULT_PERCENTILES
     split_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
     train_sides: str = "both"
+    train_offsets: tuple[int, ...] | None = None
     context_planes: int = 0
     grid: tuple[int, int] = (2, 2)
     channel: int = 1
@@ -78,6 +83,13 @@ class DatasetConfig:
             raise ValueError(f"offsets must be non-empty and non-zero, got {self.offsets}")
         if self.train_sides not in SIDES:
             raise ValueError(f"train_sides must be one of {SIDES}, got {self.train_sides!r}")
+        if self.train_offsets is not None and (
+            not self.train_offsets or not set(self.train_offsets) <= set(self.offsets)
+        ):
+            raise ValueError(
+                f"train_offsets {self.train_offsets} must be a non-empty subset of offsets "
+                f"{self.offsets}"
+            )
         if abs(sum(self.split_fractions) - 1) > 1e-6 or min(self.split_fractions) < 0:
             raise ValueError(f"split_fractions must be >= 0 and sum to 1: {self.split_fractions}")
         lo, hi = self.percentiles
@@ -96,11 +108,22 @@ class DatasetConfig:
             percentiles=tuple(dataset["percentiles"]),
             split_fractions=tuple(dataset["split_fractions"]),
             train_sides=dataset["train_sides"],
+            train_offsets=(
+                None if dataset.get("train_offsets") is None else tuple(dataset["train_offsets"])
+            ),
             context_planes=dataset["context_planes"],
             grid=tuple(grid),
             channel=channel,
             seed=dataset["seed"],
         )
+
+    def trains_on(self, dz: int) -> bool:
+        """Whether pairs at offset ``dz`` go into train and validation (the test split
+        takes every offset)."""
+        side = "above" if dz > 0 else "below"
+        if self.train_sides not in ("both", side):
+            return False
+        return self.train_offsets is None or dz in self.train_offsets
 
     @property
     def in_channels(self) -> int:
@@ -208,7 +231,7 @@ def field_pairs(
         k = ref.z_indices.index(int(tile_row.best_z))
         for dz in config.offsets:
             side = "above" if dz > 0 else "below"
-            if split != "test" and config.train_sides not in ("both", side):
+            if split != "test" and not config.trains_on(dz):
                 continue
             planes = [k + dz + j for j in range(-c, c + 1)]
             if min(planes) < 0 or max(planes) >= len(stack):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import torch
 
-from platefocus.models.deform import DeformConv2d
+from platefocus.models.deform import OFFSET_LR_SCALE, DeformConv2d
 from platefocus.models.padding import PadToMultiple
 from platefocus.models.registry import register
 from platefocus.models.restormer import ChannelLayerNorm, RestormerResidual
@@ -90,9 +90,11 @@ class DCNLKANet(torch.nn.Module):
         kernel_size: int,
         mlp_ratio: float,
         norm: str,
+        offset_lr_scale: float,
     ) -> None:
         super().__init__()
-        self.stem = torch.nn.Sequential(DeformConv2d(in_channels, width, 3), torch.nn.GELU())
+        stem = DeformConv2d(in_channels, width, 3, offset_lr_scale=offset_lr_scale)
+        self.stem = torch.nn.Sequential(stem, torch.nn.GELU())
         self.body = torch.nn.Sequential(
             *[LKABlock(width, kernel_size, mlp_ratio, norm) for _ in range(blocks)]
         )
@@ -114,9 +116,11 @@ def build_dcn_lka(
     kernel_size: int = 21,
     mlp_ratio: float = 2.0,
     norm: str = "batch",
+    offset_lr_scale: float = OFFSET_LR_SCALE,
 ) -> torch.nn.Module:
     """A DCN + LKA residual network: ``blocks`` blocks of ``width`` channels, LKA of
-    ``kernel_size``; ``norm`` ``"batch"`` (default) or ``"layer"`` (per pixel). 2D only.
+    ``kernel_size``; ``norm`` ``"batch"`` (default) or ``"layer"`` (per pixel);
+    ``offset_lr_scale`` as DeRestormer's. 2D only.
     Its paper trains it with MSE: set ``training.loss: {mse: 1.0}`` to match."""
     if spatial_dims != 2:
         raise ValueError("dcn_lka is 2D only (its deformable stem is 2D)")
@@ -124,5 +128,5 @@ def build_dcn_lka(
         raise ValueError(f"norm must be 'batch' or 'layer', got {norm!r}")
     if kernel_size < 3:
         raise ValueError(f"kernel_size must be >= 3, got {kernel_size}")
-    net = DCNLKANet(in_channels, width, blocks, kernel_size, mlp_ratio, norm)
+    net = DCNLKANet(in_channels, width, blocks, kernel_size, mlp_ratio, norm, offset_lr_scale)
     return RestormerResidual(PadToMultiple(net, 1), in_channels // 2)

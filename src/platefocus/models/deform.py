@@ -11,6 +11,12 @@ blocks are defined and tested in 2D.
 
 Offsets are in pixels, ``(dy, dx)`` per kernel position, laid out as torchvision's:
 channel ``2k`` is dy and ``2k + 1`` is dx of kernel position ``k`` (row-major).
+
+The layers that predict sampling positions carry an ``lr_scale`` attribute (the
+``offset_lr_scale`` argument): the training loop gives their parameters that fraction of
+the learning rate (:func:`platefocus.train.loop.parameter_groups`), as DCNv2 and Deformable
+DETR train their offset predictors at 0.1x; at the full rate a few large steps move the
+sampling positions pixels away and the features that follow are trained on noise.
 """
 
 from __future__ import annotations
@@ -19,6 +25,10 @@ import math
 
 import torch
 import torch.nn.functional as F
+
+# The fraction of the learning rate the offset predictors train at by default
+# (benchmarks/study_derestormer.py measures it against 1.0).
+OFFSET_LR_SCALE = 1.0
 
 
 def _pair(v: int | tuple[int, int]) -> tuple[int, int]:
@@ -110,6 +120,7 @@ class DeformConv2d(torch.nn.Module):
         padding: int | None = None,
         dilation: int = 1,
         bias: bool = True,
+        offset_lr_scale: float = 1.0,
     ) -> None:
         super().__init__()
         self.stride, self.dilation = stride, dilation
@@ -130,6 +141,7 @@ class DeformConv2d(torch.nn.Module):
         )
         torch.nn.init.zeros_(self.offset_mask.weight)
         torch.nn.init.zeros_(self.offset_mask.bias)
+        self.offset_mask.lr_scale = offset_lr_scale
         self.k = k
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -152,7 +164,9 @@ class DeformableAttention2d(torch.nn.Module):
     Deformable DETR), attention weights start uniform.
     """
 
-    def __init__(self, dim: int, heads: int = 1, points: int = 8) -> None:
+    def __init__(
+        self, dim: int, heads: int = 1, points: int = 8, offset_lr_scale: float = 1.0
+    ) -> None:
         super().__init__()
         if dim % heads:
             raise ValueError(f"dim {dim} is not divisible by heads {heads}")
@@ -161,6 +175,7 @@ class DeformableAttention2d(torch.nn.Module):
         self.offsets = torch.nn.Conv2d(dim, heads * points * 2, 1)
         self.weights = torch.nn.Conv2d(dim, heads * points, 1)
         self.project = torch.nn.Conv2d(dim, dim, 1)
+        self.offsets.lr_scale = offset_lr_scale
         torch.nn.init.zeros_(self.offsets.weight)
         torch.nn.init.zeros_(self.weights.weight)
         torch.nn.init.zeros_(self.weights.bias)

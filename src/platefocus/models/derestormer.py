@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-from platefocus.models.deform import DeformableAttention2d, DeformConv2d
+from platefocus.models.deform import OFFSET_LR_SCALE, DeformableAttention2d, DeformConv2d
 from platefocus.models.padding import PadToMultiple
 from platefocus.models.registry import register
 from platefocus.models.restormer import ChannelLayerNorm, RestormerResidual, level_settings
@@ -26,12 +26,14 @@ from platefocus.models.restormer import ChannelLayerNorm, RestormerResidual, lev
 class DeformableTransformerBlock(torch.nn.Module):
     """``x + attention(norm(x))``, then ``x + feed_forward(norm(x))``."""
 
-    def __init__(self, dim: int, heads: int, points: int, ffn_expansion: float) -> None:
+    def __init__(
+        self, dim: int, heads: int, points: int, ffn_expansion: float, offset_lr_scale: float
+    ) -> None:
         super().__init__()
         from monai.networks.blocks.cablock import FeedForward
 
         self.norm1 = ChannelLayerNorm(dim)
-        self.attn = DeformableAttention2d(dim, heads, points)
+        self.attn = DeformableAttention2d(dim, heads, points, offset_lr_scale)
         self.norm2 = ChannelLayerNorm(dim)
         self.ffn = FeedForward(2, dim, ffn_expansion, bias=False)
 
@@ -43,10 +45,10 @@ class DeformableTransformerBlock(torch.nn.Module):
 class DeformableConvBlock(torch.nn.Module):
     """``x + conv(gelu(deform_conv(norm(x))))``: deformable convolution in the bottleneck."""
 
-    def __init__(self, dim: int) -> None:
+    def __init__(self, dim: int, offset_lr_scale: float) -> None:
         super().__init__()
         self.norm = ChannelLayerNorm(dim)
-        self.deform = DeformConv2d(dim, dim, 3)
+        self.deform = DeformConv2d(dim, dim, 3, offset_lr_scale=offset_lr_scale)
         self.mix = torch.nn.Conv2d(dim, dim, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -81,12 +83,16 @@ class DeRestormerNet(torch.nn.Module):
         refinement_blocks: int,
         bottleneck_deform_blocks: int,
         ffn_expansion: float,
+        offset_lr_scale: float,
     ) -> None:
         super().__init__()
 
         def stage(dim, n, h):
             return torch.nn.Sequential(
-                *[DeformableTransformerBlock(dim, h, points, ffn_expansion) for _ in range(n)]
+                *[
+                    DeformableTransformerBlock(dim, h, points, ffn_expansion, offset_lr_scale)
+                    for _ in range(n)
+                ]
             )
 
         dims = [width * 2**i for i in range(levels)]
@@ -97,7 +103,10 @@ class DeRestormerNet(torch.nn.Module):
         self.downs = torch.nn.ModuleList(_down(dims[i]) for i in range(levels - 1))
         self.latent = torch.nn.Sequential(
             stage(dims[-1], blocks[-1], heads[-1]),
-            *[DeformableConvBlock(dims[-1]) for _ in range(bottleneck_deform_blocks)],
+            *[
+                DeformableConvBlock(dims[-1], offset_lr_scale)
+                for _ in range(bottleneck_deform_blocks)
+            ],
         )
         self.ups = torch.nn.ModuleList(_up(dims[i + 1]) for i in reversed(range(levels - 1)))
         # Restormer keeps the concatenated 2x width at full resolution; reduces elsewhere.
@@ -139,13 +148,15 @@ def build_derestormer(
     refinement_blocks: int = 1,
     bottleneck_deform_blocks: int = 1,
     ffn_expansion: float = 2.0,
+    offset_lr_scale: float = OFFSET_LR_SCALE,
 ) -> torch.nn.Module:
     """A DeRestormer with ``levels`` encoder levels (1 to 4; the last is the bottleneck).
 
     ``width`` channels at full resolution, doubled per level; ``blocks`` and ``heads`` per
     level (default 1 block, heads ``1, 2, 4, 8``); ``points`` sampling positions per head
     and pixel; ``bottleneck_deform_blocks`` deformable-convolution blocks in the
-    bottleneck. 2D only.
+    bottleneck; ``offset_lr_scale`` the fraction of the learning rate its offset
+    predictors train at (see :mod:`platefocus.models.deform`). 2D only.
     """
     if spatial_dims != 2:
         raise ValueError("derestormer is 2D only (its deformable operators are 2D)")
@@ -160,5 +171,6 @@ def build_derestormer(
         refinement_blocks,
         bottleneck_deform_blocks,
         ffn_expansion,
+        offset_lr_scale,
     )
     return RestormerResidual(PadToMultiple(net, 2 ** (levels - 1)), in_channels // 2)

@@ -22,6 +22,15 @@ def model_labels(training: dict) -> list[str]:
     return labels
 
 
+def drop_removed_models(config: dict) -> None:
+    """Remove the ``training.models`` entries set to null, in place: a config merged over
+    another (a protocol over the default) cannot otherwise take a model away."""
+    models = config["training"]["models"]
+    config["training"]["models"] = {k: v for k, v in models.items() if v is not None}
+    if not config["training"]["models"]:
+        raise InputError("training.models", "every model is removed (null): nothing to train")
+
+
 def check_config(config: dict) -> None:
     """Raise :class:`InputError` naming the first key whose value cannot work."""
     from platefocus.dataset.pairs import DatasetConfig

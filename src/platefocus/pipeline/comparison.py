@@ -43,3 +43,52 @@ def compare_models(
     write_table(table, out_table)
     save_figure(model_comparison(table), out_figure)
     log.info("model comparison:\n%s", table.round(3).to_string(index=False))
+
+
+def compare_offsets(
+    names: list[str],
+    segmentation_fields: list[str | Path],
+    restored_plates: list[str | Path],
+    plate_path: str | Path,
+    manifest_path: str | Path,
+    z_step_um: float,
+    dataset: dict,
+    channel: int,
+    comparison: dict,
+    out_table: str | Path,
+    out_figure: str | Path,
+    out_examples: str | Path,
+) -> None:
+    """Every model and the input per signed plane offset in micrometres (table and
+    figure, :mod:`platefocus.compare.offsets`), and example planes restored by each model
+    beside the truth (:mod:`platefocus.compare.examples`)."""
+    import pandas as pd
+
+    from platefocus.compare.examples import restored_examples
+    from platefocus.compare.offsets import offset_table, offsets_wide
+    from platefocus.dataset.pairs import DatasetConfig
+    from platefocus.report.models import metrics_by_offset
+    from platefocus.report.models import restored_examples as examples_figure
+    from platefocus.report.style import save_figure
+
+    pairs = DatasetConfig.from_config(dataset, (1, 1), channel)
+    table = offset_table(names, segmentation_fields, z_step_um, pairs.trains_on)
+    write_table(table, out_table)
+    save_figure(metrics_by_offset(table), out_figure)
+    log.info("per offset:\n%s", offsets_wide(table).round(3).to_string(index=False))
+    examples = restored_examples(
+        plate_path,
+        restored_plates,
+        names,
+        pd.read_parquet(manifest_path),
+        pd.read_parquet(segmentation_fields[0]),
+        channel,
+        z_step_um,
+        comparison.get("example_z"),
+    )
+    if not examples:
+        raise ValueError(
+            f"comparison.example_z {comparison.get('example_z')}: no held-out field has "
+            "these planes restored (restore.planes)"
+        )
+    save_figure(examples_figure(examples), out_examples)

@@ -17,6 +17,13 @@ SUMMARY_FIGURES = {
 }
 
 
+#: Figures of the comparison per offset: input name -> title.
+OFFSET_FIGURES = {
+    "offsets": "Every model per offset from focus (held-out wells)",
+    "examples": "Restored examples beside the truth",
+}
+
+
 def summary_page(
     plate: str,
     fields_path: str | Path,
@@ -26,10 +33,14 @@ def summary_page(
     out_html: str | Path,
     comparison_path: str | Path | None = None,
     comparison_figure: str | Path | None = None,
+    offsets_path: str | Path | None = None,
+    offsets_figures: dict[str, str | Path] | None = None,
 ) -> None:
     """The self-contained summary page of a plate (with the model comparison, if given).
 
-    ``figures`` maps the names of :data:`SUMMARY_FIGURES` to image files.
+    ``figures`` maps the names of :data:`SUMMARY_FIGURES` to image files;
+    ``offsets_path`` and ``offsets_figures`` (``offsets``, ``examples``) are the
+    comparison per offset in micrometres (rule compare_offsets).
     """
     import yaml
 
@@ -52,4 +63,10 @@ def summary_page(
         yaml.safe_dump(config, sort_keys=False),
         read_table(comparison_path) if comparison_path else None,
         comparison_figure,
+        read_table(offsets_path) if offsets_path else None,
+        {
+            OFFSET_FIGURES[name]: path
+            for name, path in (offsets_figures or {}).items()
+            if name in OFFSET_FIGURES
+        },
     )

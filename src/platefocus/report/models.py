@@ -64,3 +64,78 @@ def model_comparison(table: pd.DataFrame):
     ax.set_title("Quality against speed (marker area ~ parameters)", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def metrics_by_offset(table: pd.DataFrame):
+    """Four panels from :func:`platefocus.compare.offsets.offset_table`: PSNR, SSIM,
+    segmentation F1 and count error against the signed offset from focus (um), one line
+    per model, the input in black; offsets the training pairs held are marked on the
+    axis (a model is only tested on the others)."""
+    from platefocus.compare.offsets import INPUT, METRICS
+
+    labels = {
+        "psnr": "PSNR (dB)",
+        "ssim": "SSIM",
+        "f1": "segmentation F1 (IoU > 0.5)",
+        "count_error": "count error |n - truth| / truth",
+    }
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), sharex=True)
+    trained = sorted(table.loc[table["in_training"], "dz_um"].unique())
+    models = [m for m in dict.fromkeys(table["model"]) if m != INPUT]
+    for ax, metric in zip(axes.flat, METRICS, strict=True):
+        rows = table[table["model"] == INPUT].sort_values("dz_um")
+        ax.plot(rows["dz_um"], rows[metric], "k-o", ms=3, label=INPUT)
+        for i, model in enumerate(models):
+            rows = table[table["model"] == model].sort_values("dz_um")
+            ax.plot(rows["dz_um"], rows[metric], "-o", ms=3, color=f"C{i}", label=model)
+        if len(trained) < len(table["dz_um"].unique()) - 1:
+            ax.plot(
+                trained,
+                [0] * len(trained),
+                "^",
+                color="0.4",
+                ms=7,
+                clip_on=False,
+                transform=ax.get_xaxis_transform(),
+                label="offsets in training",
+            )
+        ax.axvline(0, color="0.7", lw=0.8)
+        ax.set_ylabel(labels[metric])
+        ax.set_title(labels[metric].split(" (")[0] + " of held-out fields", fontsize=10)
+    for ax in axes[1]:
+        ax.set_xlabel("offset from best focus (um; > 0: higher planes)")
+    axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def restored_examples(examples: list[dict]):
+    """One row per example plane: the input, every model's restoration and the in-focus
+    truth, on the truth's intensity scale.
+
+    Each example holds ``title``, ``input`` and ``truth`` (Y, X) images and ``models``, a
+    dict of model name -> restored (Y, X) image.
+    """
+    import numpy as np
+
+    from platefocus.dataset.normalise import percentile_range
+
+    names = list(examples[0]["models"])
+    columns = ["input", *names, "truth"]
+    fig, axes = plt.subplots(
+        len(examples),
+        len(columns),
+        figsize=(2.6 * len(columns), 2.8 * len(examples)),
+        squeeze=False,
+    )
+    for row, example in zip(axes, examples, strict=True):
+        lo, hi = percentile_range(example["truth"])
+        images = {"input": example["input"], **example["models"], "truth": example["truth"]}
+        for ax, name in zip(row, columns, strict=True):
+            ax.imshow(np.clip((images[name].astype(float) - lo) / (hi - lo), 0, 1), cmap="gray")
+            ax.set_title(name if name != "truth" else "in focus (truth)", fontsize=9)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        row[0].set_ylabel(example["title"], fontsize=9)
+    fig.tight_layout()
+    return fig

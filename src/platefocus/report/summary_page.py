@@ -119,6 +119,31 @@ def _headline(planes: pd.DataFrame) -> str:
     return "\n".join(cards)
 
 
+def _offsets_section(offsets: pd.DataFrame, figures: dict[str, str | os.PathLike]) -> str:
+    """Every model per signed offset from focus (um): the wide table and its figures."""
+    from platefocus.compare.offsets import offsets_wide
+
+    table = (
+        offsets_wide(offsets)
+        .round(3)
+        .to_html(index=False, border=0, na_rep="")
+        .replace("<table", '<table style="white-space: nowrap; font-size: 0.8em"', 1)
+    )
+    unseen = sorted(offsets.loc[~offsets["in_training"] & (offsets["dz"] != 0), "dz_um"].unique())
+    note = (
+        f"<p>Offsets training never saw (um): {', '.join(f'{d:+g}' for d in unseen)}.</p>"
+        if unseen
+        else ""
+    )
+    images = "".join(
+        f"<h3>{html.escape(title)}</h3>{_img(path, title)}" for title, path in figures.items()
+    )
+    return (
+        "<section><h2>Per offset from focus (held-out wells; um, &gt; 0: higher planes)</h2>"
+        f'{note}<div style="overflow-x: auto">{table}</div>{images}</section>'
+    )
+
+
 def write_summary_page(
     out_path: str | os.PathLike,
     plate: str,
@@ -128,10 +153,13 @@ def write_summary_page(
     config_text: str,
     comparison: pd.DataFrame | None = None,
     comparison_figure: str | os.PathLike | None = None,
+    offsets: pd.DataFrame | None = None,
+    offsets_figures: dict[str, str | os.PathLike] | None = None,
 ) -> None:
     """Write the page: headline numbers, figures (embedded), tables, config, versions;
     with ``comparison`` (:func:`platefocus.compare.models.compare_models`), the model
-    comparison table and figure."""
+    comparison table and figure; with ``offsets`` (:func:`platefocus.compare.offsets.
+    offset_table`), every model per offset from focus in micrometres, and its figures."""
     from platefocus.io.atomic import atomic_path
 
     sections = "\n".join(
@@ -143,13 +171,17 @@ def write_summary_page(
         compared = (
             "<section><h2>Model comparison (same split, budget and seed; each model's loss"
             " in its row)</h2>"
-            # the loss labels stay on one line
+            # the loss labels stay on one line; a wide table (many offsets) scrolls
+            + '<div style="overflow-x: auto">'
             + comparison.round(3)
             .to_html(index=False, border=0, na_rep="")
             .replace("<table", '<table style="white-space: nowrap"', 1)
+            + "</div>"
             + (_img(comparison_figure, "Model comparison") if comparison_figure else "")
             + "</section>"
         )
+    if offsets is not None:
+        compared += _offsets_section(offsets, offsets_figures or {})
     versions = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in software_versions().items())
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

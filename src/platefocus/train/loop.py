@@ -57,6 +57,9 @@ class TrainConfig:
         bfloat16 autocast on CUDA (ignored on CPU).
     compile : bool
         ``torch.compile`` the model.
+    grad_clip : float or None
+        Largest L2 norm of all gradients together per step (``clip_grad_norm_``); None:
+        no clipping.
     seed : int
     threads : int
         CPU threads for torch.
@@ -80,6 +83,7 @@ class TrainConfig:
     seed: int = 0
     threads: int = 2
     max_minutes: float | None = None
+    grad_clip: float | None = None
 
     @classmethod
     def from_config(cls, training: dict, model: str, threads: int = 1) -> TrainConfig:
@@ -175,6 +179,25 @@ def _seed(config: TrainConfig) -> tuple[torch.device, torch.Generator]:
     return device, torch.Generator().manual_seed(config.seed)
 
 
+def parameter_groups(model: torch.nn.Module, lr: float) -> list[dict]:
+    """The model's parameters as optimiser groups: those of a module with an ``lr_scale``
+    attribute (offset predictors, :mod:`platefocus.models.deform`) train at ``lr_scale * lr``,
+    the rest at ``lr``. The warm-up/cosine schedule scales every group alike."""
+    scaled: dict[float, list[torch.nn.Parameter]] = {}
+    seen: set[int] = set()
+    for module in model.modules():
+        scale = getattr(module, "lr_scale", None)
+        if scale is None or scale == 1.0:
+            continue
+        params = [p for p in module.parameters() if id(p) not in seen]
+        seen.update(id(p) for p in params)
+        scaled.setdefault(float(scale), []).extend(params)
+    rest = [p for p in model.parameters() if id(p) not in seen]
+    return [{"params": rest, "lr": lr}] + [
+        {"params": params, "lr": lr * scale} for scale, params in sorted(scaled.items())
+    ]
+
+
 def _setup(
     config: TrainConfig, device: torch.device, gen: torch.Generator, n_train: int, in_channels: int
 ) -> _Run:
@@ -184,7 +207,7 @@ def _setup(
     ).to(device)
     loss_fn = WeightedLoss(config.loss).to(device)
     optimiser = torch.optim.AdamW(
-        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        parameter_groups(model, config.lr), lr=config.lr, weight_decay=config.weight_decay
     )
     steps_per_epoch = math.ceil(n_train / config.batch_size)
     if config.max_steps_per_epoch:
@@ -277,6 +300,8 @@ def _train_epoch(
         loss = run.loss_fn(pred.float(), y)
         run.optimiser.zero_grad(set_to_none=True)
         loss.backward()
+        if config.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(run.model.parameters(), config.grad_clip)
         run.optimiser.step()
         run.scheduler.step()
         losses.append(loss.item())
