@@ -64,9 +64,7 @@ def test_holding_one_side_out_and_context_planes(pairs_dataset, tmp_path):
     assert zarr.open_group(str(tmp_path / "d.zarr"), mode="r")["input"].shape[1] == 3
 
 
-def test_train_offsets_keep_a_few_planes_for_training_and_test_every_one(
-    pairs_dataset, tmp_path
-):
+def test_train_offsets_keep_a_few_planes_for_training_and_test_every_one(pairs_dataset, tmp_path):
     """The ReFocus protocol: train on a few offsets of one side, test on every offset."""
     _, _, ctx = pairs_dataset
     config = DatasetConfig(
