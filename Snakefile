@@ -21,6 +21,7 @@ include: "workflow/rules/training.smk"
 include: "workflow/rules/restore.smk"
 include: "workflow/rules/segment.smk"
 include: "workflow/rules/comparison.smk"
+include: "workflow/rules/consistency.smk"
 include: "workflow/rules/report.smk"
 
 

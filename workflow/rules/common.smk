@@ -225,6 +225,8 @@ def all_outputs():
         "results/{plate}/focus/targets.parquet",
         "results/{plate}/models/figures/metrics_by_dz.png",
     ]
+    if config["consistency"]["enabled"]:
+        training.append("results/{plate}/consistency/operator.png")
     restored = [
         "results/{plate}/restored/{model}.ome.zarr",
         "results/{plate}/segmentation/{model}/figures/example_panels.png",

@@ -43,6 +43,8 @@ def check_config(config: dict) -> None:
 
     restore, training = config["restore"], config["training"]
     check_model_arguments(training["models"])
+    if config["consistency"]["kernel_size"] % 2 == 0:
+        raise InputError("consistency.kernel_size", "must be odd (a centred kernel)")
     for key, section in (("training.plates", training), ("restore.plates", restore)):
         unknown = [p for p in section.get("plates") or [] if p not in config["plates"]]
         if unknown:
