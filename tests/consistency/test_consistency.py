@@ -149,3 +149,12 @@ def test_operator_of_a_plate_compares_estimate_and_model(tmp_path):
     assert list(table["dz_um"]) == [6.0, 10.0] and (table["n_tiles"] == 6).all()
     assert table["width_ratio"].to_numpy() == pytest.approx(1.0, abs=0.1)
     assert (table["profile_correlation"] > 0.9).all()
+
+
+def test_noise_sigma_of_a_smooth_plane_with_gaussian_noise():
+    from platefocus.consistency import noise_sigma
+
+    rng = np.random.default_rng(0)
+    smooth = blur(nuclei((256, 256), n=30)[0], gaussian_kernel(4.0, 25))
+    assert noise_sigma(smooth + rng.normal(0, 7.0, smooth.shape)) == pytest.approx(7.0, rel=0.1)
+    assert noise_sigma(smooth) < 1.0

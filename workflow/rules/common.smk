@@ -172,6 +172,14 @@ def restoring_checkpoint(wildcards):
     return config["restore"]["checkpoint"] or trained_file("checkpoint.pt")(wildcards)
 
 
+def operator_file(wildcards):
+    """The defocus operator of the models' training plate, when consistency is on and the
+    models were trained in this run (not for a checkpoint from elsewhere)."""
+    if not config["consistency"]["enabled"] or config["restore"].get("checkpoint"):
+        return []
+    return f"results/{model_plate()}/models/operator.npz"
+
+
 def trained_models():
     """Names of the models trained on every plate (keys of training.models)."""
     return list(config["training"]["models"])
@@ -196,6 +204,11 @@ def summary_page_inputs(wildcards):
         "training_curves": f"{trained}/models/figures/training_curves.png",
         "focus_heatmaps": f"{base}/focus/figures/plate_heatmaps.png",
         "focus_curves": f"{base}/focus/figures/focus_curves.png",
+        **(
+            {"hallucination": f"{seg}/figures/hallucination.png"}
+            if operator_file(wildcards)
+            else {}
+        ),
         **(
             {
                 "comparison": f"{base}/comparison/models.tsv",
@@ -232,6 +245,10 @@ def all_outputs():
         "results/{plate}/segmentation/{model}/figures/example_panels.png",
         "results/{plate}/summary.html",
     ]
+    if operator_file(None):
+        restored.append(
+            "results/{plate}/segmentation/{model}/figures/hallucination.png"
+        )
     if config["comparison"]["enabled"]:
         restored += [
             "results/{plate}/comparison/models.tsv",

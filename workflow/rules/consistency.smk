@@ -36,3 +36,29 @@ rule estimate_operator:
         consistency=config["consistency"],
     script:
         "../scripts/estimate_operator.py"
+
+
+rule plot_consistency:
+    input:
+        plate="results/{plate}/plate.ome.zarr",
+        restored="results/{plate}/restored/{model}.ome.zarr",
+        manifest="results/{plate}/manifest.parquet",
+        fields="results/{plate}/segmentation/{model}/fields.parquet",
+        operator=operator_file,
+    output:
+        report(
+            "results/{plate}/segmentation/{model}/figures/hallucination.png",
+            caption="../report/hallucination.rst",
+            category="6. Physics consistency",
+            subcategory="{model}",
+        ),
+    log:
+        "logs/plot_consistency/{plate}/{model}.log",
+    localrule: True
+    conda:
+        "../envs/platefocus.yaml"
+    params:
+        segmentation=config["segmentation"],
+        channel=config["focus"]["target_channel"],
+    script:
+        "../scripts/plot_consistency.py"

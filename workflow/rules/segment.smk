@@ -7,6 +7,7 @@ rule compare_segmentation:
         best="results/{plate}/focus/best_planes.parquet",
         pairs=own_pairs,
         truth=truth_dir,
+        operator=operator_file,
     output:
         fields="results/{plate}/segmentation/{model}/blocks/{block}.fields.parquet",
         objects="results/{plate}/segmentation/{model}/blocks/{block}.objects.parquet",

@@ -19,6 +19,7 @@ run_step(
         blocks_path=snakemake.input.blocks,
         block=int(snakemake.wildcards.block),
         dask_settings=snakemake.params.dask,
+        operator_path=snakemake.input.get("operator") or None,
     ),
     snakemake.log[0],
 )

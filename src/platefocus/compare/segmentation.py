@@ -91,8 +91,14 @@ def compare_field(
     best_z: int,
     segmentation: SegmentationConfig,
     truth_labels: np.ndarray | None = None,
+    kernels: dict[int, np.ndarray] | None = None,
 ) -> FieldComparison:
-    """Compare raw, restored and in-focus planes of one field (see module docstring)."""
+    """Compare raw, restored and in-focus planes of one field (see module docstring).
+
+    With ``kernels`` (the defocus operator, ``dz -> kernel``), each restored plane whose
+    offset has a kernel is also checked against its observation
+    (:func:`platefocus.consistency.planes.plane_consistency`): consistency columns per
+    plane, ``support`` and ``flagged`` per restored object."""
     stack = np.asarray(field_array(raw_plate, ref)[ref.channels.index(channel)])
     restored = np.asarray(open_image(restored_plate, ref.path)[0])
     meta = read_platefocus_attrs(restored_plate, ref.path)
@@ -119,10 +125,12 @@ def compare_field(
         m_raw, m_out = match_objects(truth, raw_labels), match_objects(truth, out_labels)
         psnr_raw, ssim_raw = image_quality(raw, best)
         psnr_out, ssim_out = image_quality(out, best)
+        dz = dz if dz is not None else z - best_z
+        consistency, support = _consistency(raw, out, out_labels, kernels, dz, truth_labels)
         rows.append(
             dict(
                 key,
-                dz=dz if dz is not None else z - best_z,
+                dz=dz,
                 z=z,
                 best_z=best_z,
                 count_raw=m_raw.n_pred,
@@ -138,11 +146,28 @@ def compare_field(
                 sharpness_restored=_sharpness(out),
                 truth=truth_source,
                 reference="best plane",
+                **consistency,
             )
         )
         objects += [dict(key, dz=dz, **r) for r in object_rows(raw_labels, raw, "raw")]
-        objects += [dict(key, dz=dz, **r) for r in object_rows(out_labels, out, "restored")]
+        objects += [
+            dict(key, dz=dz, **r, **support.get(r["label"], {}))
+            for r in object_rows(out_labels, out, "restored")
+        ]
     return _with_selection(FieldComparison(pd.DataFrame(rows), pd.DataFrame(objects)), meta)
+
+
+def _consistency(raw, restored, labels, kernels, dz, truth_labels) -> tuple[dict, dict]:
+    """The consistency columns of one plane and ``label -> {support, flagged, [real]}``
+    (nothing without a kernel for ``dz``)."""
+    if not kernels or int(dz) not in kernels:
+        return {}, {}
+    from platefocus.consistency.planes import plane_consistency
+
+    truth = clear_border(truth_labels) if truth_labels is not None else None
+    plane, objects, _ = plane_consistency(raw, restored, labels, kernels[int(dz)], truth)
+    columns = [c for c in ("support", "flagged", "real") if c in objects]
+    return plane, objects.set_index("label")[columns].to_dict("index")
 
 
 def _with_selection(comparison: FieldComparison, meta: dict) -> FieldComparison:
@@ -227,13 +252,14 @@ def compare_plate(
     channel: int = 1,
     truth_root: str | os.PathLike | None = None,
     splits: dict[str, str] | None = None,
+    kernels: dict[int, np.ndarray] | None = None,
     workers: int = 1,
     dask_settings: dict | None = None,
     progress: bool = True,
 ) -> FieldComparison:
     """:func:`compare_field` for every field, as Dask tasks; adds the well's dataset split
     (``train``/``val``/``test``, ``unused`` if it gave no pairs) so that held-out wells
-    can be reported on their own."""
+    can be reported on their own. ``kernels``: the defocus operator (consistency)."""
     field_best = best[(best["region"] == "field") & (best["channel"] == channel)]
     best_of = {
         (w, s): int(z)
@@ -253,6 +279,7 @@ def compare_plate(
                 best_of[(ref.well, ref.site)],
                 segmentation,
                 labels,
+                kernels,
             )
         )
     results = compute(tasks, workers, dask_settings, progress)

@@ -32,11 +32,15 @@ from platefocus.consistency.projection import blur
 
 
 def noise_sigma(observed: np.ndarray) -> float:
-    """Robust noise standard deviation of a plane, intensity units (wavelet MAD,
-    ``skimage.restoration.estimate_sigma``)."""
-    from skimage.restoration import estimate_sigma
-
-    return float(estimate_sigma(np.asarray(observed, np.float64)))
+    """Noise standard deviation of a plane, intensity units: Immerkaer's estimator (CVIU
+    64 (1996) 300), the mean absolute response to the Laplacian difference mask that
+    cancels planar and smooth structure. ``skimage.restoration.estimate_sigma`` would need
+    PyWavelets, a dependency for one number; this is five lines. An average over the
+    plane: with photon noise it is the noise at the typical intensity."""
+    y = np.asarray(observed, np.float64)
+    mask = np.array([[1.0, -2.0, 1.0], [-2.0, 4.0, -2.0], [1.0, -2.0, 1.0]])
+    response = ndimage.convolve(y, mask, mode="reflect")[1:-1, 1:-1]
+    return float(np.sqrt(np.pi / 2) * np.abs(response).mean() / 6.0)
 
 
 def residual_map(

@@ -14,6 +14,7 @@ SUMMARY_FIGURES = {
     "training_curves": "Training curves",
     "focus_heatmaps": "Focus QC: plate heat maps",
     "focus_curves": "Focus QC: focus curves",
+    "hallucination": "Physics consistency: hallucination map, flagged objects, counts",
 }
 
 
@@ -59,7 +60,7 @@ def summary_page(
         plate,
         planes,
         read_table(summary_path),
-        {title: figures[name] for name, title in titles.items()},
+        {title: figures[name] for name, title in titles.items() if name in figures},
         yaml.safe_dump(config, sort_keys=False),
         read_table(comparison_path) if comparison_path else None,
         comparison_figure,

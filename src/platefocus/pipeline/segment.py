@@ -30,11 +30,14 @@ def compare_segmentation(
     blocks_path: str | Path | None = None,
     block: int | None = None,
     dask_settings: dict | None = None,
+    operator_path: str | Path | None = None,
 ) -> None:
     """Segment raw, restored and in-focus planes of every field (of one block of wells).
 
     ``pairs_path``: the plate's pair table, whose split says which wells training held
-    out; None for a plate that did not train, whose wells are all held out (``test``)."""
+    out; None for a plate that did not train, whose wells are all held out (``test``).
+    ``operator_path``: the training plate's defocus kernels (``operator.npz``): each
+    restored plane is then checked against its observation (hallucination flags)."""
     from platefocus.compare.segmentation import compare_plate
 
     if pairs_path is None:
@@ -51,12 +54,21 @@ def compare_segmentation(
         channel=channel,
         truth_root=truth_root,
         splits=dict(zip(pairs["well"], pairs["split"], strict=True)),
+        kernels=_kernels(operator_path),
         workers=workers,
         dask_settings=dask_settings,
     )
     write_table(result.planes, out_fields)
     write_table(result.objects, out_objects)
     log.info("compared %d planes, %d objects", len(result.planes), len(result.objects))
+
+
+def _kernels(operator_path: str | Path | None) -> dict | None:
+    if not operator_path:
+        return None
+    from platefocus.consistency.stack import load_kernels
+
+    return load_kernels(operator_path, "estimated")
 
 
 def summarise_segmentation(
@@ -107,3 +119,34 @@ def plot_comparison(
         channel,
     )
     save_figure(figures.example_panels(examples), out_examples)
+
+
+def plot_consistency(
+    plate_path: str | Path,
+    restored_path: str | Path,
+    manifest_path: str | Path,
+    fields_path: str | Path,
+    operator_path: str | Path,
+    segmentation: dict,
+    channel: int,
+    out_figure: str | Path,
+) -> None:
+    """The hallucination figure of one model's restoration
+    (:func:`platefocus.report.consistency.hallucination_figure`)."""
+    from platefocus.consistency.examples import hallucination_example
+    from platefocus.report.consistency import hallucination_figure
+    from platefocus.report.style import save_figure
+
+    planes = pd.read_parquet(fields_path)
+    if "count_flagged" not in planes:
+        raise ValueError(f"{fields_path}: no consistency columns (compared without an operator)")
+    example = hallucination_example(
+        plate_path,
+        restored_path,
+        pd.read_parquet(manifest_path),
+        planes,
+        _kernels(operator_path),
+        SegmentationConfig.from_config(segmentation),
+        channel,
+    )
+    save_figure(hallucination_figure(example, planes[planes["count_flagged"].notna()]), out_figure)
