@@ -66,3 +66,19 @@ def test_every_field_counts_when_no_well_is_held_out(tmp_path):
     a = fields(tmp_path / "a.parquet", [-1, 1], gain=1.0, split="train")
     table = offset_table(["m"], [a], z_step_um=2.0)
     assert (table["n_planes"] == 2).all() and table["in_training"].all()
+
+
+def test_projected_planes_add_a_row_set_per_model(tmp_path):
+    path = fields(tmp_path / "a.parquet", [-2, 2], gain=1.0)
+    frame = pd.read_parquet(path)
+    frame = frame.assign(
+        psnr_projected=frame["psnr_restored"] - 3,
+        ssim_projected=frame["ssim_restored"],
+        f1_projected=frame["f1_restored"],
+        count_projected=frame["count_restored"],
+    )
+    frame.to_parquet(path)
+    table = offset_table(["m"], [path], z_step_um=2.0)
+    assert list(dict.fromkeys(table["model"])) == [INPUT, "m", "m + projection"]
+    both = table.pivot(index="dz", columns="model", values="psnr")
+    assert (both["m + projection"] == both["m"] - 3).all()

@@ -26,6 +26,7 @@ rule compare_segmentation:
         channel=config["focus"]["target_channel"],
         truth_root=truth_root,
         dask=config["dask"],
+        projection_regularisation=config["consistency"]["projection_regularisation"],
     script:
         "../scripts/compare_segmentation.py"
 

@@ -20,6 +20,7 @@ run_step(
         block=int(snakemake.wildcards.block),
         dask_settings=snakemake.params.dask,
         operator_path=snakemake.input.get("operator") or None,
+        projection_regularisation=snakemake.params.projection_regularisation,
     ),
     snakemake.log[0],
 )

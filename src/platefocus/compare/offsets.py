@@ -10,6 +10,10 @@ numbers for the unrestored planes. Held-out (``test``) wells only when there are
 Large defocus is the point: with ``restore.planes: {mode: all}`` every plane of the stack
 is a row, so a model trained on a few planes of one side (ReFocus: z = 1, 5, 10 to z = 16)
 is measured on the other side too (``in_training`` says which offsets it saw).
+
+Where the comparison also measured the data-consistency projection
+(:mod:`platefocus.consistency.projection`, ``*_projected`` columns), each model has a
+second row set, ``<model> + projection``.
 """
 
 from __future__ import annotations
@@ -76,6 +80,9 @@ def offset_table(
         if not frames:
             frames.append(_per_offset(planes, "raw").assign(model=INPUT))
         frames.append(_per_offset(planes, "restored").assign(model=name))
+        if "psnr_projected" in planes and planes["psnr_projected"].notna().any():
+            projected = planes[planes["psnr_projected"].notna()]
+            frames.append(_per_offset(projected, "projected").assign(model=f"{name} + projection"))
     table = pd.concat(frames, ignore_index=True)
     table["dz_um"] = table["dz"] * float(z_step_um)
     table["side"] = np.select([table["dz"] > 0, table["dz"] < 0], ["above", "below"], "focus")
@@ -91,7 +98,7 @@ def offsets_wide(table: pd.DataFrame, metrics: Sequence[str] = METRICS) -> pd.Da
     order = list(dict.fromkeys(table["model"]))
     wide = table.pivot_table(index=["dz_um", "side"], columns="model", values=list(metrics))
     wide = wide.reindex(columns=[(m, model) for m in metrics for model in order])
-    wide.columns = [f"{m} {model.split(' ')[0]}" for m, model in wide.columns]
+    wide.columns = [f"{m} {'input' if model == INPUT else model}" for m, model in wide.columns]
     return wide.reset_index()
 
 

@@ -92,13 +92,15 @@ def compare_field(
     segmentation: SegmentationConfig,
     truth_labels: np.ndarray | None = None,
     kernels: dict[int, np.ndarray] | None = None,
+    projection_regularisation: float | None = 1.0,
 ) -> FieldComparison:
     """Compare raw, restored and in-focus planes of one field (see module docstring).
 
     With ``kernels`` (the defocus operator, ``dz -> kernel``), each restored plane whose
     offset has a kernel is also checked against its observation
     (:func:`platefocus.consistency.planes.plane_consistency`): consistency columns per
-    plane, ``support`` and ``flagged`` per restored object."""
+    plane, ``support`` and ``flagged`` per restored object; and measured again after the
+    data-consistency projection with ``projection_regularisation`` (``*_projected``)."""
     stack = np.asarray(field_array(raw_plate, ref)[ref.channels.index(channel)])
     restored = np.asarray(open_image(restored_plate, ref.path)[0])
     meta = read_platefocus_attrs(restored_plate, ref.path)
@@ -127,6 +129,19 @@ def compare_field(
         psnr_out, ssim_out = image_quality(out, best)
         dz = dz if dz is not None else z - best_z
         consistency, support = _consistency(raw, out, out_labels, kernels, dz, truth_labels)
+        if consistency:
+            consistency.update(
+                _projected(
+                    raw,
+                    out,
+                    kernels[int(dz)],
+                    consistency,
+                    best,
+                    truth,
+                    segmentation,
+                    projection_regularisation,
+                )
+            )
         rows.append(
             dict(
                 key,
@@ -168,6 +183,29 @@ def _consistency(raw, restored, labels, kernels, dz, truth_labels) -> tuple[dict
     plane, objects, _ = plane_consistency(raw, restored, labels, kernels[int(dz)], truth)
     columns = [c for c in ("support", "flagged", "real") if c in objects]
     return plane, objects.set_index("label")[columns].to_dict("index")
+
+
+def _projected(
+    raw, restored, kernel, consistency, best, truth, segmentation, regularisation=None
+) -> dict:
+    """Quality of the restored plane after the data-consistency projection (DDNM's
+    range-null decomposition, :func:`platefocus.consistency.projection.project`):
+    ``psnr/ssim/f1/count_projected``. ``regularisation``: Tikhonov ``lam``; None: DDNM+'s
+    noise level (:func:`~platefocus.consistency.projection.noise_regularisation`)."""
+    from platefocus.consistency.projection import noise_regularisation, project
+
+    lam = regularisation
+    if lam is None:
+        lam = noise_regularisation(raw, consistency["noise_sigma"])
+    projected = project(restored, raw, kernel, lam)
+    labels = identify_primary_objects(projected, segmentation)
+    psnr, ssim = image_quality(projected, best)
+    return dict(
+        psnr_projected=psnr,
+        ssim_projected=ssim,
+        f1_projected=match_objects(truth, labels).f1,
+        count_projected=int(labels.max()),
+    )
 
 
 def _with_selection(comparison: FieldComparison, meta: dict) -> FieldComparison:
@@ -253,6 +291,7 @@ def compare_plate(
     truth_root: str | os.PathLike | None = None,
     splits: dict[str, str] | None = None,
     kernels: dict[int, np.ndarray] | None = None,
+    projection_regularisation: float | None = 1.0,
     workers: int = 1,
     dask_settings: dict | None = None,
     progress: bool = True,
@@ -280,6 +319,7 @@ def compare_plate(
                 segmentation,
                 labels,
                 kernels,
+                projection_regularisation,
             )
         )
     results = compute(tasks, workers, dask_settings, progress)

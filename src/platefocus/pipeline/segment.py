@@ -31,6 +31,7 @@ def compare_segmentation(
     block: int | None = None,
     dask_settings: dict | None = None,
     operator_path: str | Path | None = None,
+    projection_regularisation: float | None = 1.0,
 ) -> None:
     """Segment raw, restored and in-focus planes of every field (of one block of wells).
 
@@ -55,6 +56,7 @@ def compare_segmentation(
         truth_root=truth_root,
         splits=dict(zip(pairs["well"], pairs["split"], strict=True)),
         kernels=_kernels(operator_path),
+        projection_regularisation=projection_regularisation,
         workers=workers,
         dask_settings=dask_settings,
     )
