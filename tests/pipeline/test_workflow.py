@@ -94,6 +94,32 @@ def test_end_to_end_outputs(tiny_run):
 
 
 @pytest.mark.e2e
+def test_physics_consistency_outputs(tiny_run):
+    """The defocus operator beside the models, with its agreement table; consistency
+    columns and object flags in the comparison; the hallucination figure on the page."""
+    from platefocus.consistency.stack import load_kernels
+
+    results = tiny_run / "results" / "tiny"
+    kernels = load_kernels(results / "models" / "operator.npz")
+    assert sorted(kernels) == [-2, 2]
+    for kernel in kernels.values():
+        assert kernel.shape == (31, 31) and abs(kernel.sum() - 1) < 1e-9 and kernel.min() >= 0
+    table = pd.read_csv(results / "consistency" / "operator.tsv", sep="\t")
+    assert list(table["dz_um"]) == [-4.0, 4.0] and (table["n_tiles"] > 0).all()
+    assert table[["width_ratio", "profile_correlation"]].notna().all().all()
+    planes = pd.read_parquet(results / "segmentation" / "restormer" / "fields.parquet")
+    columns = ["consistency_score", "count_flagged", "flagged_false", "psnr_projected"]
+    assert planes[columns].notna().all().all()
+    assert (planes["count_flagged"] <= planes["count_restored"]).all()
+    objects = pd.read_parquet(results / "segmentation" / "restormer" / "objects.parquet")
+    restored = objects[objects["source"] == "restored"]
+    assert restored["support"].notna().all() and restored["flagged"].notna().all()
+    figure = results / "segmentation" / "restormer" / "figures" / "hallucination.png"
+    assert figure.stat().st_size > 20_000
+    assert "Physics consistency" in (results / "summary.html").read_text()
+
+
+@pytest.mark.e2e
 def test_seeded_rerun_gives_byte_identical_outputs(tiny_run, tmp_path):
     """Every file of two seeded runs is identical: tables, images, Zarr chunks and
     metadata, checkpoints, pages; only ``logs/`` (which hold wall times) and Snakemake's
