@@ -174,7 +174,7 @@ def test_offset_predictors_train_at_their_fraction_of_the_learning_rate():
     """Deformable layers' offset predictors get ``offset_lr_scale`` x the rate, in their
     own optimiser group; every other parameter the full rate, each parameter once."""
     from platefocus.models import build_model
-    from platefocus.train.loop import parameter_groups
+    from platefocus.train.optim import parameter_groups
 
     model = build_model("derestormer", levels=2, width=8, points=4, offset_lr_scale=0.1)
     groups = parameter_groups(model, 2e-3)

@@ -1,7 +1,7 @@
 """Snakemake adapter: rule plot_consistency."""
 
 from platefocus.logs import run_step
-from platefocus.pipeline.segment import plot_consistency
+from platefocus.pipeline.consistency import plot_consistency
 
 run_step(
     lambda: plot_consistency(

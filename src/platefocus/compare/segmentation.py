@@ -130,18 +130,8 @@ def compare_field(
         dz = dz if dz is not None else z - best_z
         consistency, support = _consistency(raw, out, out_labels, kernels, dz, truth_labels)
         if consistency:
-            consistency.update(
-                _projected(
-                    raw,
-                    out,
-                    kernels[int(dz)],
-                    consistency,
-                    best,
-                    truth,
-                    segmentation,
-                    projection_regularisation,
-                )
-            )
+            kernel, lam = kernels[int(dz)], projection_regularisation
+            consistency.update(_projected(raw, out, kernel, lam, best, truth, segmentation))
         rows.append(
             dict(
                 key,
@@ -185,18 +175,17 @@ def _consistency(raw, restored, labels, kernels, dz, truth_labels) -> tuple[dict
     return plane, objects.set_index("label")[columns].to_dict("index")
 
 
-def _projected(
-    raw, restored, kernel, consistency, best, truth, segmentation, regularisation=None
-) -> dict:
+def _projected(raw, restored, kernel, lam, best, truth, segmentation) -> dict:
     """Quality of the restored plane after the data-consistency projection (DDNM's
-    range-null decomposition, :func:`platefocus.consistency.projection.project`):
-    ``psnr/ssim/f1/count_projected``. ``regularisation``: Tikhonov ``lam``; None: DDNM+'s
-    noise level (:func:`~platefocus.consistency.projection.noise_regularisation`)."""
+    range-null decomposition, :func:`platefocus.consistency.projection.project`) with
+    Tikhonov ``lam`` (None: DDNM+'s noise level of the plane): ``psnr/ssim/f1/
+    count_projected``."""
     from platefocus.consistency.projection import noise_regularisation, project
 
-    lam = regularisation
     if lam is None:
-        lam = noise_regularisation(raw, consistency["noise_sigma"])
+        from platefocus.consistency.hallucination import noise_sigma
+
+        lam = noise_regularisation(raw, noise_sigma(raw))
     projected = project(restored, raw, kernel, lam)
     labels = identify_primary_objects(projected, segmentation)
     psnr, ssim = image_quality(projected, best)

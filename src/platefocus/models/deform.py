@@ -14,7 +14,7 @@ channel ``2k`` is dy and ``2k + 1`` is dx of kernel position ``k`` (row-major).
 
 The layers that predict sampling positions carry an ``lr_scale`` attribute (the
 ``offset_lr_scale`` argument): the training loop gives their parameters that fraction of
-the learning rate (:func:`platefocus.train.loop.parameter_groups`), as DCNv2 and Deformable
+the learning rate (:func:`platefocus.train.optim.parameter_groups`), as DCNv2 and Deformable
 DETR train their offset predictors at 0.1x; at the full rate a few large steps move the
 sampling positions pixels away and the features that follow are trained on noise.
 """

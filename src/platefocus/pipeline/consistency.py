@@ -63,3 +63,38 @@ def estimate_operator(
     write_table(table, out_table)
     save_figure(operator_profiles(estimated, physical, table), out_figure)
     log.info("defocus operator:\n%s", table.round(3).to_string(index=False))
+
+
+def plot_consistency(
+    plate_path: str | Path,
+    restored_path: str | Path,
+    manifest_path: str | Path,
+    fields_path: str | Path,
+    operator_path: str | Path,
+    segmentation: dict,
+    channel: int,
+    out_figure: str | Path,
+) -> None:
+    """The hallucination figure of one model's restoration
+    (:func:`platefocus.report.consistency.hallucination_figure`)."""
+    import pandas as pd
+
+    from platefocus.consistency.examples import hallucination_example
+    from platefocus.consistency.stack import load_kernels
+    from platefocus.report.consistency import hallucination_figure
+    from platefocus.report.style import save_figure
+    from platefocus.segment.nuclei import SegmentationConfig
+
+    planes = pd.read_parquet(fields_path)
+    if "count_flagged" not in planes:
+        raise ValueError(f"{fields_path}: no consistency columns (compared without an operator)")
+    example = hallucination_example(
+        plate_path,
+        restored_path,
+        pd.read_parquet(manifest_path),
+        planes,
+        load_kernels(operator_path, "estimated"),
+        SegmentationConfig.from_config(segmentation),
+        channel,
+    )
+    save_figure(hallucination_figure(example, planes[planes["count_flagged"].notna()]), out_figure)

@@ -121,34 +121,3 @@ def plot_comparison(
         channel,
     )
     save_figure(figures.example_panels(examples), out_examples)
-
-
-def plot_consistency(
-    plate_path: str | Path,
-    restored_path: str | Path,
-    manifest_path: str | Path,
-    fields_path: str | Path,
-    operator_path: str | Path,
-    segmentation: dict,
-    channel: int,
-    out_figure: str | Path,
-) -> None:
-    """The hallucination figure of one model's restoration
-    (:func:`platefocus.report.consistency.hallucination_figure`)."""
-    from platefocus.consistency.examples import hallucination_example
-    from platefocus.report.consistency import hallucination_figure
-    from platefocus.report.style import save_figure
-
-    planes = pd.read_parquet(fields_path)
-    if "count_flagged" not in planes:
-        raise ValueError(f"{fields_path}: no consistency columns (compared without an operator)")
-    example = hallucination_example(
-        plate_path,
-        restored_path,
-        pd.read_parquet(manifest_path),
-        planes,
-        _kernels(operator_path),
-        SegmentationConfig.from_config(segmentation),
-        channel,
-    )
-    save_figure(hallucination_figure(example, planes[planes["count_flagged"].notna()]), out_figure)

@@ -25,6 +25,7 @@ from platefocus.logs import progress as progress_bar
 from platefocus.models import build_model
 from platefocus.train.checkpoint import choose_device, save_checkpoint
 from platefocus.train.losses import WeightedLoss
+from platefocus.train.optim import parameter_groups
 
 log = logging.getLogger(__name__)
 
@@ -177,25 +178,6 @@ def _seed(config: TrainConfig) -> tuple[torch.device, torch.Generator]:
     np.random.seed(config.seed)  # noqa: NPY002  (global state other libraries may use)
     random.seed(config.seed)
     return device, torch.Generator().manual_seed(config.seed)
-
-
-def parameter_groups(model: torch.nn.Module, lr: float) -> list[dict]:
-    """The model's parameters as optimiser groups: those of a module with an ``lr_scale``
-    attribute (offset predictors, :mod:`platefocus.models.deform`) train at ``lr_scale * lr``,
-    the rest at ``lr``. The warm-up/cosine schedule scales every group alike."""
-    scaled: dict[float, list[torch.nn.Parameter]] = {}
-    seen: set[int] = set()
-    for module in model.modules():
-        scale = getattr(module, "lr_scale", None)
-        if scale is None or scale == 1.0:
-            continue
-        params = [p for p in module.parameters() if id(p) not in seen]
-        seen.update(id(p) for p in params)
-        scaled.setdefault(float(scale), []).extend(params)
-    rest = [p for p in model.parameters() if id(p) not in seen]
-    return [{"params": rest, "lr": lr}] + [
-        {"params": params, "lr": lr * scale} for scale, params in sorted(scaled.items())
-    ]
 
 
 def _setup(
