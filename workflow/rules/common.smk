@@ -206,7 +206,7 @@ def summary_page_inputs(wildcards):
         "focus_curves": f"{base}/focus/figures/focus_curves.png",
         **(
             {"hallucination": f"{seg}/figures/hallucination.png"}
-            if operator_file(wildcards)
+            if operator_file(wildcards) and wildcards.plate in training_plates()
             else {}
         ),
         **(
@@ -245,10 +245,6 @@ def all_outputs():
         "results/{plate}/segmentation/{model}/figures/example_panels.png",
         "results/{plate}/summary.html",
     ]
-    if operator_file(None):
-        restored.append(
-            "results/{plate}/segmentation/{model}/figures/hallucination.png"
-        )
     if config["comparison"]["enabled"]:
         restored += [
             "results/{plate}/comparison/models.tsv",
@@ -265,9 +261,21 @@ def all_outputs():
         if config["comparison"]["enabled"]
         else []
     )
+    # hallucination maps need Z-stacks (an offset, hence a kernel, per plane): plates that
+    # trained and are restored
+    consistency = (
+        expand(
+            "results/{plate}/segmentation/{model}/figures/hallucination.png",
+            plate=[p for p in restored_plates() if p in training_plates()],
+            model=model,
+        )
+        if operator_file(None)
+        else []
+    )
     return (
         expand(every_plate, plate=config["plates"])
         + expand(training, plate=training_plates())
         + expand(restored, plate=restored_plates(), model=model)
         + compared
+        + consistency
     )
