@@ -148,6 +148,22 @@ def test_each_model_entry_may_carry_its_architecture_and_loss():
     assert own.epochs == shared.epochs == 3
 
 
+def test_a_model_entry_may_set_its_own_training_settings():
+    """``patience``, ``lr``, ``weight_decay``, ``grad_clip`` of one entry override the
+    section's for that model only, and are not taken for architecture arguments."""
+    training = {
+        "models": {"restormer": {"levels": 2}, "derestormer": {"levels": 2, "patience": 0}},
+        "patience": 5,
+        "lr": 2e-3,
+    }
+    own = TrainConfig.from_config(training, "derestormer")
+    assert own.patience == 0 and own.model_kwargs == {"levels": 2} and own.lr == 2e-3
+    assert TrainConfig.from_config(training, "restormer").patience == 5
+    from platefocus.models.catalog import check_model_arguments
+
+    check_model_arguments(training["models"])  # patience is no architecture argument
+
+
 def test_a_model_own_loss_reaches_its_checkpoint(pairs_dataset, tmp_path):
     import dataclasses
 

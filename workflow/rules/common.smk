@@ -180,6 +180,16 @@ def operator_file(wildcards):
     return f"results/{model_plate()}/models/operator.npz"
 
 
+def model_training(wildcards):
+    """The training settings of one model: the ``training`` section with only this
+    model's entry, so that editing one entry retrains that model alone."""
+    settings = {k: v for k, v in job_settings("training").items() if k != "models"}
+    return {
+        **settings,
+        "models": {wildcards.model: config["training"]["models"][wildcards.model]},
+    }
+
+
 def trained_models():
     """Names of the models trained on every plate (keys of training.models)."""
     return list(config["training"]["models"])

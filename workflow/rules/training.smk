@@ -47,7 +47,7 @@ rule train_model:
         slurm_partition=partition("gpu"),
         slurm_account=account(),
     params:
-        training=job_settings("training"),
+        training=model_training,
         # Not an output: Snakemake would delete it after a crash, and it is what
         # an interrupted run resumes from. Removed once training has finished.
         work_dir=lambda wildcards: f"results/{wildcards.plate}/models/{wildcards.model}/work",

@@ -52,17 +52,30 @@ LOSS_TERMS = ("l1", "mse", "ssim", "ms_ssim", "feature")
 ENTRY_KEYS = ("architecture", "loss")
 
 
+#: Training settings a ``training.models`` entry may set for itself (over ``training``).
+TRAINING_OVERRIDES = ("lr", "weight_decay", "patience", "grad_clip")
+
+
 def model_entry(name: str, entry: dict | None) -> tuple[str, dict, dict | None]:
     """``(architecture, arguments, loss)`` of the ``training.models`` entry ``name``.
 
     An entry holds the architecture's keyword arguments, and optionally
     ``architecture`` (default: the entry's name, so one architecture can be trained twice
-    under two names) and ``loss`` (loss term weights; None: ``training.loss``).
+    under two names), ``loss`` (loss term weights; None: ``training.loss``) and its own
+    values of :data:`TRAINING_OVERRIDES` (see :func:`training_overrides`).
     """
     entry = dict(entry or {})
     architecture = str(entry.pop("architecture", name))
     loss = entry.pop("loss", None)
+    for key in TRAINING_OVERRIDES:
+        entry.pop(key, None)
     return architecture, entry, (dict(loss) if loss is not None else None)
+
+
+def training_overrides(entry: dict | None) -> dict:
+    """The training settings a ``training.models`` entry sets for itself, e.g.
+    ``derestormer: {patience: 0}`` (the comparison: see config/comparison.yaml)."""
+    return {k: v for k, v in (entry or {}).items() if k in TRAINING_OVERRIDES}
 
 
 def loss_label(loss: dict) -> str:

@@ -92,7 +92,7 @@ class TrainConfig:
         ``training`` section: its architecture and arguments, and its own ``loss`` if it
         has one (:func:`platefocus.models.catalog.model_entry`)."""
         from platefocus.errors import InputError
-        from platefocus.models.catalog import model_entry
+        from platefocus.models.catalog import model_entry, training_overrides
 
         if model not in training["models"]:
             raise InputError(f"training.models.{model}", "no settings for this model")
@@ -101,6 +101,7 @@ class TrainConfig:
         settings = {k: (dict(v) if k == "loss" else v) for k, v in training.items() if k in fields}
         if loss is not None:  # the entry's own loss
             settings["loss"] = loss
+        settings.update(training_overrides(training["models"][model]))
         return cls(model=architecture, model_kwargs=model_kwargs, threads=threads, **settings)
 
 
