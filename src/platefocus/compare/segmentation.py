@@ -131,7 +131,8 @@ def compare_field(
         consistency, support = _consistency(raw, out, out_labels, kernels, dz, truth_labels)
         if consistency:
             kernel, lam = kernels[int(dz)], projection_regularisation
-            consistency.update(_projected(raw, out, kernel, lam, best, truth, segmentation))
+            sigma = consistency["noise_sigma"]
+            consistency.update(_projected(raw, out, kernel, lam, sigma, best, truth, segmentation))
         rows.append(
             dict(
                 key,
@@ -175,17 +176,15 @@ def _consistency(raw, restored, labels, kernels, dz, truth_labels) -> tuple[dict
     return plane, objects.set_index("label")[columns].to_dict("index")
 
 
-def _projected(raw, restored, kernel, lam, best, truth, segmentation) -> dict:
+def _projected(raw, restored, kernel, lam, sigma, best, truth, segmentation) -> dict:
     """Quality of the restored plane after the data-consistency projection (DDNM's
     range-null decomposition, :func:`platefocus.consistency.projection.project`) with
-    Tikhonov ``lam`` (None: DDNM+'s noise level of the plane): ``psnr/ssim/f1/
-    count_projected``."""
+    Tikhonov ``lam`` (None: DDNM+'s noise level, from the plane's noise ``sigma``):
+    ``psnr/ssim/f1/count_projected``."""
     from platefocus.consistency.projection import noise_regularisation, project
 
     if lam is None:
-        from platefocus.consistency.hallucination import noise_sigma
-
-        lam = noise_regularisation(raw, noise_sigma(raw))
+        lam = noise_regularisation(raw, sigma)
     projected = project(restored, raw, kernel, lam)
     labels = identify_primary_objects(projected, segmentation)
     psnr, ssim = image_quality(projected, best)

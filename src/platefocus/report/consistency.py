@@ -82,10 +82,9 @@ def hallucination_figure(example: dict | None, planes: pd.DataFrame):
         flagged=("count_flagged", "sum"), restored=("count_restored", "sum")
     )
     fraction = per_well["flagged"] / per_well["restored"].clip(lower=1)
-    rows, columns = _plate_layout(fraction.index)
-    from platefocus.io.discover import parse_well
-
-    by_position = {(parse_well(w)[0], int(parse_well(w)[1])): v for w, v in fraction.items()}
+    by_position = _by_position(fraction)
+    rows = sorted({r for r, _ in by_position}, key=lambda r: (len(r), r))
+    columns = sorted({c for _, c in by_position})
     image = well_grid(by_position, rows, columns)
     shown = ax.imshow(image, cmap="magma", vmin=0, vmax=max(0.05, float(np.nanmax(image))))
     ax.set_xticks(range(len(columns)), columns, fontsize=7)
@@ -114,10 +113,12 @@ def hallucination_figure(example: dict | None, planes: pd.DataFrame):
     return fig
 
 
-def _plate_layout(wells) -> tuple[list[str], list[int]]:
-    """Rows and columns spanned by the wells (as parsed by the discovery)."""
+def _by_position(per_well: pd.Series) -> dict[tuple[str, int], float]:
+    """``{(row, column): value}`` of a per-well series (wells parsed once)."""
     from platefocus.io.discover import parse_well
 
-    parsed = [parse_well(w) for w in wells]
-    rows = sorted({r for r, _ in parsed}, key=lambda r: (len(r), r))
-    return rows, sorted({int(c) for _, c in parsed})
+    out = {}
+    for well, value in per_well.items():
+        row, column = parse_well(well)
+        out[(row, int(column))] = value
+    return out
