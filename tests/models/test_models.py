@@ -30,6 +30,8 @@ def test_restormer_uses_pixel_unshuffle_and_transposed_attention():
 def test_untrained_networks_are_the_identity_and_add_the_input():
     x = torch.randn(2, 1, 33, 40)
     for name in MODELS:
+        if name == "ddnm":  # zero-shot: no restoring network to start as the identity
+            continue
         model = build_model(name)
         assert torch.equal(model(x), x), name
     # the residual is added to the centre channel when neighbouring planes are inputs

@@ -6,6 +6,7 @@ import pathlib
 import shutil
 import subprocess
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import BIN, REPO, TINY, snakemake
@@ -365,6 +366,8 @@ def test_comparison_target_on_the_tiny_plate(tmp_path):
         # the same architecture again, with its own loss (signal-oriented)
         "    restormer_mse: {architecture: restormer, levels: 2, width: 8, norm: layer,\n"
         "                    loss: {mse: 1.0}}\n"
+        # zero-shot: a diffusion prior and the plate's defocus operator
+        "    ddnm: {width: 8, sampling_steps: 2}\n"
         "comparison: {enabled: true, inference_side: 64, repeats: 1}\n"
     )
     out = snakemake(tmp_path, "--cores", "2", *TINY, str(compare))
@@ -376,15 +379,26 @@ def test_comparison_target_on_the_tiny_plate(tmp_path):
         "derestormer",
         "dcn_lka",
         "restormer_mse",
+        "ddnm",
         "input (no restoration)",
     ]
-    models = table.iloc[:5]
+    models = table.iloc[:6]
     # each model's own loss reaches its checkpoint, the table and the report
     by_name = models.set_index("model")
     assert by_name.loc["restormer_mse", "architecture"] == "restormer"
     assert by_name.loc["restormer_mse", "loss"] == "mse 1"
     assert by_name.loc["restormer", "loss"] == "ssim 0.7 + l1 0.1 + mse 0.2"
+    assert by_name.loc["ddnm", "loss"] == "diffusion prior: noise MSE"
+    assert by_name["sampling_steps"].to_dict() == {**dict.fromkeys(by_name.index, 1), "ddnm": 2}
+    from platefocus.consistency.stack import load_kernels
     from platefocus.train.checkpoint import read_checkpoint
+
+    # DDNM keeps the plate's estimated operator in its weights and restored the plate
+    ddnm = read_checkpoint(tmp_path / "results/tiny/models/ddnm/checkpoint.pt")
+    for dz, kernel in load_kernels(tmp_path / "results/tiny/models/operator.npz").items():
+        slot = dz + ddnm["model_kwargs"].get("max_offset", 16)
+        np.testing.assert_allclose(ddnm["model_state"]["kernels"][slot].numpy(), kernel, 1e-6)
+    assert (tmp_path / "results/tiny/segmentation/ddnm/fields.parquet").exists()
 
     checkpoint = read_checkpoint(tmp_path / "results/tiny/models/restormer_mse/checkpoint.pt")
     assert checkpoint["model"] == "restormer" and checkpoint["config"]["loss"] == {"mse": 1.0}
@@ -392,8 +406,9 @@ def test_comparison_target_on_the_tiny_plate(tmp_path):
     assert (models["infer_mpix_per_s"] > 0).all() and (models["epochs"] == 2).all()
     for column in ("psnr_dz2", "ssim_dz2", "seg_f1", "count_error"):
         assert table[column].notna().all(), column
-    # the U-Net has far more parameters than the others at these widths
-    assert models.set_index("model")["parameters"].idxmax() == "unet"
+    # the U-Net has far more parameters than the other pair-trained networks at these widths
+    paired = models[models["model"] != "ddnm"]
+    assert paired.set_index("model")["parameters"].idxmax() == "unet"
     assert (tmp_path / "results/tiny/comparison/models.png").stat().st_size > 20_000
     page = (tmp_path / "results/tiny/summary.html").read_text()
     assert "Model comparison" in page and "derestormer" in page and "dcn_lka" in page

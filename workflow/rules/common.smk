@@ -14,6 +14,7 @@ os.environ.update(
 
 # Constraints between keys that the schema cannot express, checked before any job runs.
 sys.path.insert(0, f"{workflow.basedir}/src")
+from platefocus.models.catalog import uses_operator
 from platefocus.pipeline.common import (
     check_config,
     drop_removed_models,
@@ -188,6 +189,14 @@ def model_training(wildcards):
         **settings,
         "models": {wildcards.model: config["training"]["models"][wildcards.model]},
     }
+
+
+def model_operator(wildcards):
+    """Input function of train_model: the model plate's defocus operator for a network
+    that restores with it (DDNM), else nothing."""
+    if uses_operator(wildcards.model, config["training"]["models"][wildcards.model]):
+        return f"results/{model_plate()}/models/operator.npz"
+    return []
 
 
 def trained_models():

@@ -29,6 +29,7 @@ rule train_model:
     input:
         dataset=expand("results/{p}/dataset/pairs.zarr", p=training_plates()),
         table=expand("results/{p}/dataset/pairs.parquet", p=training_plates()),
+        operator=model_operator,
     output:
         checkpoint="results/{plate}/models/{model}/checkpoint.pt",
         history="results/{plate}/models/{model}/history.parquet",

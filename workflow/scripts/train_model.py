@@ -14,6 +14,7 @@ run_step(
         out_history=snakemake.output.history,
         threads=snakemake.threads,
         out_timing=snakemake.log.timing,
+        operator=snakemake.input.get("operator") or None,
     ),
     snakemake.log.log,
 )

@@ -19,7 +19,8 @@ import pandas as pd
 import torch
 
 from platefocus.io.atomic import read_table
-from platefocus.models.catalog import loss_label
+from platefocus.models.catalog import OPERATOR_ARCHITECTURES, PRIOR_LOSS_LABEL, loss_label
+from platefocus.models.registry import apply_model
 from platefocus.restore.inference import restore_planes
 from platefocus.restore.settings import RestoreConfig
 from platefocus.train.checkpoint import load_checkpoint
@@ -35,7 +36,7 @@ def flops_per_pixel(model: torch.nn.Module, in_channels: int, side: int = 64) ->
 
     x = torch.zeros(1, in_channels, side, side)
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        model(x)
+        apply_model(model, x)
     return counter.get_total_flops() / (side * side)
 
 
@@ -97,8 +98,8 @@ def compare_models(
     """One row per model plus an ``input`` row (no restoration); see the module doc.
 
     Columns: ``model, architecture, loss, parameters, flops_per_pixel, train_seconds, epochs,
-    infer_mpix_per_s, psnr_dz<d>, ssim_dz<d>`` for every |dz| evaluated, ``seg_f1,
-    count_error``.
+    infer_mpix_per_s, sampling_steps, psnr_dz<d>, ssim_dz<d>`` for every |dz| evaluated,
+    ``seg_f1, count_error``.
     """
     torch.set_num_threads(threads)
     rows = []
@@ -113,7 +114,9 @@ def compare_models(
             "model": name,
             "architecture": state["model"],
             # the loss it was trained with: segmentation-oriented (SSIM) or signal (MSE)
-            "loss": loss_label(state.get("config", {}).get("loss", {})),
+            "loss": PRIOR_LOSS_LABEL
+            if state["model"] in OPERATOR_ARCHITECTURES
+            else loss_label(state.get("config", {}).get("loss", {})),
             "parameters": sum(p.numel() for p in model.parameters()),
             "flops_per_pixel": flops_per_pixel(model, in_channels),
             "train_seconds": spent["train_seconds"],
@@ -121,6 +124,8 @@ def compare_models(
             "infer_mpix_per_s": inference_mpix_per_s(
                 model, in_channels, restore_config, inference_side, repeats
             ),
+            # network evaluations per restored tile (DDNM's DDIM steps; 1 for the others)
+            "sampling_steps": len(model.schedule()) if hasattr(model, "schedule") else 1,
         }
         for dz, value in _by_dz(by_dz, "psnr_pred").items():
             row[f"psnr_dz{dz}"] = value

@@ -18,6 +18,7 @@ def __getattr__(name: str):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from platefocus.models import (  # noqa: F401
         dcn_lka,
+        ddnm,
         derestormer,
         refocus,
         registry,

@@ -52,6 +52,14 @@ LOSS_TERMS = ("l1", "mse", "ssim", "ms_ssim", "feature")
 ENTRY_KEYS = ("architecture", "loss")
 
 
+#: Architectures that restore with the training plate's defocus operator (its kernels are
+#: loaded before training and kept in the weights; a test keeps this equal to the networks
+#: that have ``load_operator``).
+OPERATOR_ARCHITECTURES = ("ddnm",)
+#: What those networks train with instead of ``training.loss`` (as the report names it).
+PRIOR_LOSS_LABEL = "diffusion prior: noise MSE"
+
+
 #: Training settings a ``training.models`` entry may set for itself (over ``training``).
 TRAINING_OVERRIDES = ("lr", "weight_decay", "patience", "grad_clip")
 
@@ -96,6 +104,12 @@ def check_model_arguments(models: dict[str, dict]) -> None:
                 f"training.models.{name}" if architecture != name else "training.models",
                 f"unknown architecture {architecture!r}; registered: {sorted(catalog)}",
             )
+        if loss is not None and architecture in OPERATOR_ARCHITECTURES:
+            raise InputError(
+                f"training.models.{name}.loss",
+                f"{architecture} trains a diffusion prior with its own denoising loss "
+                f"({PRIOR_LOSS_LABEL}); remove the loss",
+            )
         if loss is not None and (
             set(loss) - set(LOSS_TERMS)
             or min(loss.values(), default=0) < 0
@@ -112,3 +126,8 @@ def check_model_arguments(models: dict[str, dict]) -> None:
                 f"{architecture} takes no argument {', '.join(map(repr, unknown))}; "
                 f"it takes {list(catalog[architecture])} (and {list(ENTRY_KEYS)})",
             )
+
+
+def uses_operator(name: str, entry: dict | None) -> bool:
+    """Whether the ``training.models`` entry ``name`` restores with the defocus operator."""
+    return model_entry(name, entry)[0] in OPERATOR_ARCHITECTURES

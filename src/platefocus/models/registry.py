@@ -39,3 +39,21 @@ def build_model(
         return MODELS[name](spatial_dims=spatial_dims, in_channels=in_channels, **kwargs)
     except TypeError as err:
         raise ValueError(f"model {name!r}: {err}") from None
+
+
+def takes_offset(model: torch.nn.Module) -> bool:
+    """Whether the network restores a plane with its offset from focus (``model(x, dz)``,
+    as DDNM does with the operator of that offset); compiled models are looked through."""
+    return bool(getattr(getattr(model, "_orig_mod", model), "takes_offset", False))
+
+
+def apply_model(
+    model: torch.nn.Module, x: torch.Tensor, dz: torch.Tensor | None = None
+) -> torch.Tensor:
+    """``model(x)``, or ``model(x, dz)`` for a network that takes plane offsets
+    (:func:`takes_offset`; ``dz`` (B,) planes, signed; None: every tile in focus)."""
+    if not takes_offset(model):
+        return model(x)
+    if dz is None:
+        dz = torch.zeros(len(x), dtype=torch.long)
+    return model(x, torch.as_tensor(dz).reshape(-1))

@@ -13,11 +13,19 @@ from platefocus.errors import InputError
 def model_labels(training: dict) -> list[str]:
     """``"name (loss)"`` of every ``training.models`` entry, in order: the report names
     each model with the loss it was trained with (its own, or ``training.loss``)."""
-    from platefocus.models.catalog import loss_label, model_entry
+    from platefocus.models.catalog import (
+        OPERATOR_ARCHITECTURES,
+        PRIOR_LOSS_LABEL,
+        loss_label,
+        model_entry,
+    )
 
     labels = []
     for name, entry in training["models"].items():
-        _, _, loss = model_entry(name, entry)
+        architecture, _, loss = model_entry(name, entry)
+        if architecture in OPERATOR_ARCHITECTURES:
+            labels.append(f"{name} ({PRIOR_LOSS_LABEL})")
+            continue
         labels.append(f"{name} ({loss_label(loss if loss is not None else training['loss'])})")
     return labels
 

@@ -3,6 +3,7 @@ held-out wells, and the training figures."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import shutil
@@ -59,6 +60,7 @@ def train_model(
     out_history: str | Path,
     threads: int = 1,
     out_timing: str | Path | None = None,
+    operator: str | Path | None = None,
 ) -> None:
     """Train one registered model; resume from ``work_dir`` after an interruption.
 
@@ -69,11 +71,19 @@ def train_model(
     checkpoint and history (the workflow writes it beside the logs) so that seeded reruns
     give byte-identical results. ``work_dir`` (resume state, which holds the wall time) is
     removed once the checkpoint, history and timing are written: it has served its purpose.
+    ``operator``: the defocus-operator file of the first training plate, for networks that
+    restore with it (DDNM).
     """
     from platefocus.train.checkpoint import read_checkpoint
     from platefocus.train.loop import TrainConfig, train
 
     config = TrainConfig.from_config(training, model, threads)
+    if operator:  # the network's kernel slots take the operator's size unless set
+        from platefocus.consistency.stack import load_kernels
+
+        size = next(iter(load_kernels(operator).values())).shape[0]
+        kwargs = {"kernel_size": size, **config.model_kwargs}
+        config = dataclasses.replace(config, operator=str(operator), model_kwargs=kwargs)
     if isinstance(dataset_path, str | Path):
         dataset_path, table_path = [dataset_path], [table_path]
     tables = [pd.read_parquet(p) for p in table_path]

@@ -6,6 +6,7 @@ import logging
 
 import torch
 
+from platefocus.models.registry import apply_model
 from platefocus.restore.settings import RestoreConfig
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def choose_batch_size(
     base = torch.cuda.memory_allocated(device)
     x = torch.zeros((PROBE, in_channels, config.tile, config.tile), device=device)
     with torch.autocast("cuda", dtype=torch.bfloat16, enabled=config.bf16):
-        model(x)
+        apply_model(model, x)
     per_tile = (torch.cuda.max_memory_allocated(device) - base) / PROBE
     free, _ = torch.cuda.mem_get_info(device)
     limit = batch_from_memory(free, per_tile)
@@ -111,11 +112,11 @@ def fastest_batch(
             break
         x = torch.zeros((batch, in_channels, config.tile, config.tile), device=device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-            model(x)
+            apply_model(model, x)
             sync()
             t0 = time.perf_counter()
             for _ in range(repeats):
-                model(x)
+                apply_model(model, x)
             sync()
         rates[batch] = batch * repeats / (time.perf_counter() - t0)
     log.debug("tiles/s by batch size: %s", {b: round(r, 1) for b, r in rates.items()})

@@ -18,6 +18,7 @@ import torch
 from platefocus.io.fields import FieldRef, field_array, read_field_channel
 from platefocus.io.omezarr import Acquisition, open_plate, write_field
 from platefocus.io.partial import clear_field, mark_done
+from platefocus.models.registry import takes_offset
 from platefocus.restore.batching import choose_batch_size, prepare_model
 from platefocus.restore.device import (
     DeviceInput,
@@ -115,11 +116,12 @@ def infer_field(job: FieldJob, data: FieldData) -> PendingPlanes | np.ndarray | 
     if not restore_at:
         return None
     model, state, config = restoring_model(job.checkpoint, job.device, job.config, job.most_tiles)
-    if data.prepared is not None:
+    if data.prepared is not None and not takes_offset(model):
         return launch_on_device(model, data.prepared, config, job.device)
     planes = [job.positions[i] for i in restore_at]
     context = _context_planes(state)
-    return restore_planes(model, data.stack, planes, config, job.device, context)
+    offsets = [job.dz[i] for i in restore_at]
+    return restore_planes(model, data.stack, planes, config, job.device, context, offsets)
 
 
 def write_restored(

@@ -18,6 +18,7 @@ from platefocus.dataset.normalise import (
     percentile_range,
     undo_range,
 )
+from platefocus.models.registry import apply_model, takes_offset
 from platefocus.restore.batching import choose_batch_size
 from platefocus.restore.device import fits_on_device, restore_planes_on_device
 from platefocus.restore.settings import RestoreConfig
@@ -41,16 +42,19 @@ def run_batches(
     device: torch.device,
     bf16: bool,
     channels_last: bool = False,
+    dz: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Model output for (N, C, T, T) float32 tiles, ``batch_size`` at a time -> (N, T, T)."""
+    """Model output for (N, C, T, T) float32 tiles, ``batch_size`` at a time -> (N, T, T).
+    ``dz`` (N,): each tile's plane offset from focus, for networks that take it (DDNM)."""
     out = np.empty((len(tiles), *tiles.shape[2:]), dtype=np.float32)
     use_bf16 = bf16 and device.type == "cuda"
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     for i in range(0, len(tiles), batch_size):
         xb = torch.from_numpy(tiles[i : i + batch_size]).to(device, non_blocking=True)
         xb = xb.contiguous(memory_format=memory_format)
+        offsets = None if dz is None else torch.as_tensor(dz[i : i + batch_size], device=device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-            pred = model(xb)
+            pred = apply_model(model, xb, offsets)
         out[i : i + len(xb)] = pred[:, 0].float().cpu().numpy()
     return out
 
@@ -62,6 +66,7 @@ def restore_planes(
     config: RestoreConfig,
     device: torch.device | str = "cpu",
     context_planes: int = 0,
+    offsets: Sequence[int | None] | None = None,
 ) -> np.ndarray:
     """Restore chosen planes of a Z-stack.
 
@@ -75,6 +80,10 @@ def restore_planes(
         Positions along the stack (0-based) to restore.
     context_planes : int
         Neighbouring planes given as extra channels (clamped at the stack's ends).
+    offsets : sequence of int, optional
+        Each plane's offset from the field's best plane (planes, signed), for networks
+        that restore with the operator of their offset (DDNM); None (or an unknown
+        offset): 0.
 
     Returns
     -------
@@ -85,7 +94,8 @@ def restore_planes(
     if config.batch_size == "auto":
         batch = choose_batch_size(model, config, 1 + 2 * context_planes, device)
         config = dataclasses.replace(config, batch_size=batch)
-    if device.type != "cpu" and fits_on_device(stack.shape[1:], config):
+    with_offsets = takes_offset(model)
+    if device.type != "cpu" and fits_on_device(stack.shape[1:], config) and not with_offsets:
         # on a GPU the NumPy steps below would keep the device waiting
         return restore_planes_on_device(model, stack, planes, config, device, context_planes)
     layout = plan_tiles(stack.shape[1:], config.tile, config.overlap)
@@ -101,8 +111,12 @@ def restore_planes(
         norms.append((lo, hi))
     n_tiles = len(layout.starts)
     batch = np.concatenate(tiles).astype(np.float32)
+    dz = None
+    if with_offsets:
+        per_plane = [0 if d is None else int(d) for d in (offsets or [0] * len(planes))]
+        dz = np.repeat(np.asarray(per_plane, np.int64), len(layout.starts))
     predictions = run_batches(
-        model, batch, config.batch_size, device, config.bf16, config.channels_last
+        model, batch, config.batch_size, device, config.bf16, config.channels_last, dz
     )
     out = np.empty((len(planes), *stack.shape[1:]), dtype=stack.dtype)
     for i, (lo, hi) in enumerate(norms):

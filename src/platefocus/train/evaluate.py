@@ -14,18 +14,25 @@ import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from platefocus.io.pairs import read_split
+from platefocus.models.registry import apply_model
 
 
 @torch.no_grad()
 def predict(
-    model: torch.nn.Module, x: np.ndarray, batch_size: int = 32, device: str | torch.device = "cpu"
+    model: torch.nn.Module,
+    x: np.ndarray,
+    batch_size: int = 32,
+    device: str | torch.device = "cpu",
+    dz: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Model output for (N, C, P, P) inputs, batched; returns (N, 1, P, P) float32."""
+    """Model output for (N, C, P, P) inputs, batched; returns (N, 1, P, P) float32.
+    ``dz`` (N,): each input's plane offset from focus, for networks that take it (DDNM)."""
     model.eval()
     out = []
     for i in range(0, len(x), batch_size):
         xb = torch.from_numpy(np.ascontiguousarray(x[i : i + batch_size])).to(device)
-        out.append(model(xb).float().cpu().numpy())
+        offsets = None if dz is None else torch.as_tensor(np.asarray(dz[i : i + batch_size]))
+        out.append(apply_model(model, xb, offsets).float().cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, 1, *x.shape[2:]), np.float32)
 
 
@@ -55,9 +62,9 @@ def evaluate_split(
             f"the {split} split is empty: nothing to evaluate (wells per split: {wells}); "
             "more wells with kept targets, or other dataset.split_fractions, are needed"
         )
-    pred = predict(model, x, batch_size, device)
-    centre = x.shape[1] // 2
     rows = table.iloc[idx].reset_index().rename(columns={"index": "pair"})
+    pred = predict(model, x, batch_size, device, rows["dz"].to_numpy())
+    centre = x.shape[1] // 2
     metrics = [
         (*pair_metrics(x[i, centre], y[i, 0]), *pair_metrics(pred[i, 0], y[i, 0]))
         for i in range(len(idx))

@@ -51,6 +51,12 @@ def export_package(
             "only single-plane models can be packaged (context_planes 0): bioimage.io "
             "normalises each channel on its own, platefocus a plane and its neighbours together",
         )
+    if getattr(model, "takes_offset", False):
+        raise InputError(
+            checkpoint,
+            f"{state['model']!r} restores with each plane's offset from focus, which a "
+            "bioimage.io model's single input cannot carry; package a pair-trained network",
+        )
     plane = np.asarray(test_plane, dtype=np.float32)
     if plane.ndim != 2:
         raise ValueError(f"test_plane must be (y, x), got shape {plane.shape}")

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from platefocus.errors import InputError
 from platefocus.io.pairs import read_split
 from platefocus.logs import progress as progress_bar
 from platefocus.models import build_model
@@ -61,6 +62,9 @@ class TrainConfig:
     grad_clip : float or None
         Largest L2 norm of all gradients together per step (``clip_grad_norm_``); None:
         no clipping.
+    operator : str or None
+        The training plate's defocus-operator file (``models/operator.npz``), for
+        networks that restore with it (DDNM); others ignore it.
     seed : int
     threads : int
         CPU threads for torch.
@@ -85,13 +89,13 @@ class TrainConfig:
     threads: int = 2
     max_minutes: float | None = None
     grad_clip: float | None = None
+    operator: str | None = None
 
     @classmethod
     def from_config(cls, training: dict, model: str, threads: int = 1) -> TrainConfig:
         """The settings of the ``training.models`` entry ``model`` from the workflow's
         ``training`` section: its architecture and arguments, and its own ``loss`` if it
         has one (:func:`platefocus.models.catalog.model_entry`)."""
-        from platefocus.errors import InputError
         from platefocus.models.catalog import model_entry, training_overrides
 
         if model not in training["models"]:
@@ -187,7 +191,12 @@ def _setup(
     """Model, loss, optimiser and schedule of a fresh run."""
     model = build_model(
         config.model, spatial_dims=2, in_channels=in_channels, **config.model_kwargs
-    ).to(device)
+    )
+    if hasattr(model, "load_operator"):  # DDNM: the defocus operator lives in its weights
+        if config.operator is None:
+            raise InputError(f"training.models ({config.model})", "needs a defocus operator")
+        model.load_operator(config.operator)
+    model = model.to(device)
     loss_fn = WeightedLoss(config.loss).to(device)
     optimiser = torch.optim.AdamW(
         parameter_groups(model, config.lr), lr=config.lr, weight_decay=config.weight_decay
@@ -279,8 +288,7 @@ def _train_epoch(
             x, y = augment_batch(x, y, run.gen, config.intensity_jitter)
         x, y = x.to(run.device), y.to(run.device)
         with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=run.use_bf16):
-            pred = run.run_model(x)
-        loss = run.loss_fn(pred.float(), y)
+            loss = _pair_loss(run.run_model, run.model, run.loss_fn, x, y)
         run.optimiser.zero_grad(set_to_none=True)
         loss.backward()
         if config.grad_clip is not None:
@@ -426,10 +434,21 @@ def evaluate_loss(model, loss_fn, x, y, batch_size, device, use_bf16) -> float:
         return float("nan")
     model.eval()
     total = 0.0
+    generator = torch.Generator(device=device).manual_seed(0)
     for i in range(0, len(x), batch_size):
         xb = torch.from_numpy(x[i : i + batch_size]).to(device)
         yb = torch.from_numpy(y[i : i + batch_size]).to(device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-            pred = model(xb)
-        total += float(loss_fn(pred.float(), yb)) * len(xb)
+            loss = _pair_loss(model, model, loss_fn, xb, yb, generator)
+        total += float(loss) * len(xb)
     return total / len(x)
+
+
+def _pair_loss(run_model, model, loss_fn, x, y, generator=None) -> torch.Tensor:
+    """The loss of a batch: ``loss_fn(model(x), y)``, or the network's own
+    ``training_loss(x, y)`` when it has one (a diffusion prior's denoising loss; its
+    validation draws from ``generator``, the same noise every epoch)."""
+    own = getattr(model, "training_loss", None)
+    if own is not None:
+        return own(x, y, generator) if generator is not None else own(x, y)
+    return loss_fn(run_model(x).float(), y)
