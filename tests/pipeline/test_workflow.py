@@ -368,6 +368,8 @@ def test_comparison_target_on_the_tiny_plate(tmp_path):
         "                    loss: {mse: 1.0}}\n"
         # zero-shot: a diffusion prior and the plate's defocus operator
         "    ddnm: {width: 8, sampling_steps: 2}\n"
+        # every restored plane projected onto its observation with the plate's operator
+        "restore: {projection: true}\n"
         "comparison: {enabled: true, inference_side: 64, repeats: 1}\n"
     )
     out = snakemake(tmp_path, "--cores", "2", *TINY, str(compare))
@@ -399,6 +401,11 @@ def test_comparison_target_on_the_tiny_plate(tmp_path):
         slot = dz + ddnm["model_kwargs"].get("max_offset", 16)
         np.testing.assert_allclose(ddnm["model_state"]["kernels"][slot].numpy(), kernel, 1e-6)
     assert (tmp_path / "results/tiny/segmentation/ddnm/fields.parquet").exists()
+    import zarr
+
+    restored = zarr.open_group(str(tmp_path / "results/tiny/restored/unet.ome.zarr"), mode="r")
+    operator = restored.attrs["platefocus"]["restore"]["operator"]
+    assert operator == "results/tiny/models/operator.npz"
 
     checkpoint = read_checkpoint(tmp_path / "results/tiny/models/restormer_mse/checkpoint.pt")
     assert checkpoint["model"] == "restormer" and checkpoint["config"]["loss"] == {"mse": 1.0}

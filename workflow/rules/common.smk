@@ -154,6 +154,14 @@ def trained_files(pattern):
     return expand(pattern, plate=model_plate(), model=trained_models())
 
 
+def if_projection(wildcards):
+    """Input function: the model plate's defocus operator when restored planes are
+    projected onto their observations (``restore.projection``), else nothing."""
+    if config["restore"].get("projection"):
+        return f"results/{model_plate()}/models/operator.npz"
+    return []
+
+
 def if_selective(path):
     """Input function: ``path`` (a pattern or a function) when selective restoration is on
     (``restore.skip_within_um``), else nothing."""

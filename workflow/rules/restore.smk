@@ -14,6 +14,8 @@ rule restore_wells:
         calibration_best=if_selective(
             lambda wildcards: f"results/{model_plate()}/focus/best_planes.parquet"
         ),
+        # restore.projection: each restored plane made consistent with its observation
+        operator=if_projection,
     output:
         # The restored fields go into the shared partial plate (not an output, so a
         # failed job keeps what it finished); this marker says the block is done.
@@ -35,6 +37,7 @@ rule restore_wells:
         channel=config["focus"]["target_channel"],
         out_plate="results/{plate}/restored/{model}.ome.zarr",
         dask=config["dask"],
+        projection_regularisation=config["consistency"]["projection_regularisation"],
     script:
         "../scripts/restore_wells.py"
 
@@ -44,6 +47,7 @@ rule restore_plate:
         manifest="results/{plate}/manifest.parquet",
         checkpoint=restoring_checkpoint,
         blocks=per_block("results/{plate}/restored/{model}.blocks/{block}.done"),
+        operator=if_projection,
     output:
         directory("results/{plate}/restored/{model}.ome.zarr"),
     log:
@@ -59,5 +63,6 @@ rule restore_plate:
     params:
         restore=job_settings("restore"),
         channel=config["focus"]["target_channel"],
+        projection_regularisation=config["consistency"]["projection_regularisation"],
     script:
         "../scripts/restore_plate.py"

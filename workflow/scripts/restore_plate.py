@@ -10,6 +10,8 @@ run_step(
         out_plate=snakemake.output[0],
         restore=snakemake.params.restore,
         channel=snakemake.params.channel,
+        operator_path=snakemake.input.get("operator") or None,
+        projection_regularisation=snakemake.params.get("projection_regularisation", 1.0),
     ),
     snakemake.log[0],
 )

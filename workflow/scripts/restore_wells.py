@@ -21,6 +21,8 @@ run_step(
         scores_path=snakemake.input.scores or None,
         calibration_scores_path=snakemake.input.calibration_scores or None,
         calibration_best_path=snakemake.input.calibration_best or None,
+        operator_path=snakemake.input.get("operator") or None,
+        projection_regularisation=snakemake.params.get("projection_regularisation", 1.0),
     ),
     snakemake.log[0],
 )

@@ -138,3 +138,12 @@ def load_kernels(path: str | os.PathLike, which: str = "estimated") -> dict[int,
     prefix = f"{which}_dz"
     with np.load(path) as data:
         return {int(k[len(prefix) :]): data[k] for k in data.files if k.startswith(prefix)}
+
+
+def nearest_kernel(kernels: dict[int, np.ndarray], dz: int) -> np.ndarray:
+    """The kernel of offset ``dz``: its own, else the nearest offset's on the same side of
+    focus (the nearest of all when that side has none)."""
+    if not kernels:
+        raise ValueError("the defocus operator has no kernels")
+    same_side = [d for d in kernels if d * dz > 0] or list(kernels)
+    return kernels[min(same_side, key=lambda d: (abs(d - dz), abs(d)))]

@@ -3,6 +3,7 @@ then complete it; and the whole-plate restore of the CLI."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -32,12 +33,16 @@ def restore_wells(
     scores_path: str | Path | None = None,
     calibration_scores_path: str | Path | None = None,
     calibration_best_path: str | Path | None = None,
+    operator_path: str | Path | None = None,
+    projection_regularisation: float | None = 1.0,
 ) -> None:
     """Restore one block of a plate's wells into its partial output plate (one job).
 
     With ``restore.skip_within_um`` (selective restoration), the plate's plane scores
     (``scores_path``) and the training plate's focus curves (``calibration_*``) say which
-    planes are within that distance of focus (:mod:`platefocus.restore.selective`)."""
+    planes are within that distance of focus (:mod:`platefocus.restore.selective`).
+    With ``restore.projection``, each restored plane is projected onto its observation
+    with the defocus operator at ``operator_path`` (:mod:`platefocus.restore.projection`)."""
     from platefocus.restore.planes import PlaneSelection
     from platefocus.restore.plate import restore_fields
     from platefocus.restore.selective import learn_calibration
@@ -63,7 +68,7 @@ def restore_wells(
         checkpoint,
         out_plate,
         PlaneSelection.from_config(restore["planes"]),
-        _restore_config(restore, checkpoint),
+        _restore_config(restore, checkpoint, operator_path, projection_regularisation),
         Acquisition.from_config(acquisition),
         best=pd.read_parquet(best_path) if best_path else None,
         channel=channel,
@@ -91,8 +96,11 @@ def restore_plate(
     out_plate: str | Path,
     restore: dict,
     channel: int = 1,
+    operator_path: str | Path | None = None,
+    projection_regularisation: float | None = 1.0,
 ) -> None:
-    """Complete a plate restored block by block: metadata, then rename into place."""
+    """Complete a plate restored block by block: metadata, then rename into place
+    (``operator_path`` and ``projection_regularisation`` as for :func:`restore_wells`)."""
     from platefocus.restore.planes import PlaneSelection
     from platefocus.restore.plate import finalise_plate
 
@@ -100,7 +108,7 @@ def restore_plate(
         pd.read_parquet(manifest_path),
         checkpoint,
         out_plate,
-        _restore_config(restore, checkpoint),
+        _restore_config(restore, checkpoint, operator_path, projection_regularisation),
         PlaneSelection.from_config(restore["planes"]),
         channel,
         restore["pyramid_levels"],
@@ -155,13 +163,28 @@ def restore_ome_zarr(
     )
 
 
-def _restore_config(restore: dict, checkpoint: str | Path):
-    """Tiling from the ``restore`` section, normalisation from the checkpoint."""
+def _restore_config(
+    restore: dict,
+    checkpoint: str | Path,
+    operator_path: str | Path | None = None,
+    projection_regularisation: float | None = 1.0,
+):
+    """Tiling from the ``restore`` section, normalisation from the checkpoint; with
+    ``restore.projection``, the defocus operator restored planes are projected with."""
     from platefocus.restore.settings import RestoreConfig
     from platefocus.train.checkpoint import checkpoint_percentiles
 
+    if restore.get("projection") and not operator_path:
+        raise InputError("restore.projection", "needs the training plate's defocus operator")
     try:
-        return RestoreConfig.from_config(restore, checkpoint_percentiles(checkpoint))
+        config = RestoreConfig.from_config(restore, checkpoint_percentiles(checkpoint))
+        if not restore.get("projection"):
+            return config
+        return dataclasses.replace(
+            config,
+            operator=str(operator_path),
+            projection_regularisation=projection_regularisation,
+        )
     except ValueError as err:
         if isinstance(err, InputError):
             raise

@@ -28,6 +28,7 @@ from platefocus.restore.device import (
     prepare_input,
 )
 from platefocus.restore.inference import restore_planes
+from platefocus.restore.projection import operator_kernels, project_planes
 from platefocus.restore.selective import planes_to_restore
 from platefocus.restore.settings import RestoreConfig
 from platefocus.restore.tiling import plan_tiles
@@ -133,6 +134,15 @@ def write_restored(
     out = np.zeros((len(job.positions), *stack.shape[1:]), dtype=stack.dtype)
     if restore_at:
         out[restore_at] = restored.numpy() if isinstance(restored, PendingPlanes) else restored
+        if job.config.operator:  # restore.projection: consistent with the observation
+            observed = stack[[job.positions[i] for i in restore_at]]
+            out[restore_at] = project_planes(
+                observed,
+                out[restore_at],
+                [job.dz[i] for i in restore_at],
+                operator_kernels(job.config.operator),
+                job.config.projection_regularisation,
+            )
     for i in copy_at:
         out[i] = stack[job.positions[i]]
     clear_field(job.partial, ref.row, ref.column, ref.field)

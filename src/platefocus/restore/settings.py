@@ -38,6 +38,13 @@ class RestoreConfig:
         Read fields ahead and write results behind in threads around one inference
         thread (:mod:`platefocus.restore.stream`), so that the device does not wait for
         the host; ``"auto"``: on a GPU. Otherwise fields are parallel Dask tasks.
+    operator : str or None
+        A defocus-operator file (``models/operator.npz``): every restored plane is
+        projected onto its observation with the kernel of its offset from focus
+        (``restore.projection``, :mod:`platefocus.restore.projection`); None: not.
+    projection_regularisation : float or None
+        The projection's Tikhonov lam (``consistency.projection_regularisation``; None:
+        each plane's noise-to-signal power).
     """
 
     tile: int = 128
@@ -50,6 +57,8 @@ class RestoreConfig:
     compile: bool = False
     skip_within_um: float | None = None
     prefetch: bool | str = "auto"
+    operator: str | None = None
+    projection_regularisation: float | None = 1.0
 
     def __post_init__(self) -> None:
         if self.tile < 8:
@@ -64,6 +73,10 @@ class RestoreConfig:
             raise ValueError(f"border must be 'odd' or 'even', got {self.border!r}")
         if self.prefetch not in ("auto", True, False):
             raise ValueError(f"prefetch must be 'auto', true or false, got {self.prefetch!r}")
+        if self.projection_regularisation is not None and self.projection_regularisation < 0:
+            raise ValueError(
+                f"projection_regularisation must be >= 0, got {self.projection_regularisation}"
+            )
         if self.skip_within_um is not None and self.skip_within_um < 0:
             raise ValueError(f"skip_within_um must be >= 0 or null, got {self.skip_within_um}")
 
