@@ -92,13 +92,13 @@ def physical_kernel(
 ) -> np.ndarray:
     """The kernel from the in-focus plane to the plane ``defocus_um`` away, from the
     widefield PSF model of ``optics`` (:class:`platefocus.synth.psf.Optics`)."""
-    from platefocus.synth.psf import psf_size_for, psf_to_otf, widefield_psf
+    from platefocus.synth.psf import centred_transfer, psf_size_for, widefield_psf
 
     side = max(psf_size_for(optics, abs(defocus_um)), size)
     side += 1 - side % 2
     psf = widefield_psf(optics, np.array([0.0, defocus_um]), side)
     canvas = (2 * side, 2 * side)
-    otf = psf_to_otf(psf, canvas).astype(np.complex128)
+    otf = centred_transfer(psf, canvas)
     focus, defocused = otf[0], otf[1]
     power = np.abs(focus) ** 2
     transfer = defocused * np.conj(focus) / (power + regularisation * power.max())

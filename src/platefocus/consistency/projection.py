@@ -22,18 +22,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from platefocus.synth.psf import centred_transfer
+
 
 def transfer_function(kernel: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """``rfft2`` transfer function (Y, X // 2 + 1) of a centred odd kernel on ``shape``."""
-    k = kernel.shape[0]
-    if k % 2 == 0 or kernel.shape[0] != kernel.shape[1]:
+    if kernel.shape[0] % 2 == 0 or kernel.shape[0] != kernel.shape[1]:
         raise ValueError(f"a square kernel of odd side is needed, got {kernel.shape}")
-    if k > min(shape):
-        raise ValueError(f"kernel of {k} px does not fit a canvas of {shape}")
-    canvas = np.zeros(shape, np.float64)
-    canvas[:k, :k] = kernel
-    canvas = np.roll(canvas, (-(k // 2), -(k // 2)), axis=(0, 1))
-    return np.fft.rfft2(canvas)
+    return centred_transfer(np.asarray(kernel, np.float64)[None], shape)[0]
 
 
 def pseudo_inverse(

@@ -107,6 +107,19 @@ def psf_size_for(optics: Optics, max_defocus_um: float, margin_px: int = 8) -> i
     return 2 * radius + 1
 
 
+def centred_transfer(kernels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Real-FFT transfer functions (D, Y, X // 2 + 1), complex128, of centred (D, P, P)
+    kernels on a canvas of ``shape``: ``irfft2(rfft2(image) * H)`` is the circular
+    convolution with each kernel. ``P`` must not exceed either canvas dimension."""
+    d, p, _ = kernels.shape
+    if p > min(shape):
+        raise ValueError(f"kernel of {p} px does not fit a canvas of {shape}")
+    padded = np.zeros((d, *shape), dtype=np.float64)
+    padded[:, :p, :p] = kernels
+    padded = np.roll(padded, (-(p // 2), -(p // 2)), axis=(1, 2))
+    return np.fft.rfft2(padded)
+
+
 def psf_to_otf(psf: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Real-FFT transfer functions of centred PSF slices for a canvas of ``shape``.
 
@@ -122,10 +135,4 @@ def psf_to_otf(psf: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     otf : (D, Y, X // 2 + 1) complex64
         ``irfft2(rfft2(image) * otf)`` is the circular convolution with each slice.
     """
-    d, p, _ = psf.shape
-    if p > min(shape):
-        raise ValueError(f"PSF of {p} px does not fit a canvas of {shape}")
-    padded = np.zeros((d, *shape), dtype=np.float64)
-    padded[:, :p, :p] = psf
-    padded = np.roll(padded, (-(p // 2), -(p // 2)), axis=(1, 2))
-    return np.fft.rfft2(padded).astype(np.complex64)
+    return centred_transfer(psf, shape).astype(np.complex64)
