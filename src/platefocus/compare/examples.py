@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from platefocus.dataset.split import held_out_planes
 from platefocus.io.fields import field_array, list_fields
 from platefocus.io.omezarr import open_image, read_platefocus_attrs
 
@@ -49,9 +50,7 @@ def restored_examples(
         One per plane: ``title``, ``input`` and ``truth`` (Y, X), ``models``: name ->
         restored (Y, X). Empty when no field has the planes asked for.
     """
-    pool = planes[planes["dz"].notna()]
-    if (pool["split"] == "test").any():
-        pool = pool[pool["split"] == "test"]
+    pool = held_out_planes(planes[planes["dz"].notna()])
     refs = {(r.well, r.site): r for r in list_fields(manifest)}
     for (well, site), rows in pool.groupby(["well", "site"], sort=True):
         shown = _planes_to_show(rows, example_z)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from platefocus.dataset.split import held_out_planes
 from platefocus.io.atomic import read_table
 from platefocus.models.catalog import OPERATOR_ARCHITECTURES, PRIOR_LOSS_LABEL, loss_label
 from platefocus.models.registry import apply_model
@@ -76,9 +77,7 @@ def _by_dz(path: str | os.PathLike, column: str) -> dict[int, float]:
 def _segmentation(path: str | os.PathLike, which: str) -> tuple[float, float]:
     """Mean F1 and mean relative count error (|count - truth| / truth) of held-out wells
     (all wells when none is held out), for ``which`` = ``raw`` or ``restored``."""
-    planes = pd.read_parquet(path)
-    test = planes[planes["split"] == "test"]
-    planes = test if len(test) else planes
+    planes = held_out_planes(pd.read_parquet(path))
     truth = planes["count_truth"].clip(lower=1)
     error = ((planes[f"count_{which}"] - planes["count_truth"]).abs() / truth).mean()
     return float(planes[f"f1_{which}"].mean()), float(error)

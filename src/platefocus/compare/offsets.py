@@ -24,14 +24,15 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from platefocus.dataset.split import held_out_planes
+
 INPUT = "input (no restoration)"
 METRICS = ("psnr", "ssim", "f1", "count_error")
 
 
 def _held_out(planes: pd.DataFrame) -> pd.DataFrame:
     """The held-out wells' planes (every plane when no well is held out), with an offset."""
-    test = planes[planes["split"] == "test"]
-    planes = test if len(test) else planes
+    planes = held_out_planes(planes)
     return planes[planes["dz"].notna()]
 
 

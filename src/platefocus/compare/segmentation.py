@@ -28,6 +28,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from skimage.segmentation import clear_border
 
 from platefocus.dataset.normalise import intensity_span, percentile_range
+from platefocus.dataset.split import first_field, held_out_planes
 from platefocus.focus.metrics import gradient_energy
 from platefocus.io.fields import FieldRef, field_array, list_fields
 from platefocus.io.omezarr import open_image, read_platefocus_attrs
@@ -366,10 +367,9 @@ def example_fields(
         ``raw``, ``restored``, ``truth`` (Y, X) images, ``<name>_labels`` and a ``title``;
         a field of one plane has no ``truth`` image (nothing in focus to show).
     """
-    pool = planes[planes["split"] == "test"] if (planes["split"] == "test").any() else planes
-    first = pool.sort_values(["well", "site"]).iloc[0]
+    pool = held_out_planes(planes)
     refs = {(r.well, r.site): r for r in list_fields(manifest)}
-    ref = refs[(first["well"], first["site"])]
+    ref = refs[first_field(pool)]
     stack = np.asarray(field_array(raw_plate, ref)[ref.channels.index(channel)])
     restored = np.asarray(open_image(restored_plate, ref.path)[0])
     if len(stack) == 1:

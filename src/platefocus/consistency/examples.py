@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from platefocus.consistency.planes import plane_consistency
+from platefocus.dataset.split import first_field, held_out_planes
 from platefocus.io.fields import field_array, list_fields
 from platefocus.io.omezarr import open_image, read_platefocus_attrs
 from platefocus.segment.nuclei import SegmentationConfig, identify_primary_objects, with_diameter
@@ -29,10 +30,9 @@ def hallucination_example(
     pool = planes[planes["dz"].notna() & planes["dz"].round().astype("Int64").isin(kernels)]
     if pool.empty:
         return None
-    if (pool["split"] == "test").any():
-        pool = pool[pool["split"] == "test"]
-    first = pool.sort_values(["well", "site"]).iloc[0]
-    rows = pool[(pool["well"] == first["well"]) & (pool["site"] == first["site"])]
+    pool = held_out_planes(pool)
+    well, site = first_field(pool)
+    rows = pool[(pool["well"] == well) & (pool["site"] == site)]
     row = rows.loc[rows["dz"].abs().idxmax()]
     ref = {(r.well, r.site): r for r in list_fields(manifest)}[(row["well"], row["site"])]
     stack = field_array(raw_plate, ref)[ref.channels.index(channel)]
