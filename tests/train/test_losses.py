@@ -79,3 +79,39 @@ def test_feature_term_gives_the_prediction_gradients():
     a, b = torch.rand(2, 1, 40, 40), torch.rand(2, 1, 40, 40, requires_grad=True)
     WeightedLoss({"feature": 1.0, "l1": 0.5})(b, a).backward()
     assert b.grad is not None and torch.isfinite(b.grad).all() and b.grad.abs().sum() > 0
+
+
+def test_plate_feature_network_learns_the_targets_and_still_ranks_blur():
+    """``feature_plate``: the network trained as a denoising autoencoder on in-focus
+    targets (its reconstruction loss falls by half), seeded (two fits give the same
+    features), frozen afterwards, zero for identical images and growing with blur."""
+    from scipy import ndimage
+
+    from platefocus.train.losses import FeatureLoss
+
+    rng = np.random.default_rng(0)
+    targets = np.zeros((16, 1, 32, 32), np.float32)
+    for t in targets:
+        for y, x in rng.integers(4, 28, size=(4, 2)):
+            t[0, y - 3 : y + 4, x - 3 : x + 4] = 1.0
+    targets = torch.from_numpy(targets)
+    loss, again = WeightedLoss({"feature_plate": 1.0}), WeightedLoss({"feature_plate": 1.0})
+    steps = loss.plate_features.fit(targets, steps=60, batch_size=8)
+    again.plate_features.fit(targets, steps=60, batch_size=8)
+    assert np.mean(steps[-10:]) < 0.5 * np.mean(steps[:10]), steps[::10]
+    assert all(
+        torch.equal(a, b) for a, b in zip(loss.parameters(), again.parameters(), strict=True)
+    )
+    assert not any(p.requires_grad for p in loss.parameters())
+    assert any(  # the fit changed the random features
+        not torch.equal(a, b)
+        for a, b in zip(loss.plate_features.parameters(), FeatureLoss().parameters(), strict=True)
+    )
+    sharp = targets[0, 0].numpy()
+    target = targets[:1]
+    assert float(loss(target, target)) == 0.0
+    values = [
+        float(loss(torch.from_numpy(ndimage.gaussian_filter(sharp, s))[None, None], target))
+        for s in (0.5, 1.0, 2.0, 4.0)
+    ]
+    assert values == sorted(values) and values[0] > 0, values

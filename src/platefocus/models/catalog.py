@@ -47,7 +47,7 @@ def architecture_arguments() -> dict[str, tuple[str, ...]]:
 
 
 #: Loss terms (:class:`platefocus.train.losses.WeightedLoss`), checked here without torch.
-LOSS_TERMS = ("l1", "mse", "ssim", "ms_ssim", "feature")
+LOSS_TERMS = ("l1", "mse", "ssim", "ms_ssim", "feature", "feature_plate")
 #: Keys of a ``training.models`` entry that are not the architecture's arguments.
 ENTRY_KEYS = ("architecture", "loss")
 

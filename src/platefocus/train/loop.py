@@ -401,6 +401,8 @@ def train(
     if len(x_train) == 0:
         raise ValueError("the training split is empty: more wells with kept targets needed")
     run = _setup(config, device, gen, len(x_train), x_train.shape[1])
+    # a feature loss trained on the plate's own in-focus targets (seeded: same on resume)
+    run.loss_fn.fit(torch.from_numpy(y_train))
     digest = dataset_digest(table, dataset_info or {})
     _resume(run, work / "last.pt", digest)
     xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)

@@ -1,5 +1,5 @@
-"""Losses: L1, MSE, SSIM and MS-SSIM (``pytorch_msssim``), a feature loss, and weighted
-sums of them.
+"""Losses: L1, MSE, SSIM and MS-SSIM (``pytorch_msssim``), feature losses (a frozen random
+network's, or one trained on the plate's own in-focus targets), and weighted sums of them.
 
 Images are in normalised units (the input plane's normalisation percentile maps to 0..1),
 so SSIM uses ``data_range = 1``. SSIM-type losses favour structure (what segmentation
@@ -21,8 +21,9 @@ class WeightedLoss(torch.nn.Module):
     Parameters
     ----------
     weights : mapping of str to float
-        Term name (``l1``, ``mse``, ``ssim``, ``ms_ssim``, ``feature``) to weight; at least
-        one positive weight.
+        Term name (``l1``, ``mse``, ``ssim``, ``ms_ssim``, ``feature``, ``feature_plate``)
+        to weight; at least one positive weight. ``feature_plate``'s network is trained on
+        the training targets by :meth:`fit` before the restoration network trains.
     """
 
     def __init__(self, weights: Mapping[str, float]) -> None:
@@ -35,12 +36,21 @@ class WeightedLoss(torch.nn.Module):
             raise ValueError(f"loss weights must be non-negative with one positive: {weights}")
         # a module attribute, so that it follows the loss to the training device
         self.features = FeatureLoss() if "feature" in self.weights else None
+        self.plate_features = FeatureLoss() if "feature_plate" in self.weights else None
+
+    def fit(self, targets: torch.Tensor) -> None:
+        """Train the ``feature_plate`` network on in-focus targets (N, C, P, P); no-op
+        without that term."""
+        if self.plate_features is not None:
+            self.plate_features.fit(targets)
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         total = pred.new_zeros(())
         for name, weight in self.weights.items():
             if name == "feature":
                 term = self.features(pred.float(), target.float())
+            elif name == "feature_plate":
+                term = self.plate_features(pred.float(), target.float())
             else:
                 term = self.term(name, pred, target)
             total = total + weight * term
@@ -126,8 +136,69 @@ class FeatureLoss(torch.nn.Module):
             blocks.append(torch.nn.Sequential(*layers))
             channels = out
         self.blocks = torch.nn.ModuleList(blocks)
+        self.seed = seed
+        # each stage's difference is divided by its scale: 1 for the random network; after
+        # fit(), the stage's mean absolute activation on the targets, so that training the
+        # features does not also change the loss's weight against the other terms
+        self.register_buffer("scales", torch.ones(stages))
         self.requires_grad_(False)
         self.eval()
+
+    def fit(
+        self, targets: torch.Tensor, steps: int = 200, batch_size: int = 16, noise: float = 0.05
+    ) -> list[float]:
+        """Train the network on the plate's own in-focus targets, then freeze it again.
+
+        A denoising autoencoder: the network (the encoder) and a mirrored decoder
+        (nearest-neighbour 2x upsampling, 3x3 convolutions) learn to reconstruct a target
+        from a copy with Gaussian noise of ``noise`` (normalised units), ``steps`` Adam
+        steps of ``batch_size`` targets, everything drawn from the seeded generator, so a
+        rerun gives the same features. The decoder is discarded. Returns the loss per step.
+        """
+        generator = torch.Generator().manual_seed(self.seed + 1)
+        widths = [block[0].out_channels for block in self.blocks]
+        decoder = []
+        for i in reversed(range(len(widths))):
+            out = widths[i - 1] if i else 1
+            layers = [torch.nn.Upsample(scale_factor=2)] if i else []
+            layers.append(torch.nn.Conv2d(widths[i], out, 3, padding=1))
+            decoder.append(torch.nn.Sequential(*layers, *([torch.nn.ReLU()] if i else [])))
+        device = self.blocks[0][0].weight.device
+        decoder = torch.nn.Sequential(*decoder).to(device)
+        with torch.no_grad():
+            for p in decoder.parameters():  # seeded, like the encoder
+                p.copy_(torch.randn(p.shape, generator=generator).to(device) * 0.05)
+        self.requires_grad_(True)
+        self.train()
+        optimiser = torch.optim.Adam([*self.parameters(), *decoder.parameters()], lr=1e-3)
+        centre = targets.shape[1] // 2
+        side = targets.shape[-1] - targets.shape[-1] % 2 ** (len(widths) - 1)
+        losses = []
+        for _ in range(steps):
+            idx = torch.randint(len(targets), (batch_size,), generator=generator)
+            clean = targets[idx, centre : centre + 1, :side, :side].float()
+            noisy = (clean + noise * torch.randn(clean.shape, generator=generator)).to(device)
+            clean = clean.to(device)
+            codes = noisy
+            for i, block in enumerate(self.blocks):
+                if i:
+                    codes = torch.nn.functional.max_pool2d(codes, 2)
+                codes = block(codes)
+            loss = torch.nn.functional.mse_loss(decoder(codes), clean)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            losses.append(float(loss))
+        self.requires_grad_(False)
+        self.eval()
+        with torch.no_grad():
+            sample = targets[:64, centre : centre + 1].float().to(device)
+            for i, block in enumerate(self.blocks):
+                if i:
+                    sample = torch.nn.functional.max_pool2d(sample, 2)
+                sample = block(sample)
+                self.scales[i] = sample.abs().mean().clamp_min(1e-6)
+        return losses
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if pred.shape[1] > 1:  # the centre plane
@@ -139,5 +210,5 @@ class FeatureLoss(torch.nn.Module):
             if i:
                 a, b = torch.nn.functional.max_pool2d(a, 2), torch.nn.functional.max_pool2d(b, 2)
             a, b = block(a), block(b)
-            total = total + torch.nn.functional.l1_loss(a, b)
+            total = total + torch.nn.functional.l1_loss(a, b) / self.scales[i]
         return total / len(self.blocks)
