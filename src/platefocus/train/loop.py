@@ -26,7 +26,7 @@ from platefocus.logs import progress as progress_bar
 from platefocus.models import build_model
 from platefocus.train.checkpoint import choose_device, save_checkpoint
 from platefocus.train.losses import WeightedLoss
-from platefocus.train.optim import parameter_groups
+from platefocus.train.optim import lr_factor, parameter_groups
 
 log = logging.getLogger(__name__)
 
@@ -121,14 +121,6 @@ def augment_batch(x: torch.Tensor, y: torch.Tensor, gen: torch.Generator, jitter
         scale = 1 + jitter * (2 * torch.rand((x.shape[0], 1, 1, 1), generator=gen) - 1)
         x, y = x * scale, y * scale
     return x, y
-
-
-def lr_factor(step: int, warmup_steps: int, total_steps: int) -> float:
-    """Linear warm-up to 1, then cosine decay to 0."""
-    if step < warmup_steps:
-        return (step + 1) / warmup_steps
-    progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
-    return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
 def _rng_state(gen: torch.Generator) -> dict:

@@ -1,6 +1,9 @@
-"""Optimiser parameter groups: parts of a network that train at their own learning rate."""
+"""Optimiser parameter groups (parts of a network that train at their own learning rate)
+and the learning-rate schedule."""
 
 from __future__ import annotations
+
+import math
 
 import torch
 
@@ -22,3 +25,11 @@ def parameter_groups(model: torch.nn.Module, lr: float) -> list[dict]:
     return [{"params": rest, "lr": lr}] + [
         {"params": params, "lr": lr * scale} for scale, params in sorted(scaled.items())
     ]
+
+
+def lr_factor(step: int, warmup_steps: int, total_steps: int) -> float:
+    """Linear warm-up to 1, then cosine decay to 0."""
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+    return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
