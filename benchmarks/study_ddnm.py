@@ -29,7 +29,7 @@ VARIANTS = {
     "checkpoint": {},
     "start_1.0": {"start": 1.0},
     "start_0.3": {"start": 0.3},
-    "steps_4": {"sampling_steps": 4},
+    "start_0.1": {"start": 0.1},
     "steps_25": {"sampling_steps": 25},
     "lam_0.1": {"regularisation": 0.1},
     "lam_10": {"regularisation": 10.0},
