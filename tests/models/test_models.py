@@ -192,3 +192,29 @@ def test_new_networks_overfit_a_single_pair(name, kwargs):
             break
     # training-mode loss (BatchNorm's running statistics lag a one-image batch)
     assert loss.item() < first / 10, (first, loss.item())
+
+
+def test_dcn_lka_stays_bounded_off_the_training_intensities():
+    """LKA multiplies features by a function of themselves: with per-pixel LayerNorm (the
+    default) inputs shifted below zero or scaled up change the output about as much as
+    the input, after the network has seen only the training intensities; with BatchNorm
+    (fixed at the training statistics) a 4x input is amplified hundreds of times (a
+    trained one reached 1e9 on point-reflected plane borders)."""
+
+    def excess(norm: str) -> list[float]:
+        torch.manual_seed(0)
+        model = build_model("dcn_lka", width=8, blocks=4, kernel_size=9, norm=norm)
+        for p in model.parameters():
+            torch.nn.init.normal_(p, std=0.3)
+        x = torch.rand(4, 1, 48, 48)
+        model.train()
+        with torch.no_grad():
+            for _ in range(20):  # the normalisation's statistics: the training intensities
+                model(x)
+            model.eval()
+            return [
+                float((model(c) - c).abs().max() / c.abs().max()) for c in (x - 1, 4 * x, -2 * x)
+            ]
+
+    assert max(excess("layer")) < 20, excess("layer")
+    assert max(excess("batch")) > 100  # the failure the default avoids
