@@ -31,7 +31,7 @@ def predict(
     out = []
     for i in range(0, len(x), batch_size):
         xb = torch.from_numpy(np.ascontiguousarray(x[i : i + batch_size])).to(device)
-        offsets = None if dz is None else torch.as_tensor(np.asarray(dz[i : i + batch_size]))
+        offsets = None if dz is None else torch.as_tensor(np.array(dz[i : i + batch_size]))
         out.append(apply_model(model, xb, offsets).float().cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, 1, *x.shape[2:]), np.float32)
 
