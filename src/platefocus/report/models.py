@@ -40,7 +40,8 @@ def model_comparison(table: pd.DataFrame):
     )
     ax.set_xticks(list(x), names, rotation=20, fontsize=8)
     ax.set_title("Segmentation after restoring whole fields", fontsize=10)
-    ax.legend(fontsize=8)
+    ax.set_ylim(0, 1.25)  # room for the legend above the bars
+    ax.legend(fontsize=8, loc="upper center", ncol=2)
     ax = axes[1, 1]
     mid = dzs[len(dzs) // 2]
     for i, row in enumerate(models.itertuples()):

@@ -23,7 +23,7 @@ def training_curves(histories: dict[str, pd.DataFrame]):
 
 def metrics_by_dz(summaries: dict[str, pd.DataFrame]):
     """PSNR and SSIM against |dz| for the input (identity) and each model, by side."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    fig, axes = plt.subplots(1, 2, figsize=(14, 3.8))
     for ax, metric in zip(axes, ("psnr", "ssim"), strict=True):
         first = next(iter(summaries.values()))
         both = first[first["side"] == "both"]
@@ -43,6 +43,8 @@ def metrics_by_dz(summaries: dict[str, pd.DataFrame]):
         ax.set_xlabel("|dz| (planes from best focus)")
         ax.set_ylabel(metric.upper())
         ax.set_title(f"{metric.upper()} against the in-focus plane, test wells", fontsize=10)
-    axes[1].legend(fontsize=7)
-    fig.tight_layout()
+    # beside the plots, not over the curves (three entries per model)
+    handles, labels = axes[1].get_legend_handles_labels()
+    fig.tight_layout(rect=(0, 0, 0.72, 1))
+    fig.legend(handles, labels, fontsize=7, loc="center left", bbox_to_anchor=(0.72, 0.5))
     return fig
