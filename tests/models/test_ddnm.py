@@ -81,7 +81,7 @@ def test_sampling_is_deterministic_and_needs_offsets(operator_file):
     with pytest.raises(ValueError, match="dz"):
         model(x)
     assert takes_offset(model) and model.schedule()[-1] == 0
-    assert len(model.schedule()) == 3 and model.schedule()[0] == 499
+    assert len(model.schedule()) == 3 and model.schedule()[0] == 99
 
 
 def test_the_prior_learns_to_denoise_the_targets():
