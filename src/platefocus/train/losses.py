@@ -188,7 +188,7 @@ class FeatureLoss(torch.nn.Module):
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
-            losses.append(float(loss))
+            losses.append(loss.item())
         self.requires_grad_(False)
         self.eval()
         with torch.no_grad():
