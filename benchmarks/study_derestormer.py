@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -60,10 +58,9 @@ def early_stop_epoch(val_loss: list[float], patience: int = 5) -> int:
 
 
 def run_variant(name: str, change: dict, pairs: Path, epochs: int, threads: int) -> dict:
-    from platefocus.io.pairs import read_pair_info
-    from platefocus.train.checkpoint import load_checkpoint
-    from platefocus.train.evaluate import evaluate_split, summarise_by_dz
-    from platefocus.train.loop import TrainConfig, train
+    from _study import train_and_score
+
+    from platefocus.train.loop import TrainConfig
 
     defaults = yaml.safe_load(Path("config/config.yaml").read_text())["training"]
     comparison = yaml.safe_load(Path("config/comparison.yaml").read_text())["training"]
@@ -72,15 +69,7 @@ def run_variant(name: str, change: dict, pairs: Path, epochs: int, threads: int)
     kwargs = {**config.model_kwargs, **change.get("model_kwargs", {})}
     others = {k: v for k, v in change.items() if k != "model_kwargs"}
     config = dataclasses.replace(config, model_kwargs=kwargs, **others)
-    table = pd.read_parquet(pairs / "pairs.parquet")
-    store = pairs / "pairs.zarr"
-    with tempfile.TemporaryDirectory() as work:
-        start = time.perf_counter()
-        history = train(store, table, config, work, read_pair_info(store), progress=False)
-        seconds = time.perf_counter() - start
-        model, _ = load_checkpoint(Path(work) / "best.pt")
-    by_dz = summarise_by_dz(evaluate_split(model, store, table))
-    by_dz = by_dz[by_dz["side"] == "both"].set_index("abs_dz")
+    by_dz, history, seconds = train_and_score(config, pairs)
     return dict(name=name, history=history, by_dz=by_dz, seconds=seconds)
 
 

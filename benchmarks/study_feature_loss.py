@@ -21,8 +21,6 @@ Last line: ``<variant>_psnr_dz<d>=..``, ``<variant>_ssim_dz<d>=..``, the input's
 from __future__ import annotations
 
 import argparse
-import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -36,25 +34,15 @@ VARIANTS = {
 
 
 def run_variant(loss: dict, pairs: Path, threads: int, epochs: int | None) -> tuple:
-    from platefocus.io.pairs import read_pair_info
-    from platefocus.train.checkpoint import load_checkpoint
-    from platefocus.train.evaluate import evaluate_split, summarise_by_dz
-    from platefocus.train.loop import TrainConfig, train
+    from _study import train_and_score
+
+    from platefocus.train.loop import TrainConfig
 
     training = yaml.safe_load(Path("config/config.yaml").read_text())["training"]
     training = {**training, "models": {"refocus_unet": {"loss": loss}}}
     if epochs:
         training["epochs"] = epochs
-    config = TrainConfig.from_config(training, "refocus_unet", threads)
-    table = pd.read_parquet(pairs / "pairs.parquet")
-    store = pairs / "pairs.zarr"
-    with tempfile.TemporaryDirectory() as work:
-        start = time.perf_counter()
-        history = train(store, table, config, work, read_pair_info(store), progress=False)
-        seconds = time.perf_counter() - start
-        model, _ = load_checkpoint(Path(work) / "best.pt")
-    by_dz = summarise_by_dz(evaluate_split(model, store, table))
-    return by_dz[by_dz["side"] == "both"].set_index("abs_dz"), history, seconds
+    return train_and_score(TrainConfig.from_config(training, "refocus_unet", threads), pairs)
 
 
 def main() -> None:

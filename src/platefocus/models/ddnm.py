@@ -121,14 +121,15 @@ class DDNMRestorer(torch.nn.Module):
         self.has_kernel[self.max_offset] = True
 
     def kernel_for(self, dz: int) -> torch.Tensor:
-        """The kernel of offset ``dz``: its own, else the nearest on the same side."""
-        known = [int(i) - self.max_offset for i in torch.nonzero(self.has_kernel).flatten()]
+        """The kernel of offset ``dz``: its own, else the nearest on the same side
+        (:func:`platefocus.consistency.stack.nearest_kernel`)."""
+        from platefocus.consistency.stack import nearest_kernel
+
+        known = {int(i) - self.max_offset: i for i in torch.nonzero(self.has_kernel).flatten()}
         if len(known) <= 1:
             raise RuntimeError("DDNM has no defocus operator: load_operator() first")
         dz = max(-self.max_offset, min(self.max_offset, int(dz)))
-        same_side = [d for d in known if d * dz > 0] or known
-        nearest = min(same_side, key=lambda d: (abs(d - dz), abs(d)))
-        return self.kernels[nearest + self.max_offset]
+        return self.kernels[nearest_kernel(known, dz)]
 
     # -- training --------------------------------------------------------------------
     def training_loss(
