@@ -10,14 +10,23 @@ Rates are megapixels of restored image per second (tile overlap is overhead, not
 
     python benchmarks/bench_restore.py [--wells 4] [--size 256] [--planes 5] [--restore 1,3|all]
         [--tile 160] [--batch 16|auto] [--workers 2] [--compile] [--channels-last]
-        [--prefetch auto|true|false] [--device auto]
+        [--prefetch auto|true|false] [--cuda-graphs auto|true|false] [--device auto]
 
-Last line: ``e2e_vs_bare=<x> e2e_vs_sliding_window=<y>``.
+On a GPU the bare forward is timed as the pipeline runs the model: replayed as CUDA graphs
+when ``--cuda-graphs`` (default auto: on) is on, and also eagerly, for reference. The
+pipeline's own account of where its inference thread waited (for reads, for writes) is
+printed after the table.
+
+Last line: ``e2e_vs_bare=<x> e2e_vs_sliding_window=<y>`` (and, with CUDA graphs on a GPU,
+``eager_e2e_vs_eager_bare=<z>``: the pipeline and the forward both without them).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import logging
+import sys
 import tempfile
 from pathlib import Path
 
@@ -31,6 +40,7 @@ from platefocus.io.omezarr import Acquisition
 from platefocus.models import build_model
 from platefocus.restore import PlaneSelection, restore_plate
 from platefocus.restore.batching import choose_batch_size, prepare_model
+from platefocus.restore.graphs import with_cuda_graphs
 from platefocus.restore.inference import run_batches
 from platefocus.restore.settings import RestoreConfig
 from platefocus.restore.tiling import cut_tiles, pad_plane, plan_tiles
@@ -53,8 +63,16 @@ def main() -> None:
     parser.add_argument(
         "--prefetch", default="auto", choices=("auto", "true", "false"), help="restore.prefetch"
     )
+    parser.add_argument(
+        "--cuda-graphs",
+        default="auto",
+        choices=("auto", "true", "false"),
+        help="restore.cuda_graphs",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="best of this many runs")
     args = parser.parse_args()
+    logging.basicConfig(stream=sys.stdout, level=logging.WARNING, format="%(name)s: %(message)s")
+    logging.getLogger("platefocus.restore.plate").setLevel(logging.INFO)
     args.batch = args.batch if args.batch == "auto" else int(args.batch)
     device = choose_device(args.device)
     torch.manual_seed(0)
@@ -84,7 +102,10 @@ def main() -> None:
             batch_size=args.batch,
             compile=args.compile,
             channels_last=args.channels_last,
-            prefetch=args.prefetch if args.prefetch == "auto" else args.prefetch == "true",
+            prefetch=_setting(args.prefetch),
+            cuda_graphs=args.cuda_graphs
+            if args.cuda_graphs == "auto"
+            else args.cuda_graphs == "true",
         )
         runner = prepare_model(model, config)
         layout = plan_tiles(images[0].shape, args.tile, args.overlap)
@@ -95,23 +116,29 @@ def main() -> None:
         tiles = np.concatenate([cut_tiles(pad_plane(n, layout), layout) for n in normed])
         tiles = tiles[:, None].astype(np.float32)
         run_batches(runner, tiles[: args.batch], args.batch, device, True)  # warm-up
+        t_eager = None
         if device.type == "cuda":  # the bare forward: tiles already on the device
             on_device = torch.from_numpy(tiles).to(device)
+            memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
 
-            def bare():
-                with torch.no_grad(), torch.autocast("cuda", torch.bfloat16):
-                    for i in range(0, len(on_device), args.batch):
-                        runner(
-                            on_device[i : i + args.batch].contiguous(
-                                memory_format=torch.channels_last
-                                if args.channels_last
-                                else torch.contiguous_format
+            def bare_with(forward):
+                def bare():
+                    with torch.no_grad(), torch.autocast("cuda", torch.bfloat16):
+                        for i in range(0, len(on_device), args.batch):
+                            forward(
+                                on_device[i : i + args.batch].contiguous(
+                                    memory_format=memory_format
+                                )
                             )
-                        )
-                torch.cuda.synchronize()
+                    torch.cuda.synchronize()
 
-            bare()
-            t_bare = best_of(args.repeats, bare)
+                bare()  # warm-up (and the graphs' capture)
+                return best_of(args.repeats, bare)
+
+            # as the pipeline runs it (graphs or not), and eagerly
+            graphed = with_cuda_graphs(runner, config, device)
+            t_bare = bare_with(graphed)
+            t_eager = t_bare if graphed is runner else bare_with(runner)
         else:
             t_bare = best_of(
                 args.repeats, lambda: run_batches(runner, tiles, args.batch, device, True)
@@ -140,14 +167,14 @@ def main() -> None:
         checkpoint = _save(model, tmp)
         runs = iter(range(args.repeats))
 
-        def end_to_end():
+        def end_to_end(settings: RestoreConfig = config):
             restore_plate(
                 plate,
                 manifest,
                 checkpoint,
                 Path(tmp) / f"out{next(runs)}.ome.zarr",
                 PlaneSelection(mode="list", z=planes),
-                config,
+                settings,
                 Acquisition(0.65, 2.0),
                 device=str(device),
                 workers=args.workers,
@@ -155,22 +182,39 @@ def main() -> None:
             )
 
         t_e2e = best_of(args.repeats, end_to_end)
+        t_e2e_eager = None
+        if t_eager is not None and t_eager != t_bare:  # the pipeline without the graphs
+            runs = iter(range(args.repeats, 2 * args.repeats))
+            eager = dataclasses.replace(config, cuda_graphs=False)
+            t_e2e_eager = best_of(args.repeats, lambda: end_to_end(eager))
 
     print(
         f"restore speed on {device}: {len(images)} planes of {args.size} x {args.size} "
         f"({mpix:.2f} Mpix), tile {args.tile}, overlap {args.overlap}, batch {args.batch}, "
         f"{args.workers} workers, compile {args.compile}, channels-last {args.channels_last}, "
-        f"prefetch {args.prefetch}"
+        f"prefetch {args.prefetch}, CUDA graphs {args.cuda_graphs}"
         + (f", {torch.cuda.get_device_name(device)}" if device.type == "cuda" else "")
     )
     print(f"{'path':<44}{'seconds':>10}{'Mpix/s':>10}")
+    rows = [("(a) bare model on pre-cut tiles", t_bare)]
+    if t_eager is not None and t_eager != t_bare:
+        rows.append(("(a') the same, eager (no CUDA graphs)", t_eager))
     for label, t in (
-        ("(a) bare model on pre-cut tiles", t_bare),
+        *rows,
         ("(b) MONAI sliding_window_inference", t_sliding),
         ("(c) platefocus Zarr -> Zarr end to end", t_e2e),
+        *([("(c') the same, eager (no CUDA graphs)", t_e2e_eager)] if t_e2e_eager else []),
     ):
         print(f"{label:<44}{t:>10.2f}{mpix / t:>10.3f}")
-    print(f"e2e_vs_bare={t_bare / t_e2e:.2f} e2e_vs_sliding_window={t_sliding / t_e2e:.2f}")
+    summary = f"e2e_vs_bare={t_bare / t_e2e:.2f} e2e_vs_sliding_window={t_sliding / t_e2e:.2f}"
+    if t_e2e_eager:  # without the graphs, against the eager forward
+        summary += f" eager_e2e_vs_eager_bare={t_eager / t_e2e_eager:.2f}"
+    print(summary)
+
+
+def _setting(value: str) -> bool | str:
+    """A command-line ``auto|true|false`` as the configuration holds it."""
+    return value if value == "auto" else value == "true"
 
 
 def _save(model: torch.nn.Module, folder: str) -> str:

@@ -14,12 +14,13 @@ SETUPTOOLS_SCM_PRETEND_VERSION=0.3.3 python3 -m pip install -q --no-index --no-d
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
 python3 -c "import torch, numba, numpy; print('torch', torch.__version__, 'numba', numba.__version__, 'numpy', numpy.__version__)" | tee -a "$OUT/gpu.txt"
 cd benchmarks
-# steps to run (arguments; default all): restore restore34 restore_tasks plate
-# restore_compiled train
-STEPS=${*:-restore restore34 restore_tasks plate restore_compiled train}
+# steps to run (arguments; default all): check restore34 train plate restore restore_tasks
+# restore_compiled
+STEPS=${*:-check restore34 train plate}
 RESTORE="--device cuda --wells 8 --size 512 --planes 9 --restore all --batch auto --workers 4"
-# BBBC006-deep fields: 34 planes each (about 850 tiles of 160 x 160 per field)
-RESTORE34="--device cuda --wells 4 --size 512 --planes 34 --restore all --batch auto --workers 4"
+# BBBC006-deep fields: 34 planes each (about 550 tiles of 160 x 160 per field), enough
+# fields that filling and draining the pipeline is a small part of the run
+RESTORE34="--device cuda --wells 12 --size 512 --planes 34 --restore all --batch auto --workers 8"
 step() {  # step NAME SECONDS COMMAND...: run if asked for, keep the output, time it
   local name=$1 limit=$2; shift 2
   case " $STEPS " in *" $name "*) ;; *) return ;; esac
@@ -27,11 +28,12 @@ step() {  # step NAME SECONDS COMMAND...: run if asked for, keep the output, tim
   timeout "$limit" "$@" 2>&1 | grep -v Warning | tee "$OUT/$name.txt"
   echo "[$name: $((SECONDS - t0)) s]" | tee -a "$OUT/steps.txt"
 }
-step restore ${T_RESTORE:-100} python3 bench_restore.py $RESTORE --repeats 3
-step restore34 ${T_RESTORE34:-100} python3 bench_restore.py $RESTORE34 --repeats 2
-step restore_tasks ${T_TASKS:-80} python3 bench_restore.py $RESTORE --repeats 2 --prefetch false
+step check ${T_CHECK:-60} python3 check_gpu.py
+step restore34 ${T_RESTORE34:-180} python3 bench_restore.py $RESTORE34 --repeats 2
+step train ${T_TRAIN:-230} python3 bench_train.py --device cuda --models restormer --steps 20 \
+  --warmup 3 --skip "float32 compiled" --sweep 16,64,256,1024 --compiled-at 256
 step plate ${T_PLATE:-200} python3 bench_plate.py --device cuda --wells 4 --workers 8 --batch auto
+step restore ${T_RESTORE:-100} python3 bench_restore.py $RESTORE --repeats 3
+step restore_tasks ${T_TASKS:-80} python3 bench_restore.py $RESTORE --repeats 2 --prefetch false
 step restore_compiled ${T_COMPILED:-110} python3 bench_restore.py $RESTORE --repeats 2 \
   --channels-last --compile
-step train ${T_TRAIN:-80} python3 bench_train.py --device cuda --models restormer --steps 20 \
-  --warmup 3 --sweep 64,256

@@ -117,3 +117,25 @@ def test_launch_then_wait_equals_the_one_call_path():
     np.testing.assert_array_equal(
         pending.numpy(), restore_planes_on_device(model, stack, [1, 3], config, "cpu")
     )
+
+
+def test_stats_say_where_the_inference_thread_waited():
+    def read(i):
+        time.sleep(0.02)  # slow reads: the inference thread waits for them
+        return i
+
+    stats: dict = {}
+    stream(
+        list(range(6)),
+        read,
+        lambda i, d: d,
+        lambda i, d, p: p,
+        readers=1,
+        writers=1,
+        depth=1,
+        progress=False,
+        stats=stats,
+    )
+    assert set(stats) == {"read_wait", "infer", "write_wait", "wall"}
+    assert stats["read_wait"] >= 0.05  # at least most of the 6 x 20 ms of serial reading
+    assert stats["read_wait"] + stats["infer"] + stats["write_wait"] <= stats["wall"] + 1e-6

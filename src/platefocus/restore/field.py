@@ -27,6 +27,7 @@ from platefocus.restore.device import (
     launch_on_device,
     prepare_input,
 )
+from platefocus.restore.graphs import with_cuda_graphs
 from platefocus.restore.inference import restore_planes
 from platefocus.restore.projection import operator_kernels, project_planes
 from platefocus.restore.selective import planes_to_restore
@@ -45,13 +46,15 @@ def cached_model(checkpoint: str, device: str) -> tuple[torch.nn.Module, dict]:
 def restoring_model(
     checkpoint: str, device: str, config: RestoreConfig, most_tiles: int | None = None
 ) -> tuple[torch.nn.Module, dict, RestoreConfig]:
-    """The model prepared as ``config`` asks (channels-last, compiled), once per process,
-    and ``config`` with its batch size resolved (``"auto"``: the fastest on the device,
-    up to ``most_tiles``, the most tiles of one field)."""
+    """The model prepared as ``config`` asks (channels-last, compiled, CUDA graphs), once
+    per process, and ``config`` with its batch size resolved (``"auto"``: the fastest on
+    the device, up to ``most_tiles``, the most tiles of one field)."""
     model, state = cached_model(checkpoint, device)
     model = prepare_model(model, config)
     context = _context_planes(state)
     batch = choose_batch_size(model, config, 1 + 2 * context, torch.device(device), most_tiles)
+    # graphs after the batch probe: each shape tried would otherwise keep its own graph
+    model = with_cuda_graphs(model, config, torch.device(device))
     return model, state, replace(config, batch_size=batch)
 
 

@@ -201,6 +201,7 @@ def _run(
         return
     # load the model and resolve the batch size once, on the thread that owns the device
     restoring_model(checkpoint, device, config, most)
+    spent: dict = {}
     stream(
         jobs,
         functools.partial(read_field, prepare=torch.device(device).type == "cuda"),
@@ -210,6 +211,16 @@ def _run(
         writers=workers,
         depth=2 * max(1, workers),
         progress=progress,
+        stats=spent,
+    )
+    log.info(
+        "restored %d fields in %.2f s; the inference thread waited %.2f s for reads and "
+        "%.2f s for writes, and spent %.2f s in inference",
+        len(jobs),
+        spent["wall"],
+        spent["read_wait"],
+        spent["write_wait"],
+        spent["infer"],
     )
 
 

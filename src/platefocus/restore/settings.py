@@ -31,6 +31,11 @@ class RestoreConfig:
         :data:`platefocus.restore.tiling.REFLECT_TYPES`).
     channels_last, compile : bool
         Channels-last memory format and ``torch.compile`` for the model (GPU settings).
+    cuda_graphs : "auto" or bool
+        Replay the model's forward pass as a CUDA graph per batch shape
+        (:mod:`platefocus.restore.graphs`): one launch per batch instead of one per
+        kernel, so the host's threads (reading, writing) cannot starve the device of
+        launches; ``"auto"``: on a GPU. Ignored on a CPU.
     skip_within_um : float or None
         Selective restoration: planes estimated within this distance of focus (um) are
         copied, not restored (:mod:`platefocus.restore.selective`); None restores all.
@@ -55,6 +60,7 @@ class RestoreConfig:
     border: str = "odd"
     channels_last: bool = False
     compile: bool = False
+    cuda_graphs: bool | str = "auto"
     skip_within_um: float | None = None
     prefetch: bool | str = "auto"
     operator: str | None = None
@@ -73,6 +79,8 @@ class RestoreConfig:
             raise ValueError(f"border must be 'odd' or 'even', got {self.border!r}")
         if self.prefetch not in ("auto", True, False):
             raise ValueError(f"prefetch must be 'auto', true or false, got {self.prefetch!r}")
+        if self.cuda_graphs not in ("auto", True, False):
+            raise ValueError(f"cuda_graphs must be 'auto', true or false, got {self.cuda_graphs!r}")
         if self.projection_regularisation is not None and self.projection_regularisation < 0:
             raise ValueError(
                 f"projection_regularisation must be >= 0, got {self.projection_regularisation}"
@@ -95,4 +103,5 @@ class RestoreConfig:
             compile=restore["compile"],
             skip_within_um=restore.get("skip_within_um"),
             prefetch=restore.get("prefetch", "auto"),
+            cuda_graphs=restore.get("cuda_graphs", "auto"),
         )

@@ -25,6 +25,8 @@ from platefocus.io.pairs import read_split
 from platefocus.logs import progress as progress_bar
 from platefocus.models import build_model
 from platefocus.train.checkpoint import choose_device, save_checkpoint
+from platefocus.train.data import augment_batch, place_pairs, rng_state, set_rng_state
+from platefocus.train.device_defaults import for_device
 from platefocus.train.losses import WeightedLoss
 from platefocus.train.optim import lr_factor, parameter_groups
 
@@ -41,8 +43,11 @@ class TrainConfig:
         Registered architecture and its keyword arguments.
     loss : dict
         Loss term weights (see :class:`platefocus.train.losses.WeightedLoss`).
-    epochs, batch_size : int
-        Passes over the training split and pairs per step.
+    epochs : int
+        Passes over the training split.
+    batch_size : int or "auto"
+        Pairs per step; ``"auto"``: the device's default
+        (:mod:`platefocus.train.device_defaults`: 16 on a CPU, more on a GPU).
     max_steps_per_epoch : int or None
         Caps an epoch (a budget for CPU runs); the first pairs of each shuffled epoch.
     lr, weight_decay, warmup_epochs : float
@@ -57,8 +62,9 @@ class TrainConfig:
         ``"auto"`` (CUDA if present), ``"cpu"`` or ``"cuda"``.
     bf16 : bool
         bfloat16 autocast on CUDA (ignored on CPU).
-    compile : bool
-        ``torch.compile`` the model.
+    compile : bool or "auto"
+        ``torch.compile`` the model; ``"auto"``: where it measured faster (a GPU, see
+        :mod:`platefocus.train.device_defaults`).
     grad_clip : float or None
         Largest L2 norm of all gradients together per step (``clip_grad_norm_``); None:
         no clipping.
@@ -74,7 +80,7 @@ class TrainConfig:
     model_kwargs: dict = field(default_factory=dict)
     loss: dict = field(default_factory=lambda: {"ssim": 0.84, "l1": 0.16})
     epochs: int = 10
-    batch_size: int = 16
+    batch_size: int | str = 16
     max_steps_per_epoch: int | None = None
     lr: float = 2e-3
     weight_decay: float = 1e-4
@@ -84,7 +90,7 @@ class TrainConfig:
     intensity_jitter: float = 0.1
     device: str = "auto"
     bf16: bool = True
-    compile: bool = False
+    compile: bool | str = False
     seed: int = 0
     threads: int = 2
     max_minutes: float | None = None
@@ -107,37 +113,6 @@ class TrainConfig:
             settings["loss"] = loss
         settings.update(training_overrides(training["models"][model]))
         return cls(model=architecture, model_kwargs=model_kwargs, threads=threads, **settings)
-
-
-def augment_batch(x: torch.Tensor, y: torch.Tensor, gen: torch.Generator, jitter: float):
-    """The same random flip, 90-degree rotation and intensity scale for input and target."""
-    k = int(torch.randint(0, 4, (1,), generator=gen))
-    flip = bool(torch.randint(0, 2, (1,), generator=gen))
-    dims = (-2, -1)
-    x, y = torch.rot90(x, k, dims), torch.rot90(y, k, dims)
-    if flip:
-        x, y = torch.flip(x, (-1,)), torch.flip(y, (-1,))
-    if jitter > 0:
-        scale = 1 + jitter * (2 * torch.rand((x.shape[0], 1, 1, 1), generator=gen) - 1)
-        x, y = x * scale, y * scale
-    return x, y
-
-
-def _rng_state(gen: torch.Generator) -> dict:
-    # Global NumPy/Python generators are saved too: libraries (MONAI) may draw from them.
-    return {
-        "torch": torch.get_rng_state(),
-        "numpy": np.random.get_state(),  # noqa: NPY002
-        "python": random.getstate(),
-        "loader": gen.get_state(),
-    }
-
-
-def _set_rng_state(state: dict, gen: torch.Generator) -> None:
-    torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])  # noqa: NPY002
-    random.setstate(state["python"])
-    gen.set_state(state["loader"])
 
 
 @dataclass
@@ -242,7 +217,7 @@ def _resume(run: _Run, last_path: Path, digest: str) -> None:
     run.model.load_state_dict(state["model_state"])
     run.optimiser.load_state_dict(state["optimiser"])
     run.scheduler.load_state_dict(state["scheduler"])
-    _set_rng_state(state["rng"], run.gen)
+    set_rng_state(state["rng"], run.gen)
     run.start, run.best_val, run.stale = state["epoch"] + 1, state["best_val"], state["stale"]
     run.history, run.seconds = state["history"], state.get("train_seconds", 0.0)
     log.info("resuming %s from epoch %d", run.config.model, run.start)
@@ -287,9 +262,10 @@ def _train_epoch(
             torch.nn.utils.clip_grad_norm_(run.model.parameters(), config.grad_clip)
         run.optimiser.step()
         run.scheduler.step()
-        losses.append(loss.item())
-        bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
-    return losses
+        losses.append(loss.detach())  # read once per epoch: no wait for the device per step
+        if progress and step % 10 == 0:
+            bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
+    return torch.stack(losses).float().cpu().tolist()
 
 
 def _record_epoch(run: _Run, epoch: int, losses: list[float], val: float, seconds: float) -> bool:
@@ -339,7 +315,7 @@ def _save_epoch(
             "dataset_digest": digest,
             "optimiser": run.optimiser.state_dict(),
             "scheduler": run.scheduler.state_dict(),
-            "rng": _rng_state(run.gen),
+            "rng": rng_state(run.gen),
         },
         work / "last.pt",
     )
@@ -383,6 +359,7 @@ def train(
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     device, gen = _seed(config)
+    config = for_device(config, device)
     if isinstance(table, pd.DataFrame):
         paths, tables = [dataset_path], [table]
     else:
@@ -397,7 +374,7 @@ def train(
     run.loss_fn.fit(torch.from_numpy(y_train))
     digest = dataset_digest(table, dataset_info or {})
     _resume(run, work / "last.pt", digest)
-    xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
+    xt, yt = place_pairs(torch.from_numpy(x_train), torch.from_numpy(y_train), device)
     for epoch in range(run.start, config.epochs):
         if _out_of_budget(run, epoch):
             break
