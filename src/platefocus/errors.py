@@ -20,3 +20,8 @@ class InputError(ValueError):
         self.where = str(where)
         self.problem = problem
         super().__init__(f"{self.where}: {problem}")
+
+    def __reduce__(self):
+        # raised in Dask worker processes and pickled back: with both parts (the
+        # default would call __init__ with the message alone and fail)
+        return (type(self), (self.where, self.problem))
