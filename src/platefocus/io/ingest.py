@@ -4,7 +4,8 @@ Every file is checked before anything is written: readable TIFF holding one 2D p
 same shape and dtype as the rest of the plate, and every field holds every (channel, z)
 plane present in the plate. With ``on_bad_file="error"`` the first problem stops the
 ingest with an :class:`~platefocus.errors.InputError`; with ``"skip"`` the fields with
-bad files are left out and listed in the QC table.
+bad files are left out and listed in the QC table. The checks live in
+:mod:`platefocus.io.plate_check`.
 """
 
 from __future__ import annotations
@@ -39,13 +40,12 @@ from platefocus.io.partial import (
     require_done,
     stamp_of,
 )
-from platefocus.io.readers import FileInfo, probe_file, read_plane
+from platefocus.io.plate_check import FIELD_KEY, QC_COLUMNS, check_manifest
+from platefocus.io.readers import read_plane
 from platefocus.logs import progress as progress_bar
 
 log = logging.getLogger(__name__)
 
-FIELD_KEY = ["plate", "well", "row", "column", "site"]
-QC_COLUMNS = ["plate", "well", "site", "path", "problem"]
 ON_BAD_FILE = ("error", "skip")
 
 
@@ -60,133 +60,6 @@ class IngestResult:
 
     manifest: pd.DataFrame
     qc: pd.DataFrame
-
-
-def probe_plane(
-    path: str | os.PathLike, page: int = 0, planes_named: int = 1
-) -> tuple[tuple[int, int], np.dtype]:
-    """Shape and dtype of plane ``page`` of a file, from its header (pixels unread).
-
-    ``planes_named``: how many planes of the plate come from this file; a file holding
-    more (a stack whose name gives one z) is an error, never cut to its first plane.
-    """
-    return _plane_in(probe_file(path), path, page, planes_named)
-
-
-def _plane_in(
-    info: FileInfo, path: str | os.PathLike, page: int, planes_named: int
-) -> tuple[tuple[int, int], np.dtype]:
-    """:func:`probe_plane` on a file's header already read (``info``)."""
-    pages = info.size("C") * info.size("Z")
-    if page >= pages:
-        raise InputError(path, f"has {pages} plane(s), plane {page} was asked for")
-    if pages > planes_named:
-        raise InputError(
-            path,
-            f"holds {pages} planes ({info.axes} {info.shape}) but the file name names "
-            f"{planes_named}: drop z/channel from the pattern to read it as a stack",
-        )
-    return info.plane_shape, info.dtype
-
-
-def check_manifest(manifest: pd.DataFrame, workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Probe every file and check plate consistency.
-
-    Returns
-    -------
-    manifest : DataFrame
-        The input with ``shape`` and ``dtype`` columns (empty strings where unreadable).
-    problems : DataFrame
-        One row per problem, columns ``QC_COLUMNS``, in manifest order.
-    """
-    if manifest["plate"].nunique() != 1:
-        raise InputError(
-            "input.pattern",
-            f"files of {manifest['plate'].nunique()} plates found "
-            f"({sorted(manifest['plate'].unique())[:5]}); select one with `plates`",
-        )
-    shapes, dtypes, problems = _probe_planes(manifest, workers)
-    manifest = manifest.assign(shape=shapes, dtype=dtypes)
-
-    readable = manifest[manifest["shape"] != ""]
-    if not readable.empty:
-        ref_shape = readable["shape"].mode().iloc[0]
-        ref_dtype = readable["dtype"].mode().iloc[0]
-        for _, row in readable.iterrows():
-            if row["shape"] != ref_shape or row["dtype"] != ref_dtype:
-                problems.append(
-                    _problem(
-                        row,
-                        f"plane of shape {row['shape']} {row['dtype']} differs from the "
-                        f"plate's {ref_shape} {ref_dtype}",
-                    )
-                )
-
-    z_all = sorted(manifest["z"].unique())
-    channels = sorted(manifest["channel"].unique())
-    for key, group in manifest.groupby(FIELD_KEY, sort=False):
-        for ch in channels:
-            present = set(group.loc[group["channel"] == ch, "z"])
-            missing = [int(z) for z in z_all if z not in present]
-            if missing:
-                plate, well, _, _, site = key
-                problems.append(
-                    dict(
-                        plate=plate,
-                        well=well,
-                        site=site,
-                        path=str(Path(group["path"].iloc[0]).parent.parent),
-                        problem=f"field {well} site {site} channel {ch} lacks planes "
-                        f"z={missing} of the plate's {len(z_all)}",
-                    )
-                )
-    return manifest, pd.DataFrame(problems, columns=QC_COLUMNS)
-
-
-def _probe_planes(manifest: pd.DataFrame, workers: int) -> tuple[list, list, list[dict]]:
-    """Shape and dtype of every plane (empty strings where unreadable) and the problems,
-    reading each file's header once, however many planes a stack file holds."""
-    problems: list[dict] = []
-    shapes: list[str] = []
-    dtypes: list[str] = []
-
-    named = manifest["path"].value_counts()
-
-    def probe(path):
-        try:
-            return probe_file(path)
-        except InputError as err:
-            return err
-
-    paths = list(dict.fromkeys(manifest["path"]))
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        headers = dict(zip(paths, pool.map(probe, paths), strict=True))
-
-    def plane(path, page):
-        header = headers[path]
-        if isinstance(header, InputError):
-            return None, header.problem
-        try:
-            return _plane_in(header, path, page, int(named[path])), None
-        except InputError as err:
-            return None, err.problem
-
-    results = [plane(p, g) for p, g in zip(manifest["path"], manifest["page"], strict=True)]
-    for (_, row), (info, problem) in zip(manifest.iterrows(), results, strict=True):
-        if info is None:
-            problems.append(_problem(row, problem))
-            shapes.append("")
-            dtypes.append("")
-        else:
-            shapes.append("x".join(map(str, info[0])))
-            dtypes.append(str(info[1]))
-    return shapes, dtypes, problems
-
-
-def _problem(row: pd.Series, problem: str) -> dict:
-    return dict(
-        plate=row["plate"], well=row["well"], site=row["site"], path=row["path"], problem=problem
-    )
 
 
 def prepare_ingest(
