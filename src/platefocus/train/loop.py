@@ -63,8 +63,9 @@ class TrainConfig:
     bf16 : bool
         bfloat16 autocast on CUDA (ignored on CPU).
     compile : bool or "auto"
-        ``torch.compile`` the model; ``"auto"``: where it measured faster (a GPU, see
-        :mod:`platefocus.train.device_defaults`).
+        ``torch.compile`` the model; ``"auto"``: the device's default, off on both for
+        now (a compiled step is faster on a GPU, its one-off compilation is not repaid by
+        short runs: :mod:`platefocus.train.device_defaults`).
     grad_clip : float or None
         Largest L2 norm of all gradients together per step (``clip_grad_norm_``); None:
         no clipping.
