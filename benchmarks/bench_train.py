@@ -59,13 +59,11 @@ def throughput(name, kwargs, device, steps, warmup, bf16=False, compile_=False, 
 
     for _ in range(warmup):
         step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
+    _sync(device)
     t0 = time.perf_counter()
     for _ in range(steps):
         step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
+    _sync(device)
     return steps * batch / (time.perf_counter() - t0)
 
 
