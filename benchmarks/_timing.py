@@ -13,3 +13,15 @@ def best_of(repeats: int, fn) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return min(times)
+
+
+def best_of_interleaved(repeats: int, *fns) -> list[float]:
+    """Shortest wall time of each of ``fns`` over ``repeats`` rounds that call them in
+    turn, so a slow spell of the shared machine hits every path, not one of them."""
+    best = [float("inf")] * len(fns)
+    for _ in range(repeats):
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - t0)
+    return best

@@ -26,15 +26,26 @@ def _float_plate(root, bad_pixels: int) -> None:
             tifffile.imwrite(path, plane)
 
 
-def test_non_finite_pixels_are_a_bad_file(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_non_finite_pixels_are_a_bad_file(tmp_path, workers):
+    """Found while decoding (not in the header check): in this thread with one worker,
+    as tasks of the plane pool with two."""
     _float_plate(tmp_path / "in", bad_pixels=115)
     manifest = discover_planes(DiscoveryConfig(tmp_path / "in", BBBC006_PATTERN))
     with pytest.raises(InputError, match=r"116 non-finite pixel") as err:
-        ingest_plate(manifest, tmp_path / "p.ome.zarr", Acquisition(1, 1), progress=False)
+        ingest_plate(
+            manifest, tmp_path / "p.ome.zarr", Acquisition(1, 1), workers=workers, progress=False
+        )
     assert "p_a02_s1_w1.tif" in str(err.value) and "img_z_01" in str(err.value)
     assert not (tmp_path / "p.ome.zarr").exists()
+    assert not list(tmp_path.glob(".*partial*"))
     result = ingest_plate(
-        manifest, tmp_path / "q.ome.zarr", Acquisition(1, 1), on_bad_file="skip", progress=False
+        manifest,
+        tmp_path / "q.ome.zarr",
+        Acquisition(1, 1),
+        on_bad_file="skip",
+        workers=workers,
+        progress=False,
     )
     assert set(result.manifest["well"]) == {"A01"}
     assert result.qc["problem"].str.contains("116 non-finite").all()

@@ -15,7 +15,7 @@ import logging
 import os
 import shutil
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -138,7 +138,15 @@ def ingest_fields(
         pyramid_levels=pyramid_levels,
     )
     done, failures = set(), []
-    with ThreadPoolExecutor(max(1, workers)) as pool:
+    # `workers` threads take a field each; its planes are decoded and its chunks
+    # compressed as small tasks on a second pool of `workers` threads, so the fields
+    # read at once share every core to the end (a plate of 2 fields on 2 cores kept one
+    # core idle while the slower field finished).
+    with (
+        ThreadPoolExecutor(max(1, workers)) as pool,
+        ThreadPoolExecutor(max(1, workers)) as tasks,
+    ):
+        write = functools.partial(write, tasks=tasks if workers > 1 else None)
         for key, failure in progress_bar(
             pool.map(write, fields),
             total=len(fields),
@@ -170,8 +178,15 @@ def _finite(plane: np.ndarray, path: str) -> np.ndarray:
     return plane
 
 
-def _read_stack(planes: pd.DataFrame, channels: list, z_levels: list) -> np.ndarray:
-    """A field's (c, z, y, x) stack from its manifest rows (every plane must be there)."""
+def _read_stack(
+    planes: pd.DataFrame, channels: list, z_levels: list, tasks: Executor | None = None
+) -> np.ndarray:
+    """A field's (c, z, y, x) stack from its manifest rows (every plane must be there).
+
+    With ``tasks``, each plane is decoded as a task there, on one thread each (tifffile's
+    own strip threads on top made the benchmark's ingest slower on 2 cores); without,
+    in this thread, with tifffile's threads.
+    """
     where = {
         (ch, z): (path, int(page))
         for ch, z, path, page in zip(
@@ -182,10 +197,20 @@ def _read_stack(planes: pd.DataFrame, channels: list, z_levels: list) -> np.ndar
         (len(channels), len(z_levels), *map(int, planes["shape"].iloc[0].split("x"))),
         dtype=planes["dtype"].iloc[0],
     )
-    for ci, ch in enumerate(channels):
-        for zi, z in enumerate(z_levels):
-            path, page = where[(ch, z)]
+    order = [
+        (ci, zi, *where[(ch, z)]) for ci, ch in enumerate(channels) for zi, z in enumerate(z_levels)
+    ]
+    if tasks is None:
+        for ci, zi, path, page in order:
             stack[ci, zi] = _finite(read_plane(path, page), path)
+        return stack
+    futures = [tasks.submit(read_plane, path, page, 1) for _, _, path, page in order]
+    try:
+        for (ci, zi, path, _), future in zip(order, futures, strict=True):
+            stack[ci, zi] = _finite(future.result(), path)
+    finally:
+        for future in futures:
+            future.cancel()
     return stack
 
 
@@ -200,13 +225,14 @@ def _ingest_field(
     acquisition: Acquisition,
     on_bad_file: str,
     pyramid_levels: int,
+    tasks: Executor | None,
 ) -> tuple[tuple, dict | None]:
     """Read and write one field (unless done already): ``((well, site), QC row or None)``."""
     (plate, well, row, column, site, field), planes = item
     if is_done(partial, row, column, field, stamp):
         return (well, site), None
     try:
-        stack = _read_stack(planes, channels, z_levels)
+        stack = _read_stack(planes, channels, z_levels, tasks)
     except InputError as err:
         if on_bad_file == "error":
             raise
@@ -223,6 +249,7 @@ def _ingest_field(
         acquisition,
         channels,
         pyramid_levels=pyramid_levels,
+        executor=tasks,
         extra_attrs={
             "z_indices": [int(z) for z in z_levels],
             "channels": [int(c) for c in channels],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from ome_zarr.format import FormatV05
 from ome_zarr.writer import write_multiscales_metadata, write_plate_metadata, write_well_metadata
 from zarr.codecs import BloscCodec, BloscShuffle
 
+from platefocus.io.chunk_writer import write_array
 from platefocus.io.pyramid import pyramid
 
 FORMAT = FormatV05()
@@ -105,18 +107,25 @@ def write_field(
     *,
     pyramid_levels: int = 2,
     extra_attrs: dict | None = None,
+    executor: Executor | None = None,
 ) -> None:
     """Write one field image ``(c, z, y, x)`` with a 2x pyramid in ``y, x`` for viewers.
 
     Full-resolution chunks hold one plane of one channel, so later stages read single
     planes lazily; the pyramid levels below it (viewers only) hold one channel's whole
-    stack per chunk. The arrays are written with zarr and the NGFF metadata with
-    ``ome_zarr.writer.write_multiscales_metadata`` (transformations from ome-zarr's
-    format). Why not ``ome_zarr``'s ``write_image``: it writes through a Dask graph per
-    level, which took 0.8 s of the 1.2 s of one BBBC006 field (2 x 34 planes of
+    stack per chunk. The arrays are created with zarr and their chunks compressed in the
+    calling thread (:func:`platefocus.io.chunk_writer.write_array`); the NGFF metadata
+    is written with ``ome_zarr.writer.write_multiscales_metadata`` (transformations
+    from ome-zarr's format). Why not ``ome_zarr``'s ``write_image``: it writes through a
+    Dask graph per level, which took 0.8 s of the 1.2 s of one BBBC006 field (2 x 34 planes of
     520 x 696), and even without pixels to write, its array creation took 18 ms of the
     55 ms of a restored field (9 planes of 512 x 512) (``benchmarks/bench_ingest.py``,
     ``bench_restore.py``).
+
+    Chunk files are written in place, not each through a temporary file: callers make
+    the field atomic (:func:`platefocus.io.partial.clear_field` before,
+    :func:`~platefocus.io.partial.mark_done` after), as ingest and restore do. With
+    ``executor``, chunks are compressed as tasks there.
     """
     if image.ndim != 4:
         raise ValueError(f"field image must be (c, z, y, x), got shape {image.shape}")
@@ -146,14 +155,15 @@ def write_field(
     datasets = []
     for i, (level, chunk, transform) in enumerate(zip(levels, chunks, transforms, strict=True)):
         transform[0]["scale"] = [v * s for v, s in zip(transform[0]["scale"], scale, strict=True)]
-        group.create_array(
+        array = group.create_array(
             f"s{i}",
             shape=level.shape,
             dtype=level.dtype,
             chunks=chunk,
             compressors=COMPRESSOR,
             dimension_names=list(AXES),
-        )[...] = level
+        )
+        write_array(array, level, atomic_chunks=False, executor=executor)
         datasets.append({"path": f"s{i}", "coordinateTransformations": transform})
     write_multiscales_metadata(
         group,

@@ -182,8 +182,12 @@ def _ome_length(pixels: ET.Element, name: str) -> float | None:
     return float(value) * _UM_PER_UNIT.get(unit, 1.0)
 
 
-def read_plane(path: str | os.PathLike, page: int = 0) -> np.ndarray:
+def read_plane(path: str | os.PathLike, page: int = 0, maxworkers: int | None = None) -> np.ndarray:
     """Read one 2D plane (page ``page`` of the file) with a clear error for anything else.
+
+    ``maxworkers``: threads tifffile may use to decode the plane's strips or tiles (None:
+    its default, several). Callers that already read files on several threads pass 1,
+    so threads are not started inside threads.
 
     Returns
     -------
@@ -196,7 +200,11 @@ def read_plane(path: str | os.PathLike, page: int = 0) -> np.ndarray:
             n_pages = len(tif.series[0].pages)
             if page >= n_pages:
                 raise InputError(path, f"has {n_pages} page(s), plane {page} was asked for")
-            plane = tif.asarray(series=0, key=page) if n_pages > 1 else tif.series[0].asarray()
+            plane = (
+                tif.asarray(series=0, key=page, maxworkers=maxworkers)
+                if n_pages > 1
+                else tif.series[0].asarray(maxworkers=maxworkers)
+            )
     except InputError:
         raise
     except Exception as err:
