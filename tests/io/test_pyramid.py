@@ -30,3 +30,14 @@ def test_pyramid_levels_halve_the_plane():
     levels = pyramid(image, 2)
     assert [lv.shape for lv in levels] == [(1, 2, 40, 52), (1, 2, 20, 26), (1, 2, 10, 13)]
     assert levels[0] is image or np.array_equal(levels[0], image)
+
+
+def test_pyramid_on_an_executor_equals_in_this_thread():
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(2)
+    image = rng.integers(0, 65535, size=(2, 5, 41, 38), dtype=np.uint16)
+    with ThreadPoolExecutor(3) as pool:
+        on_pool = pyramid(image, 2, pool)
+    for got, expected in zip(on_pool, pyramid(image, 2), strict=True):
+        np.testing.assert_array_equal(got, expected)

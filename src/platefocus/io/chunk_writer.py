@@ -22,6 +22,7 @@ leaves out chunks that hold only the fill value; here every chunk is stored.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 from concurrent.futures import Executor
 from pathlib import Path
@@ -88,26 +89,27 @@ def write_array(
         )
         keys.append(f"{prefix}/{key}" if prefix else key)
         chunks.append(chunk)
-    encoded = executor.map(encoder.encode, chunks) if executor else map(encoder.encode, chunks)
-    buffer = default_buffer_prototype().buffer
-    items = [(key, buffer.from_bytes(data)) for key, data in zip(keys, encoded, strict=True)]
+    run = executor.map if executor else map
     store = array.store_path.store
     if not atomic_chunks and isinstance(store, LocalStore):
-        _write_files(Path(store.root), items)
-    else:
-        sync(_store_all(store, items))
+        root = Path(store.root)
+        for folder in {(root / key).parent for key in keys}:
+            folder.mkdir(parents=True, exist_ok=True)
+        # compressed and written by the same task: the last field of an ingest writes
+        # its chunks on every thread
+        write = functools.partial(_write_file, root=root, encode=encoder.encode)
+        list(run(write, keys, chunks))
+        return
+    buffer = default_buffer_prototype().buffer
+    encoded = run(encoder.encode, chunks)
+    items = [(key, buffer.from_bytes(data)) for key, data in zip(keys, encoded, strict=True)]
+    sync(_store_all(store, items))
 
 
-def _write_files(root: Path, items) -> None:
-    """Each ``(key, buffer)`` as the file ``root / key``, written in place."""
-    folders = set()
-    for key, value in items:
-        path = root / key
-        if path.parent not in folders:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            folders.add(path.parent)
-        with open(path, "wb") as file:
-            file.write(value.as_buffer_like())
+def _write_file(key: str, chunk: np.ndarray, *, root: Path, encode) -> None:
+    """The chunk, compressed, as the file ``root / key``, written in place."""
+    with open(root / key, "wb") as file:
+        file.write(encode(chunk))
 
 
 async def _store_all(store, items) -> None:

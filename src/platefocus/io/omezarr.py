@@ -125,12 +125,12 @@ def write_field(
     Chunk files are written in place, not each through a temporary file: callers make
     the field atomic (:func:`platefocus.io.partial.clear_field` before,
     :func:`~platefocus.io.partial.mark_done` after), as ingest and restore do. With
-    ``executor``, chunks are compressed as tasks there.
+    ``executor``, the pyramid's planes and the chunks are made as tasks there.
     """
     if image.ndim != 4:
         raise ValueError(f"field image must be (c, z, y, x), got shape {image.shape}")
     group = root.require_group(field_path(row, column, field))
-    levels = pyramid(image, pyramid_levels)
+    levels = pyramid(image, pyramid_levels, executor)
     top = np.iinfo(image.dtype).max if image.dtype.kind in "ui" else float(image.max())
     # the viewer's contrast window, from the coarsest level (block means of the plane)
     window = [display_window(levels[-1][i]) for i in range(len(channel_ids))]

@@ -11,12 +11,15 @@ two equal).
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
+
 import numpy as np
 
 
-def downscale_2x(image: np.ndarray) -> np.ndarray:
+def downscale_2x(image: np.ndarray, executor: Executor | None = None) -> np.ndarray:
     """2x2 block means over the last two axes of ``(..., y, x)``; shape
-    ``(..., ceil(y / 2), ceil(x / 2))``, the input's dtype.
+    ``(..., ceil(y / 2), ceil(x / 2))``, the input's dtype; planes as tasks on
+    ``executor`` when given.
 
     Plane by plane, so the wide temporaries are one plane's, not the stack's: a stack-wide
     sum of a BBBC006 field is a fresh 49 MB array, and its page faults queue behind
@@ -26,8 +29,11 @@ def downscale_2x(image: np.ndarray) -> np.ndarray:
     image = np.asarray(image)
     y, x = image.shape[-2:]
     out = np.empty((*image.shape[:-2], (y + 1) // 2, (x + 1) // 2), dtype=image.dtype)
-    for index in np.ndindex(image.shape[:-2]):
+
+    def one(index):
         out[index] = _downscale_plane(image[index])
+
+    list((executor.map if executor else map)(one, np.ndindex(image.shape[:-2])))
     return out
 
 
@@ -56,9 +62,10 @@ def _downscale_plane(plane: np.ndarray) -> np.ndarray:
     return total / 4
 
 
-def pyramid(image: np.ndarray, levels: int) -> list[np.ndarray]:
-    """``[image, 2x smaller, 4x smaller, ...]``: ``levels`` levels below the image."""
+def pyramid(image: np.ndarray, levels: int, executor: Executor | None = None) -> list[np.ndarray]:
+    """``[image, 2x smaller, 4x smaller, ...]``: ``levels`` levels below the image
+    (planes as tasks on ``executor`` when given)."""
     out = [np.asarray(image)]
     for _ in range(levels):
-        out.append(downscale_2x(out[-1]))
+        out.append(downscale_2x(out[-1], executor))
     return out
