@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import itertools
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -49,16 +48,16 @@ def write_array(
 
     Chunks are compressed in this thread (or as tasks on ``executor``) when the array's
     codecs are bytes + Blosc (see the module's docstring); otherwise
-    ``array[...] = data``. Edge chunks are padded
-    with the array's fill value, as zarr stores them.
+    ``array[...] = data``. Edge chunks are padded with the array's fill value, as zarr
+    stores them.
 
-    ``atomic_chunks=False`` (a local store only): each chunk file is written in place, in
-    this thread, instead of through zarr's store, which writes a temporary file and renames
-    it. Only for callers that make the whole array atomic themselves (a field cleared
-    before and marked done after, :mod:`platefocus.io.partial`): a killed write leaves
-    partial chunk files. The rename is most of a chunk's cost on a local disk: writing a
-    BBBC006 field's 68 compressed planes took 76 ms with a temporary file and rename per
-    chunk, 16 ms without (one thread; 31 against 7 ms per field on two).
+    ``atomic_chunks=False`` (a local store only): each chunk file is written in place by
+    the task that compressed it, instead of through zarr's store, which writes a temporary
+    file and renames it. Only for callers that make the whole array atomic themselves (a
+    field cleared before and marked done after, :mod:`platefocus.io.partial`): a killed
+    write leaves partial chunk files. The rename is most of a chunk's cost on a local
+    disk: writing a BBBC006 field's 68 compressed planes took 76 ms with a temporary file
+    and rename per chunk, 16 ms without (one thread; 31 against 7 ms per field on two).
     """
     data = np.asarray(data)
     if data.shape != array.shape:
@@ -70,25 +69,18 @@ def write_array(
     dtype = array.dtype.newbyteorder("<") if array.dtype.itemsize > 1 else array.dtype
     chunk_shape = array.chunks
     fill = array.fill_value
-    grid = [range(0, size, step) for size, step in zip(array.shape, chunk_shape, strict=True)]
     prefix = array.store_path.path
     keys, chunks = [], []
-    for start in itertools.product(*grid):
-        region = tuple(
-            slice(s, min(s + step, size))
-            for s, step, size in zip(start, chunk_shape, array.shape, strict=True)
-        )
-        chunk = data[region]
+    for coords in np.ndindex(array.cdata_shape):
+        region = zip(coords, chunk_shape, strict=True)
+        chunk = data[tuple(slice(i * n, (i + 1) * n) for i, n in region)]
         if chunk.shape != chunk_shape:
             full = np.full(chunk_shape, fill, dtype=dtype)
             full[tuple(slice(0, n) for n in chunk.shape)] = chunk
             chunk = full
-        chunk = np.ascontiguousarray(chunk, dtype=dtype)
-        key = array.metadata.encode_chunk_key(
-            tuple(s // step for s, step in zip(start, chunk_shape, strict=True))
-        )
+        key = array.metadata.encode_chunk_key(coords)
         keys.append(f"{prefix}/{key}" if prefix else key)
-        chunks.append(chunk)
+        chunks.append(np.ascontiguousarray(chunk, dtype=dtype))
     run = executor.map if executor else map
     store = array.store_path.store
     if not atomic_chunks and isinstance(store, LocalStore):

@@ -126,17 +126,6 @@ def ingest_fields(
     # Idempotent, so jobs writing other wells of the plate can start at the same time.
     root = require_wells(partial, [(row, column) for (_, _, row, column, _, _), _ in fields])
 
-    write = functools.partial(
-        _ingest_field,
-        root=root,
-        partial=partial,
-        stamp=stamp,
-        channels=channels,
-        z_levels=z_levels,
-        acquisition=acquisition,
-        on_bad_file=on_bad_file,
-        pyramid_levels=pyramid_levels,
-    )
     done, failures = set(), []
     # `workers` threads take a field each; its planes are decoded and its chunks
     # compressed as small tasks on a second pool of `workers` threads, so the fields
@@ -146,7 +135,18 @@ def ingest_fields(
         ThreadPoolExecutor(max(1, workers)) as pool,
         ThreadPoolExecutor(max(1, workers)) as tasks,
     ):
-        write = functools.partial(write, tasks=tasks if workers > 1 else None)
+        write = functools.partial(
+            _ingest_field,
+            root=root,
+            partial=partial,
+            stamp=stamp,
+            channels=channels,
+            z_levels=z_levels,
+            acquisition=acquisition,
+            on_bad_file=on_bad_file,
+            pyramid_levels=pyramid_levels,
+            tasks=tasks if workers > 1 else None,
+        )
         for key, failure in progress_bar(
             pool.map(write, fields),
             total=len(fields),
