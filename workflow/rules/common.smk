@@ -20,10 +20,15 @@ from platefocus.pipeline.common import (
     drop_removed_models,
     input_files,
     model_labels,
+    plate_source,
 )
 
 drop_removed_models(config)
 check_config(config)
+
+# The first line of every run says where its plates come from (a synthetic plate says so).
+if workflow.is_main_process:
+    print(plate_source(config), file=sys.stderr)
 
 
 wildcard_constraints:

@@ -24,6 +24,7 @@ rule inspect_plate:
         # A function keeps Snakemake from reading regex braces as wildcards.
         input_section=lambda wildcards: config["input"],
         acquisition=config["acquisition"],
+        source=plate_source(config),
     script:
         "../scripts/inspect_plate.py"
 

@@ -11,6 +11,7 @@ run_step(
         out_fields=snakemake.output.fields,
         out_map=snakemake.output.plate_map,
         out_summary=snakemake.output.summary,
+        source=snakemake.params.source,
     ),
     snakemake.log[0],
 )

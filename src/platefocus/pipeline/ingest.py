@@ -170,9 +170,11 @@ def inspect_plate(
     out_fields: str | Path,
     out_map: str | Path,
     out_summary: str | Path,
+    source: str | None = None,
 ) -> str:
     """What the plate folder holds (table, plate map, summary), checked against the
-    configured acquisition; returns the summary. The first output of a run."""
+    configured acquisition; returns the summary. The first output of a run. ``source``
+    (:func:`platefocus.pipeline.common.plate_source`), when given, is its first line."""
     from platefocus.io.inventory import take_inventory
     from platefocus.io.plate_input import plate_planes
     from platefocus.report.inspect import plate_map
@@ -189,6 +191,8 @@ def inspect_plate(
     write_table(inventory.fields, out_fields)
     save_figure(plate_map(inventory.fields), out_map)
     summary = inventory.summary()
+    if source:
+        summary = f"{source}\n{summary}"
     with atomic_path(out_summary) as tmp:
         Path(tmp).write_text(summary + "\n")
     for line in summary.splitlines():

@@ -46,6 +46,7 @@ def summary_page(
     import yaml
 
     from platefocus.io.atomic import read_table
+    from platefocus.pipeline.common import plate_source
     from platefocus.report.summary_page import write_summary_page
 
     planes = read_table(fields_path)
@@ -70,4 +71,6 @@ def summary_page(
             for name, path in (offsets_figures or {}).items()
             if name in OFFSET_FIGURES
         },
+        source=plate_source(config),
+        synthetic=bool(config.get("synthetic", {}).get("enabled")),
     )

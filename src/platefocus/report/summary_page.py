@@ -61,6 +61,19 @@ def _single_plane_headline(planes: pd.DataFrame) -> str:
 SSIM nor PSNR can be measured and more objects are not shown to be real objects.</p></div>"""
 
 
+def _source_banner(source: str, synthetic: bool) -> str:
+    """Where the plate came from, under the title; a synthetic plate in a coloured box."""
+    if not source:
+        return ""
+    style = (
+        ' style="background: #fff3cd; border: 1px solid #c90; padding: 0.5em 1em"'
+        if synthetic
+        else ""
+    )
+    text = html.escape(source.removeprefix("platefocus: "))
+    return f'<p class="source"{style}><b>Data:</b> {text}</p>'
+
+
 def _has_no_reference(planes: pd.DataFrame) -> bool:
     """Whether every field is a single plane (nothing in focus to compare with)."""
     return "reference" in planes and bool((planes["reference"] == "none").all())
@@ -155,11 +168,15 @@ def write_summary_page(
     comparison_figure: str | os.PathLike | None = None,
     offsets: pd.DataFrame | None = None,
     offsets_figures: dict[str, str | os.PathLike] | None = None,
+    source: str = "",
+    synthetic: bool = False,
 ) -> None:
     """Write the page: headline numbers, figures (embedded), tables, config, versions;
     with ``comparison`` (:func:`platefocus.compare.models.compare_models`), the model
     comparison table and figure; with ``offsets`` (:func:`platefocus.compare.offsets.
-    offset_table`), every model per offset from focus in micrometres, and its figures."""
+    offset_table`), every model per offset from focus in micrometres, and its figures.
+    ``source`` says where the plate came from, as a banner under the title (highlighted
+    when ``synthetic``: a generated plate must not be taken for acquired data)."""
     from platefocus.io.atomic import atomic_path
 
     sections = "\n".join(
@@ -198,6 +215,7 @@ img {{ max-width: 100%; }}
 pre {{ background: #f5f5f8; padding: 1em; overflow-x: auto; font-size: 0.8em; }}
 </style></head><body>
 <h1>platefocus summary: plate {html.escape(plate)}</h1>
+{_source_banner(source, synthetic)}
 <p>{_introduction(planes)} Identical segmentation settings for every image.</p>
 <h2>Headline numbers</h2>
 <div class="cards">{_headline(planes)}</div>
