@@ -81,10 +81,12 @@ def gpus():
 
 
 def synthetic_overrides(plate):
-    """The synthetic plate's settings: ``synthetic.overrides``, then its own (``plates``)."""
+    """The synthetic plate's settings: ``synthetic.randomise`` (when set), then
+    ``synthetic.overrides``, then its own (``plates``)."""
     synthetic = config["synthetic"]
     own = {k: v for k, v in synthetic["plates"].get(plate, {}).items() if k != "seed"}
-    return {**synthetic["overrides"], **own}
+    randomise = {"randomise": synthetic["randomise"]} if synthetic["randomise"] else {}
+    return {**randomise, **synthetic["overrides"], **own}
 
 
 def synthetic_seed(plate):

@@ -40,6 +40,7 @@ from platefocus.synth.objects import (
     sample_nuclei,
 )
 from platefocus.synth.psf import psf_size_for, psf_to_otf, widefield_psf
+from platefocus.synth.randomise import FieldPhysics, field_physics, optics_variants
 from platefocus.synth.spec import EMISSION_UM, Camera, PlateSpec
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class _Field:
     nuclei: Nuclei
     surface_params: tuple[float, float, float, float]  # z0, tilt_y, tilt_x, curvature
     texture_seed: int
+    physics: FieldPhysics
 
 
 def _plan_fields(spec: PlateSpec, pad: int) -> list[_Field]:
@@ -81,8 +83,9 @@ def _plan_fields(spec: PlateSpec, pad: int) -> list[_Field]:
                 dy, dx = np.asarray(y) - cy, np.asarray(x) - cx
                 return p[0] + p[1] * dy + p[2] * dx + p[3] * (dy * dy + dx * dx)
 
-            nuclei = sample_nuclei(rng, spec.nuclei, canvas, spec.optics.pixel_size_um, surface)
-            fields.append(_Field(well, site, nuclei, params, int(rng.integers(2**31))))
+            physics = field_physics(spec, wi, site)
+            nuclei = sample_nuclei(rng, physics.nuclei, canvas, spec.optics.pixel_size_um, surface)
+            fields.append(_Field(well, site, nuclei, params, int(rng.integers(2**31)), physics))
     return fields
 
 
@@ -111,7 +114,7 @@ class _Imaging:
     layer_heights: np.ndarray
     plane_idx: np.ndarray
     d_lo: int
-    otfs: list[np.ndarray]
+    otfs: list[list[np.ndarray]]  # [optics variant][channel]: (defocus steps, Y, X//2+1)
     focus_row: int
 
 
@@ -140,10 +143,12 @@ def _plan_imaging(spec: PlateSpec, fields: list[_Field], pad: int, psf_size: int
         canvas,
     )
     otfs = []
-    for ch in range(spec.channels):
-        ch_optics = dataclasses.replace(spec.optics, emission_wavelength_um=EMISSION_UM[ch])
-        psf = widefield_psf(ch_optics, defocus_idx * layer_step, psf_size)
-        otfs.append(psf_to_otf(psf, canvas))
+    for optics in optics_variants(spec):
+        otfs.append([])
+        for ch in range(spec.channels):
+            ch_optics = dataclasses.replace(optics, emission_wavelength_um=EMISSION_UM[ch])
+            psf = widefield_psf(ch_optics, defocus_idx * layer_step, psf_size)
+            otfs[-1].append(psf_to_otf(psf, canvas))
     return _Imaging(
         pad=pad,
         canvas=canvas,
@@ -187,13 +192,13 @@ def _render_field(
             labels = footprint
         spectra = sfft.rfft2(layers, workers=workers)
         del layers
-        otf = imaging.otfs[ch]
+        otf = imaging.otfs[f.physics.variant][ch]
         for k in range(spec.planes):
             rows = imaging.plane_idx[k] - imaging.layer_idx - imaging.d_lo
             plane = sfft.irfft2(
                 np.einsum("lyx,lyx->yx", otf[rows], spectra), s=canvas, workers=workers
             )[ys, xs]
-            img = _camera(noise_rng, plane, spec.camera, noisy=True)
+            img = _camera(noise_rng, plane, f.physics.camera, noisy=True)
             name = f"{spec.name}_{f.well}_s{f.site}_w{ch + 1}{_uid(uid_rng)}.tif"
             tifffile.imwrite(z_dirs[k] / name, img, photometric="minisblack")
         infocus = sfft.irfft2(
@@ -201,7 +206,7 @@ def _render_field(
         )[ys, xs]
         tifffile.imwrite(
             tmp / "truth" / f"{spec.name}_{f.well}_s{f.site}_w{ch + 1}_infocus.tif",
-            _camera(noise_rng, infocus, spec.camera, noisy=False),
+            _camera(noise_rng, infocus, f.physics.camera, noisy=False),
             photometric="minisblack",
         )
     tifffile.imwrite(
@@ -217,7 +222,8 @@ def _psf_size(spec: PlateSpec) -> int:
     z_margin = spec.field_tilt_um + spec.field_curvature_um + 4 * spec.well_jitter_um
     z_margin += abs(spec.plate_tilt_um) + spec.nuclei.thickness_um
     z_margin += max((abs(v) for v in spec.well_offsets_um.values()), default=0.0)
-    return psf_size_for(spec.optics, stack_span + z_margin)
+    widest = max(optics_variants(spec), key=lambda o: o.numerical_aperture)
+    return psf_size_for(widest, stack_span + z_margin)
 
 
 def generate_plate(
@@ -259,18 +265,35 @@ def generate_plate(
     z_dirs = [tmp / "images" / f"{spec.prefix}_z_{k:02d}" for k in range(spec.planes)]
     for d in z_dirs:
         d.mkdir(parents=True)
-    best_rows, nucleus_rows = [], []
+    best_rows, nucleus_rows, physics_rows = [], [], []
     for f in progress_bar(fields, desc=f"synthesising {spec.name}", disable=not progress):
         _render_field(spec, f, imaging, tmp, z_dirs, uid_rng, workers)
         best_rows += _true_best_planes(spec, f, pad)
         nucleus_rows += _nucleus_table(spec, f, pad)
+        physics_rows.append(_physics_row(spec, f))
 
     pd.DataFrame(best_rows).to_csv(tmp / "truth" / "best_planes.csv", index=False)
     pd.DataFrame(nucleus_rows).to_csv(tmp / "truth" / "nuclei.csv", index=False)
+    if spec.randomise:
+        pd.DataFrame(physics_rows).to_csv(tmp / "truth" / "field_physics.csv", index=False)
     spec_json = json.dumps(spec.to_dict(), indent=2, sort_keys=True)
     (tmp / "truth" / "spec.json").write_text(spec_json + "\n")
     tmp.rename(out)
     return out
+
+
+def _physics_row(spec: PlateSpec, f: _Field) -> dict:
+    """What one field was imaged with (``truth/field_physics.csv`` of a randomised plate)."""
+    optics = optics_variants(spec)[f.physics.variant]
+    return dict(
+        plate=spec.name,
+        well=f.well,
+        site=f.site,
+        numerical_aperture=optics.numerical_aperture,
+        diameter_um=f.physics.nuclei.diameter_um[0],
+        peak_electrons=f.physics.camera.peak_electrons,
+        background_electrons=f.physics.camera.background_electrons,
+    )
 
 
 def _relabel(labels: np.ndarray) -> np.ndarray:

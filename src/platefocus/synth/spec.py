@@ -64,6 +64,10 @@ class PlateSpec:
     camera: Camera = field(default_factory=Camera)
     nuclei: NucleusPopulation = field(default_factory=NucleusPopulation)
     layers_per_step: int = 2
+    #: Per-field physics drawn from ranges (:mod:`platefocus.synth.randomise`):
+    #: ``{numerical_aperture | diameter_um | peak_electrons | background_electrons:
+    #: [low, high], optics_variants: n}``; empty: every field has the physics above.
+    randomise: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not 1 <= self.rows <= 32 or not 1 <= self.columns <= 48:
@@ -76,6 +80,9 @@ class PlateSpec:
             )
         if min(self.height, self.width, self.sites) < 1:
             raise ValueError("height, width and sites must be positive")
+        from platefocus.synth.randomise import check_ranges
+
+        check_ranges(self.randomise)
 
     @property
     def wells(self) -> list[str]:
@@ -88,7 +95,10 @@ class PlateSpec:
         ]
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        values = dataclasses.asdict(self)
+        if not values["randomise"]:  # a plate without it writes the spec it always did
+            del values["randomise"]
+        return values
 
 
 #: Named plate specifications (overrides of :class:`PlateSpec`'s defaults). Both share the

@@ -1,0 +1,95 @@
+"""Per-field physics drawn from ranges: one synthetic plate that spans the spread of real
+instruments, stains and cells instead of one calibrated point.
+
+Why: a real defocused plane was measured to blur like the PSF model at an *effective*
+aperture between 0.45 and 0.575 at 32 um (``benchmarks/bench_defocus_calibration.py``:
+one real pair says 0.575, the isolated nuclei of 21 real planes say no wider than 0.45);
+instruments, objectives and the true plane spacing differ between screens. A network
+trained at one aperture learns one blur width; trained across a range it must read the
+width from the plane.
+
+What is drawn (uniformly, from the plate's seed, independently of every other draw so a
+plate without ``randomise`` is byte-identical to before): the objective aperture (as
+``optics_variants`` apertures spread over the range, each field imaged with one of them,
+since every aperture costs a PSF stack), the mean nuclear diameter (micrometres), the
+camera's expected photo-electrons of an in-focus nucleus and of the background.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+#: The keys of ``randomise`` and the parameter each one draws.
+RANGES = {
+    "numerical_aperture": "objective aperture (dimensionless), per field via a variant",
+    "diameter_um": "mean nuclear diameter, micrometres",
+    "peak_electrons": "expected photo-electrons of an in-focus nucleus",
+    "background_electrons": "expected photo-electrons of the background, per pixel",
+}
+
+
+@dataclass(frozen=True)
+class FieldPhysics:
+    """What one field is imaged with: its optics variant, nuclei and camera."""
+
+    variant: int
+    nuclei: object  # platefocus.synth.objects.NucleusPopulation
+    camera: object  # platefocus.synth.spec.Camera
+
+
+def check_ranges(randomise: dict) -> dict[str, tuple[float, float]]:
+    """``randomise`` as ``{key: (low, high)}``, or ValueError naming the bad key."""
+    ranges = {}
+    for key, value in randomise.items():
+        if key == "optics_variants":
+            if int(value) < 1:
+                raise ValueError(f"randomise.optics_variants must be >= 1, got {value}")
+            continue
+        if key not in RANGES:
+            raise ValueError(
+                f"randomise.{key}: unknown; choose from {sorted(RANGES)} or optics_variants"
+            )
+        low, high = (float(v) for v in value)
+        if not 0 < low <= high:
+            raise ValueError(f"randomise.{key} must be [low, high] with 0 < low <= high")
+        ranges[key] = (low, high)
+    return ranges
+
+
+def optics_variants(spec) -> list:
+    """The :class:`platefocus.synth.psf.Optics` every field is imaged with: the spec's
+    own, or ``optics_variants`` apertures evenly spread over the randomised range."""
+    ranges = check_ranges(spec.randomise)
+    if "numerical_aperture" not in ranges:
+        return [spec.optics]
+    count = int(spec.randomise.get("optics_variants", 4))
+    return [
+        dataclasses.replace(spec.optics, numerical_aperture=float(na))
+        for na in np.linspace(*ranges["numerical_aperture"], count)
+    ]
+
+
+def field_physics(spec, well_index: int, site: int) -> FieldPhysics:
+    """One field's draw (its own random stream: the plate's other draws do not move)."""
+    ranges = check_ranges(spec.randomise)
+    if not ranges:
+        return FieldPhysics(0, spec.nuclei, spec.camera)
+    rng = np.random.default_rng(np.random.SeedSequence([spec.seed, 7_919, well_index, site]))
+    draw = {key: rng.uniform(*bounds) for key, bounds in sorted(ranges.items())}
+    variant = 0
+    if "numerical_aperture" in ranges:
+        variant = int(rng.integers(len(optics_variants(spec))))
+    nuclei = spec.nuclei
+    if "diameter_um" in draw:
+        spread = spec.nuclei.diameter_um[1] / spec.nuclei.diameter_um[0]
+        nuclei = dataclasses.replace(
+            nuclei, diameter_um=(draw["diameter_um"], draw["diameter_um"] * spread)
+        )
+    camera = dataclasses.replace(
+        spec.camera,
+        **{k: draw[k] for k in ("peak_electrons", "background_electrons") if k in draw},
+    )
+    return FieldPhysics(variant, nuclei, camera)

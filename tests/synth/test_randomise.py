@@ -1,0 +1,90 @@
+"""Randomised synthetic physics: per-field draws within their ranges, written to the truth,
+seeded, and a plate without ``randomise`` unchanged by the feature."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+import tifffile
+
+from platefocus.synth import generate_plate, preset
+from platefocus.synth.randomise import field_physics, optics_variants
+
+SMALL = dict(rows=1, columns=3, sites=2, planes=5, best_plane=2.0, height=64, width=64)
+RANGES = {
+    "numerical_aperture": [0.35, 0.6],
+    "diameter_um": [12.0, 24.0],
+    "peak_electrons": [1000.0, 3000.0],
+    "optics_variants": 3,
+}
+
+
+def _digest(folder) -> str:
+    files = sorted(p for p in folder.rglob("*.tif"))
+    return hashlib.sha256(b"".join(tifffile.imread(p).tobytes() for p in files)).hexdigest()
+
+
+def test_fields_draw_their_physics_within_the_ranges(tmp_path):
+    spec = preset("demo", **SMALL, randomise=RANGES)
+    assert [o.numerical_aperture for o in optics_variants(spec)] == pytest.approx(
+        [0.35, 0.475, 0.6]
+    )
+    plate = generate_plate(spec, tmp_path / "p", progress=False)
+    physics = pd.read_csv(plate / "truth" / "field_physics.csv")
+    assert len(physics) == 6
+    assert physics["numerical_aperture"].isin([0.35, 0.475, 0.6]).all()
+    assert physics["diameter_um"].between(12, 24).all() and physics["diameter_um"].nunique() == 6
+    assert physics["peak_electrons"].between(1000, 3000).all()
+    again = generate_plate(spec, tmp_path / "q", progress=False)
+    assert _digest(plate) == _digest(again)  # seeded
+
+
+def test_wider_aperture_blurs_more_at_the_same_distance():
+    spec = preset(
+        "demo", **SMALL, randomise={"numerical_aperture": [0.3, 0.6], "optics_variants": 2}
+    )
+    narrow, wide = optics_variants(spec)
+    assert wide.blur_radius_px(10.0) > 1.5 * narrow.blur_radius_px(10.0)
+    draws = {field_physics(spec, w, s).variant for w in range(8) for s in (1, 2)}
+    assert draws == {0, 1}
+
+
+def test_plate_without_randomise_is_unchanged_by_it(tmp_path):
+    plain = generate_plate(preset("demo", **SMALL), tmp_path / "a", progress=False)
+    empty = generate_plate(preset("demo", **SMALL, randomise={}), tmp_path / "b", progress=False)
+    assert _digest(plain) == _digest(empty)
+    assert not (plain / "truth" / "field_physics.csv").exists()
+    assert "randomise" not in (plain / "truth" / "spec.json").read_text()
+
+
+@pytest.mark.parametrize(
+    "bad", [{"aperture": [0.3, 0.5]}, {"numerical_aperture": [0.6, 0.3]}, {"optics_variants": 0}]
+)
+def test_bad_ranges_are_named(bad):
+    with pytest.raises(ValueError, match="randomise"):
+        preset("demo", **SMALL, randomise=bad)
+
+
+def test_randomised_fields_differ_in_blur(tmp_path):
+    """Two fields imaged with the narrowest and the widest aperture: the far plane of the
+    wide one is smoother (less gradient energy per unit signal)."""
+    spec = preset(
+        "demo",
+        **{**SMALL, "columns": 4},
+        randomise={"numerical_aperture": [0.3, 0.7], "optics_variants": 2},
+    )
+    plate = generate_plate(spec, tmp_path / "p", progress=False)
+    physics = pd.read_csv(plate / "truth" / "field_physics.csv")
+    assert physics["numerical_aperture"].nunique() == 2
+    sharpness = {}
+    for row in physics.itertuples():
+        (path,) = plate.glob(f"images/*_z_00/*_{row.well}_s{row.site}_w1*.tif")
+        image = tifffile.imread(path).astype(float)
+        signal = image - np.percentile(image, 10)
+        sharpness.setdefault(row.numerical_aperture, []).append(
+            np.mean(np.square(np.diff(image, axis=1))) / max(signal.mean(), 1e-9) ** 2
+        )
+    assert np.median(sharpness[0.7]) < np.median(sharpness[0.3])
