@@ -196,6 +196,15 @@ def operator_file(wildcards):
     return f"results/{model_plate()}/models/operator.npz"
 
 
+def reliability_reference(wildcards):
+    """The held-out comparison that sets a plate's reliable range: its own when it trained
+    (nothing to add), else the models' training plate's (a screen plate has no truth).
+    """
+    if wildcards.plate in training_plates() or config["restore"].get("checkpoint"):
+        return []
+    return f"results/{model_plate()}/segmentation/{wildcards.model}/fields.parquet"
+
+
 def model_training(wildcards):
     """The training settings of one model: the ``training`` section with only this
     model's entry, so that editing one entry retrains that model alone."""

@@ -39,9 +39,11 @@ rule summarise_segmentation:
         objects=per_block(
             "results/{plate}/segmentation/{model}/blocks/{block}.objects.parquet"
         ),
+        reference=reliability_reference,
     output:
         fields="results/{plate}/segmentation/{model}/fields.parquet",
         objects="results/{plate}/segmentation/{model}/objects.parquet",
+        reliability="results/{plate}/segmentation/{model}/reliability.tsv",
         summary=report(
             "results/{plate}/segmentation/{model}/summary.tsv",
             caption="../report/segmentation_summary.rst",
@@ -53,6 +55,8 @@ rule summarise_segmentation:
     localrule: True
     conda:
         "../envs/platefocus.yaml"
+    params:
+        z_step_um=config["acquisition"]["z_step_um"],
     script:
         "../scripts/summarise_segmentation.py"
 

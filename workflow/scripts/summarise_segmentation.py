@@ -10,6 +10,9 @@ run_step(
         out_fields=snakemake.output.fields,
         out_objects=snakemake.output.objects,
         out_summary=snakemake.output.summary,
+        out_reliability=snakemake.output.reliability,
+        reference_fields=snakemake.input.get("reference") or None,
+        z_step_um=snakemake.params.z_step_um,
     ),
     snakemake.log[0],
 )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import dask
@@ -115,6 +115,7 @@ def compare_field(
     best_labels = identify_primary_objects(best, segmentation)
     truth = clear_border(truth_labels) if truth_labels is not None else best_labels
     truth_source = "true labels" if truth_labels is not None else "best plane"
+    expected_diameter = expected_diameter_px(best_labels, segmentation)
     rows, objects = [], []
     key = dict(plate=ref.plate, well=ref.well, site=ref.site)
     objects += [dict(key, dz=0, **r) for r in object_rows(best_labels, best, "best_plane")]
@@ -130,6 +131,7 @@ def compare_field(
         psnr_out, ssim_out = image_quality(out, best)
         dz = dz if dz is not None else z - best_z
         consistency, support = _consistency(raw, out, out_labels, kernels, dz, truth_labels)
+        confidence = _confidence(out_labels, raw_labels, expected_diameter, support, truth_labels)
         if consistency:
             kernel, lam = kernels[int(dz)], projection_regularisation
             sigma = consistency["noise_sigma"]
@@ -144,6 +146,7 @@ def compare_field(
                 count_restored=m_out.n_pred,
                 count_truth=m_raw.n_true,
                 count_best_plane=int(best_labels.max()),
+                count_reliable=int(sum(c["reliable"] for c in confidence.values())),
                 **_match_columns(m_raw, m_out),
                 ssim_raw=ssim_raw,
                 ssim_restored=ssim_out,
@@ -158,7 +161,7 @@ def compare_field(
         )
         objects += [dict(key, dz=dz, **r) for r in object_rows(raw_labels, raw, "raw")]
         objects += [
-            dict(key, dz=dz, **r, **support.get(r["label"], {}))
+            dict(key, dz=dz, **r, **support.get(r["label"], {}), **confidence[r["label"]])
             for r in object_rows(out_labels, out, "restored")
         ]
     return _with_selection(FieldComparison(pd.DataFrame(rows), pd.DataFrame(objects)), meta)
@@ -175,6 +178,33 @@ def _consistency(raw, restored, labels, kernels, dz, truth_labels) -> tuple[dict
     plane, objects, _ = plane_consistency(raw, restored, labels, kernels[int(dz)], truth)
     columns = [c for c in ("support", "flagged", "real") if c in objects]
     return plane, objects.set_index("label")[columns].to_dict("index")
+
+
+def expected_diameter_px(best_labels: np.ndarray, segmentation: SegmentationConfig) -> float:
+    """The field's in-focus nuclear diameter, pixels: the median equivalent diameter of the
+    in-focus plane's objects, else the middle (geometric) of the segmentation's range."""
+    count = int(best_labels.max())
+    if count:
+        area = ndimage.sum_labels(np.ones(best_labels.shape), best_labels, range(1, count + 1))
+        return float(np.median(np.sqrt(4 * np.asarray(area) / np.pi)))
+    low, high = segmentation.diameter_px or (15, 60)
+    return float(np.sqrt(low * high))
+
+
+def _confidence(out_labels, raw_labels, expected, support, truth_labels) -> dict[int, dict]:
+    """``label -> {confidence columns, [real]}`` of one restored plane
+    (:func:`platefocus.consistency.confidence.object_confidence`); ``real`` (matched one to
+    one to a true object) with true labels, when the consistency check did not add it."""
+    from platefocus.consistency.confidence import object_confidence
+    from platefocus.segment.matching import iou_matrix
+
+    held = pd.Series({k: v["support"] for k, v in support.items() if "support" in v})
+    table = object_confidence(out_labels, raw_labels, expected, held).set_index("label")
+    if truth_labels is not None and not any("real" in v for v in support.values()):
+        iou = iou_matrix(clear_border(truth_labels), out_labels)
+        best = iou.max(axis=0) if iou.shape[0] else np.zeros(iou.shape[1])
+        table["real"] = best[table.index.to_numpy() - 1] > 0.5 if len(table) else []
+    return table.to_dict("index")
 
 
 def _projected(raw, restored, kernel, lam, sigma, best, truth, segmentation) -> dict:
@@ -232,8 +262,14 @@ def _compare_single_plane(
     truth_labels: np.ndarray | None,
 ) -> FieldComparison:
     """A field of one plane: no in-focus plane to compare with. The diameter range, when
-    estimated, comes from the restored plane (the only in-focus estimate there is)."""
+    estimated, comes from the restored plane (the only in-focus estimate there is); the
+    objects' expected diameter from the configured range when there is one (a restored
+    plane of split nuclei would otherwise set its own, too small, standard)."""
+    given = segmentation.diameter_px
     segmentation = with_diameter(segmentation, restored)
+    expected = expected_diameter_px(
+        np.zeros((1, 1), int), replace(segmentation, diameter_px=given or segmentation.diameter_px)
+    )
     raw_labels = identify_primary_objects(raw, segmentation)
     out_labels = identify_primary_objects(restored, segmentation)
     key = dict(plate=ref.plate, well=ref.well, site=ref.site)
@@ -265,8 +301,13 @@ def _compare_single_plane(
             **_match_columns(m_raw, m_out),
             truth="true labels",
         )
+    confidence = _confidence(out_labels, raw_labels, expected, {}, truth_labels)
+    row["count_reliable"] = int(sum(c["reliable"] for c in confidence.values()))
     objects = [dict(key, dz=nan, **r) for r in object_rows(raw_labels, raw, "raw")]
-    objects += [dict(key, dz=nan, **r) for r in object_rows(out_labels, restored, "restored")]
+    objects += [
+        dict(key, dz=nan, **r, **confidence[r["label"]])
+        for r in object_rows(out_labels, restored, "restored")
+    ]
     return FieldComparison(pd.DataFrame([row]), pd.DataFrame(objects))
 
 
@@ -340,6 +381,7 @@ def summarise(planes: pd.DataFrame) -> pd.DataFrame:
         "sharpness_raw",
         "sharpness_restored",
     ]
+    cols += [c for c in ("count_reliable",) if c in planes]
     frame = planes.assign(abs_dz=planes["dz"].abs())
     per = frame.groupby(["split", "abs_dz"])[cols].mean()
     overall = frame.groupby("split")[cols].mean().assign(abs_dz="all")

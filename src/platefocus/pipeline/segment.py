@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from platefocus.io.atomic import merge_tables, read_table, write_table
+from platefocus.io.atomic import read_table, write_table
 from platefocus.io.blocks import block_manifest
 from platefocus.segment.nuclei import SegmentationConfig
 
@@ -79,15 +79,40 @@ def summarise_segmentation(
     out_fields: str | Path,
     out_objects: str | Path,
     out_summary: str | Path,
+    out_reliability: str | Path | None = None,
+    reference_fields: str | Path | None = None,
+    z_step_um: float | None = None,
 ) -> None:
-    """Join the per-block comparison tables and summarise them by split and |dz|."""
+    """Join the per-block comparison tables, judge every plane against the reliable range
+    (from this plate's held-out wells, or ``reference_fields``: the comparison of the
+    plate the model trained on; a plane of one per field by its estimated defocus over
+    ``z_step_um``) and summarise by split and |dz|; with
+    ``out_reliability``, the reliability table of the objects' confidence."""
+    from platefocus.compare.reliability import (
+        apply_reliable_range,
+        reliability_table,
+        reliable_range,
+    )
     from platefocus.compare.segmentation import summarise
 
-    merge_tables(block_fields, out_fields)
-    merge_tables(block_objects, out_objects)
-    summary = summarise(read_table(out_fields))
+    planes = _concat([read_table(p) for p in block_fields])
+    objects = _concat([read_table(p) for p in block_objects])
+    reference = read_table(reference_fields) if reference_fields else planes
+    range_dz = reliable_range(reference)
+    planes, objects = apply_reliable_range(planes, objects, range_dz, z_step_um)
+    write_table(planes, out_fields)
+    write_table(objects, out_objects)
+    summary = summarise(planes)
     write_table(summary, out_summary)
+    if out_reliability:
+        write_table(reliability_table(objects), out_reliability)
+    log.info("reliable range: %s planes from focus", "unknown" if range_dz is None else range_dz)
     log.info("comparison by split and |dz|:\n%s", summary.round(3).to_string(index=False))
+
+
+def _concat(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """Per-block parts as one table (empty parts left out unless all are empty)."""
+    return pd.concat([t for t in tables if len(t)] or tables, ignore_index=True)
 
 
 def plot_comparison(

@@ -56,7 +56,7 @@ def _single_plane_headline(planes: pd.DataFrame) -> str:
 <tr><td>objects found{of_truth}</td><td>{planes["count_raw"].sum():.0f}</td>
 <td>{planes["count_restored"].sum():.0f}</td></tr>{f1}
 <tr><td>sharpness (mean Tenengrad)</td><td>{planes["sharpness_raw"].mean():.4g}</td>
-<td>{planes["sharpness_restored"].mean():.4g}</td></tr>
+<td>{planes["sharpness_restored"].mean():.4g}</td></tr>{_reliable_rows(planes)}
 </table><p><b>No in-focus reference</b>: this plate has one plane per field, so neither
 SSIM nor PSNR can be measured and more objects are not shown to be real objects.</p></div>"""
 
@@ -72,6 +72,32 @@ def _source_banner(source: str, synthetic: bool) -> str:
     )
     text = html.escape(source.removeprefix("platefocus: "))
     return f'<p class="source"{style}><b>Data:</b> {text}</p>'
+
+
+def _reliable_rows(part: pd.DataFrame) -> str:
+    """Reliable restored objects beside all, and what the reliable range says; nothing
+    for tables made before objects had a confidence."""
+    if "count_reliable" not in part:
+        return ""
+    row = (
+        f"<tr><td>restored objects marked reliable</td><td></td>"
+        f"<td>{part['count_reliable'].sum():.0f} of {part['count_restored'].sum():.0f}</td></tr>"
+    )
+    verdict = part.get("beyond_reliable_range")
+    if verdict is None or verdict.isna().all():
+        note = (
+            "Reliable range: <b>unknown</b> (no held-out truth for this model): counts are"
+            " not qualified by distance from focus."
+        )
+    else:
+        beyond = int(verdict.fillna(False).astype(bool).sum())
+        limit = part["reliable_range_dz"].iloc[0]
+        note = (
+            f"Reliable range: |dz| &le; {limit:g} planes (held-out F1 &ge; 0.5); "
+            f"<b>{beyond} of {len(part)} planes lie beyond it</b>, and none of their"
+            " objects is counted as reliable."
+        )
+    return f'{row}<tr><td colspan="3" style="text-align: left">{note}</td></tr>'
 
 
 def _has_no_reference(planes: pd.DataFrame) -> bool:
@@ -126,7 +152,7 @@ def _headline(planes: pd.DataFrame) -> str:
 <tr><td>SSIM vs in focus</td><td>{part["ssim_raw"].mean():.3f}</td>
 <td>{part["ssim_restored"].mean():.3f}</td></tr>
 <tr><td>PSNR vs in focus (dB)</td><td>{part["psnr_raw"].mean():.2f}</td>
-<td>{part["psnr_restored"].mean():.2f}</td></tr>
+<td>{part["psnr_restored"].mean():.2f}</td></tr>{_reliable_rows(part)}
 </table><p>Objects recovered by restoration: <b>{recovered:.0f}</b> of the
 {missing_raw:.0f} that defocus hid.</p></div>""")
     return "\n".join(cards)

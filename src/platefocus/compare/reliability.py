@@ -1,0 +1,113 @@
+"""Where restoration can be trusted, per plate: the distance from focus up to which
+held-out planes restored well, each plane's verdict against it, and how often a confident
+object is a real one.
+
+Per object the confidence comes from :mod:`platefocus.consistency.confidence`. Per plane,
+the held-out F1-against-distance curve (wells training never saw, scored against true
+labels) gives the **reliable range**: the largest |dz| up to which every held-out distance
+restored to a mean F1 of at least ``min_f1``. A plane beyond it keeps its counts, but none
+of its objects is reliable and its plane says ``beyond_reliable_range``. Without held-out
+truth (a real plate, a model trained elsewhere) the range is unknown and every plane says
+so (``beyond_reliable_range`` is missing): its counts are not qualified by distance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Mean held-out F1 below which a distance from focus is beyond the reliable range.
+MIN_F1 = 0.5
+
+
+def reliable_range(planes: pd.DataFrame, min_f1: float = MIN_F1) -> float | None:
+    """The largest |dz| (planes) up to which every held-out distance (split ``test``, true
+    labels) restored to a mean F1 of at least ``min_f1``; 0 when even the nearest did
+    not; None without held-out rows with truth."""
+    if "truth" not in planes:
+        return None
+    held = planes[(planes["split"] == "test") & (planes["truth"] == "true labels")]
+    held = held.dropna(subset=["dz", "f1_restored"])
+    if held.empty:
+        return None
+    curve = held.assign(abs_dz=held["dz"].abs()).groupby("abs_dz")["f1_restored"].mean()
+    good = 0.0
+    for distance, f1 in curve.sort_index().items():
+        if f1 < min_f1:
+            break
+        good = float(distance)
+    return good
+
+
+def plane_distance(planes: pd.DataFrame, z_step_um: float | None) -> pd.Series:
+    """Each plane's distance from focus in planes: ``|dz|``, or for a plane without a
+    stack (one plane per field) its estimated defocus over ``z_step_um``; NaN unknown."""
+    distance = planes["dz"].abs().astype(float)
+    if "estimated_defocus_um" in planes and z_step_um:
+        estimated = planes["estimated_defocus_um"].abs().astype(float) / z_step_um
+        distance = distance.fillna(estimated)
+    return distance
+
+
+def apply_reliable_range(
+    planes: pd.DataFrame,
+    objects: pd.DataFrame,
+    range_dz: float | None,
+    z_step_um: float | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each plane's verdict against ``range_dz`` (``reliable_range_dz``,
+    ``beyond_reliable_range``: missing when the range or the plane's distance is unknown),
+    objects of planes beyond it made unreliable, and ``count_reliable`` per plane
+    recounted."""
+    planes = planes.copy()
+    objects = objects.copy()
+    planes["reliable_range_dz"] = np.nan if range_dz is None else float(range_dz)
+    distance = plane_distance(planes, z_step_um)
+    verdict = pd.Series(pd.NA, index=planes.index, dtype="boolean")
+    if range_dz is not None:
+        known = distance.notna()
+        verdict[known] = distance[known] > range_dz
+    planes["beyond_reliable_range"] = verdict
+    if "reliable" not in objects or objects.empty:
+        return planes, objects
+    key = ["plate", "well", "site", "dz"]
+    beyond = planes.set_index(key)["beyond_reliable_range"].fillna(False).astype(bool)
+    restored = objects["source"] == "restored"
+    lookup = pd.MultiIndex.from_frame(objects.loc[restored, key].fillna({"dz": -1e9}))
+    beyond.index = pd.MultiIndex.from_frame(planes[key].fillna({"dz": -1e9}))
+    objects.loc[restored, "reliable"] = objects.loc[restored, "reliable"].astype(bool) & ~(
+        beyond.reindex(lookup).fillna(False).to_numpy()
+    )
+    marked = objects[restored & objects["reliable"].fillna(False).astype(bool)]
+    counts = marked[key].fillna({"dz": -1e9}).groupby(key).size()
+    planes["count_reliable"] = (
+        counts.reindex(pd.MultiIndex.from_frame(planes[key].fillna({"dz": -1e9})))
+        .fillna(0)
+        .astype(int)
+        .to_numpy()
+    )
+    return planes, objects
+
+
+def reliability_table(objects: pd.DataFrame, bins: int = 5) -> pd.DataFrame:
+    """Confidence bin against the fraction of restored objects that match a true nucleus
+    one to one (IoU > 0.5): ``confidence_low, confidence_high, objects, fraction_real``,
+    and a last row over the objects marked ``reliable``. Empty without truth."""
+    columns = ["confidence_low", "confidence_high", "objects", "fraction_real"]
+    if not {"confidence", "real"} <= set(objects):
+        return pd.DataFrame(columns=columns)
+    known = objects[objects["source"] == "restored"].dropna(subset=["confidence", "real"])
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(known["confidence"], edges) - 1, 0, bins - 1)
+    rows = []
+    for k in range(bins):
+        part = known[which == k]
+        rows.append(_bin_row(edges[k], edges[k + 1], part))
+    marked = known[known["reliable"].astype(bool)] if "reliable" in known else known.iloc[:0]
+    rows.append(_bin_row(np.nan, np.nan, marked))
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _bin_row(low: float, high: float, part: pd.DataFrame) -> dict:
+    real = part["real"].astype(bool).mean() if len(part) else np.nan
+    return dict(confidence_low=low, confidence_high=high, objects=len(part), fraction_real=real)

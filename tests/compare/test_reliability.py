@@ -1,0 +1,116 @@
+"""The reliable range from held-out planes, each plane's verdict, and the reliability table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from platefocus.compare.reliability import (
+    apply_reliable_range,
+    reliability_table,
+    reliable_range,
+)
+
+F1_BY_DZ = {1: 0.9, 2: 0.7, 3: 0.4, 4: 0.6}  # the curve fails at 3: 4 is not trusted either
+
+
+def _planes() -> pd.DataFrame:
+    rows = []
+    for dz, f1 in F1_BY_DZ.items():
+        for sign in (-1, 1):
+            rows.append(
+                dict(
+                    plate="p",
+                    well="a01",
+                    site=1,
+                    dz=sign * dz,
+                    f1_restored=f1,
+                    split="test",
+                    truth="true labels",
+                    estimated_defocus_um=np.nan,
+                )
+            )
+    rows.append(
+        dict(
+            plate="p",
+            well="a02",
+            site=1,
+            dz=np.nan,
+            f1_restored=np.nan,
+            split="test",
+            truth="none",
+            estimated_defocus_um=-8.0,
+        )
+    )
+    return pd.DataFrame(rows)
+
+
+def _objects(planes: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for plane in planes.itertuples():
+        for label in (1, 2):
+            rows.append(
+                dict(
+                    plate="p",
+                    well=plane.well,
+                    site=1,
+                    dz=plane.dz,
+                    source="restored",
+                    label=label,
+                    reliable=True,
+                )
+            )
+        rows.append(
+            dict(
+                plate="p",
+                well=plane.well,
+                site=1,
+                dz=plane.dz,
+                source="raw",
+                label=1,
+                reliable=np.nan,
+            )
+        )
+    return pd.DataFrame(rows)
+
+
+def test_range_stops_at_the_first_distance_that_fails():
+    assert reliable_range(_planes()) == 2.0
+    assert reliable_range(_planes(), min_f1=0.95) == 0.0
+    assert reliable_range(_planes().assign(truth="best plane")) is None
+
+
+def test_planes_beyond_the_range_have_no_reliable_objects():
+    planes = _planes()
+    judged, objects = apply_reliable_range(planes, _objects(planes), 2.0, z_step_um=2.0)
+    beyond = judged.set_index(["well", "dz"])["beyond_reliable_range"]
+    assert not beyond[("a01", 2)] and beyond[("a01", -3)] and beyond[("a01", 4)]
+    assert beyond[("a02", np.nan)]  # one plane per field: 8 um estimated = 4 planes
+    counts = judged.set_index(["well", "dz"])["count_reliable"]
+    assert counts[("a01", 1)] == 2 and counts[("a01", 3)] == 0 and counts[("a02", np.nan)] == 0
+    restored = objects[objects["source"] == "restored"]
+    assert restored["reliable"].sum() == 2 * 4  # dz = +-1, +-2
+
+
+def test_unknown_range_qualifies_nothing():
+    planes = _planes()
+    judged, objects = apply_reliable_range(planes, _objects(planes), None, z_step_um=2.0)
+    assert judged["beyond_reliable_range"].isna().all()
+    assert judged["reliable_range_dz"].isna().all()
+    assert (judged["count_reliable"] == 2).all()
+
+
+def test_reliability_table_bins_confidence_against_real():
+    objects = pd.DataFrame(
+        dict(
+            source="restored",
+            confidence=[0.05, 0.1, 0.5, 0.9, 0.95, 0.99],
+            real=[False, False, True, True, True, False],
+            reliable=[False, False, True, True, True, True],
+        )
+    )
+    table = reliability_table(objects, bins=2)
+    assert list(table["objects"]) == [2, 4, 4]
+    assert list(table["fraction_real"]) == pytest.approx([0.0, 0.75, 0.75])
+    assert reliability_table(objects.drop(columns="real")).empty
