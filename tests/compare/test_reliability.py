@@ -95,7 +95,7 @@ def test_planes_beyond_the_range_have_no_reliable_objects():
 
 def test_unknown_range_qualifies_nothing():
     planes = _planes()
-    judged, objects = apply_reliable_range(planes, _objects(planes), None, z_step_um=2.0)
+    judged, _ = apply_reliable_range(planes, _objects(planes), None, z_step_um=2.0)
     assert judged["beyond_reliable_range"].isna().all()
     assert judged["reliable_range_dz"].isna().all()
     assert (judged["count_reliable"] == 2).all()
