@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --disable-pip-version-check -q -c requirements/constraints.txt
 CORES ?= all
 
-.PHONY: demo compare refocus blog screen real test browser slurm lint report lock clean
+.PHONY: demo compare refocus blog screen real wholestack test browser slurm lint report lock clean
 
 # Install into the project virtual environment and run the whole pipeline on the
 # embedded synthetic plate.
@@ -48,6 +48,17 @@ real: $(VENV)/.installed
 	  --stack $(REALDATA)/cells3d/nuclei.tif --out resources/cells3d --grid 2 2 --plate cells3d
 	$(BIN)/platefocus unlock
 	$(BIN)/snakemake --cores $(CORES) --configfile config/config.yaml config/cells3d.yaml
+
+# A model for the whole stack (to 32 um on both sides of focus) trained on the calibrated,
+# randomised synthetic plate and exported as a bioimage.io package; then the real
+# z = 00 planes (../shared/realdata, read in place) restored with that package as a screen
+# is (config/protocols/whole_stack.yaml, config/real_z00.yaml).
+wholestack: $(VENV)/.installed
+	$(BIN)/platefocus unlock
+	$(BIN)/snakemake --cores $(CORES) --configfile config/config.yaml \
+	  config/protocols/whole_stack.yaml -- all results/wholestack/models/restormer/package.zip
+	$(BIN)/snakemake --cores $(CORES) --configfile config/real_z00.yaml \
+	  --config 'input={"root": "$(REALDATA)/bbbc006", "layout": "bbbc006"}'
 
 # Install the test extras (and headless Chromium for the summary-page test, when run as
 # root) and run every test (unit, browser, end-to-end).

@@ -131,8 +131,11 @@ def truth_dir(wildcards):
 
 
 def training_plates():
-    """Plates whose pairs train the run's models (``training.plates``; default: all)."""
-    return config["training"]["plates"] or config["plates"]
+    """Plates whose pairs train the run's models (``training.plates``; default: all, or
+    none when ``restore.checkpoint`` restores with a model trained elsewhere)."""
+    if config["training"]["plates"]:
+        return config["training"]["plates"]
+    return [] if config["restore"].get("checkpoint") else config["plates"]
 
 
 def restored_plates():
@@ -233,9 +236,16 @@ def summary_page_inputs(wildcards):
     base = f"results/{wildcards.plate}"
     seg = f"{base}/segmentation/{config['restore']['model']}"
     # a plate that did not train shows the figures of the training plate of its model
+    # (none for a model trained elsewhere, restore.checkpoint)
     trained = (
-        base if wildcards.plate in training_plates() else f"results/{model_plate()}"
+        base
+        if wildcards.plate in training_plates() or not training_plates()
+        else f"results/{model_plate()}"
     )
+    training = {
+        "metrics_by_dz": f"{trained}/models/figures/metrics_by_dz.png",
+        "training_curves": f"{trained}/models/figures/training_curves.png",
+    }
     return {
         "fields": f"{seg}/fields.parquet",
         "summary": f"{seg}/summary.tsv",
@@ -243,8 +253,7 @@ def summary_page_inputs(wildcards):
         "counts": f"{seg}/figures/counts_per_well.png",
         "heatmaps": f"{seg}/figures/gain_heatmaps.png",
         "examples": f"{seg}/figures/example_panels.png",
-        "metrics_by_dz": f"{trained}/models/figures/metrics_by_dz.png",
-        "training_curves": f"{trained}/models/figures/training_curves.png",
+        **(training if training_plates() else {}),
         "focus_heatmaps": f"{base}/focus/figures/plate_heatmaps.png",
         "focus_curves": f"{base}/focus/figures/focus_curves.png",
         **(

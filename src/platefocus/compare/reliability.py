@@ -97,7 +97,7 @@ def reliability_table(objects: pd.DataFrame, bins: int = 5) -> pd.DataFrame:
     if not {"confidence", "real"} <= set(objects):
         return pd.DataFrame(columns=columns)
     known = objects[objects["source"] == "restored"].dropna(subset=["confidence", "real"])
-    edges = np.linspace(0.0, 1.0, bins + 1)
+    edges = np.round(np.linspace(0.0, 1.0, bins + 1), 6)
     which = np.clip(np.digitize(known["confidence"], edges) - 1, 0, bins - 1)
     rows = []
     for k in range(bins):

@@ -57,6 +57,14 @@ def check_config(config: dict) -> None:
         unknown = [p for p in section.get("plates") or [] if p not in config["plates"]]
         if unknown:
             raise InputError(key, f"{unknown} not in plates {config['plates']}")
+    if restore.get("checkpoint") and not training.get("plates"):
+        if restore.get("skip_within_um") is not None:
+            raise InputError(
+                "restore.skip_within_um",
+                "with restore.checkpoint and no training.plates there are no focus curves"
+                " to calibrate sharpness against distance: name a Z-stack plate in"
+                " training.plates or leave skip_within_um null",
+            )
     if restore.get("checkpoint"):
         from pathlib import Path
 

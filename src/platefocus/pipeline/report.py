@@ -73,4 +73,5 @@ def summary_page(
         },
         source=plate_source(config),
         synthetic=bool(config.get("synthetic", {}).get("enabled")),
+        z_step_um=config.get("acquisition", {}).get("z_step_um"),
     )

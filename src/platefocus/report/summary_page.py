@@ -130,6 +130,53 @@ judged within the tolerance of focus and copied, not restored: the network ran o
 time saved. Farthest copied plane: {farthest:.2f} um from focus (estimated).</p></div>"""
 
 
+def _per_distance(planes: pd.DataFrame, z_step_um: float | None) -> str:
+    """The lead table: per distance from focus, counts and F1 raw vs restored and the
+    reliable objects, on the held-out wells (all wells when none is held out), saying
+    what the numbers were measured against."""
+    if _has_no_reference(planes) or planes["dz"].isna().all():
+        return ""
+    part = planes[planes["split"] == "test"]
+    where = "held-out test wells (never seen in training)"
+    if part.empty:
+        part, where = planes, "all wells (none held out)"
+    against = (
+        "the synthetic plate's true nucleus labels"
+        if (part["truth"] == "true labels").all()
+        else "the segmentation of each field's in-focus plane (no truth)"
+    )
+    frame = part.assign(distance=part["dz"].abs())
+    columns = {"count_truth": "sum", "count_raw": "sum", "count_restored": "sum"}
+    columns.update({c: "mean" for c in ("f1_raw", "f1_restored")})
+    if "count_reliable" in frame:
+        columns["count_reliable"] = "sum"
+    table = frame.groupby("distance").agg({"dz": "size", **columns})
+    if "beyond_reliable_range" in frame and frame["beyond_reliable_range"].notna().any():
+        beyond = frame.groupby("distance")["beyond_reliable_range"].agg(
+            lambda v: "beyond" if v.fillna(False).astype(bool).any() else "within"
+        )
+        table["reliable range"] = beyond
+    step = f"{z_step_um:g} um" if z_step_um else "plane"
+    table.index = [f"{d * z_step_um:g} um" if z_step_um else f"{d:g} planes" for d in table.index]
+    table = table.rename(
+        columns=dict(
+            dz="planes",
+            count_truth="nuclei (truth)",
+            count_raw="found raw",
+            count_restored="found restored",
+            count_reliable="reliable restored",
+            f1_raw="F1 raw",
+            f1_restored="F1 restored",
+        )
+    )
+    html_table = table.round(3).to_html(border=0, index_names=False)
+    return f"""<section><h2>Per distance from focus</h2>
+<p>On the {where}; F1 at IoU &gt; 0.5 against {against}; distances in micrometres
+(one plane = {step}), both sides of focus together. Restored objects are counted as
+reliable when their confidence (support in the observation, size, no split) is at least
+0.5 and their plane lies within the reliable range.</p>{html_table}</section>"""
+
+
 def _headline(planes: pd.DataFrame) -> str:
     if _has_no_reference(planes):
         return _single_plane_headline(planes) + _selection_card(planes)
@@ -196,6 +243,7 @@ def write_summary_page(
     offsets_figures: dict[str, str | os.PathLike] | None = None,
     source: str = "",
     synthetic: bool = False,
+    z_step_um: float | None = None,
 ) -> None:
     """Write the page: headline numbers, figures (embedded), tables, config, versions;
     with ``comparison`` (:func:`platefocus.compare.models.compare_models`), the model
@@ -243,6 +291,7 @@ pre {{ background: #f5f5f8; padding: 1em; overflow-x: auto; font-size: 0.8em; }}
 <h1>platefocus summary: plate {html.escape(plate)}</h1>
 {_source_banner(source, synthetic)}
 <p>{_introduction(planes)} Identical segmentation settings for every image.</p>
+{_per_distance(planes, z_step_um)}
 <h2>Headline numbers</h2>
 <div class="cards">{_headline(planes)}</div>
 {sections}
