@@ -321,21 +321,25 @@ def ingest_plate(
         On the first bad file with ``on_bad_file="error"``; when no field is left with
         ``"skip"``.
     """
+    from platefocus.io.writer_lock import writer_lock
+
     good, problems = prepare_ingest(manifest, on_bad_file, workers)
-    try:
-        result = ingest_fields(
-            good,
-            out_path,
-            acquisition,
-            on_bad_file=on_bad_file,
-            workers=workers,
-            pyramid_levels=pyramid_levels,
-            progress=progress,
-        )
-        finalise_ingest(result.manifest, out_path, ingest_stamp(good, acquisition, pyramid_levels))
-    except InputError:
-        # Bad data, not an interruption: nothing of this plate is worth resuming.
-        shutil.rmtree(partial_path(out_path), ignore_errors=True)
-        raise
+    with writer_lock(out_path):  # one writer: a second ingest into it is refused
+        try:
+            result = ingest_fields(
+                good,
+                out_path,
+                acquisition,
+                on_bad_file=on_bad_file,
+                workers=workers,
+                pyramid_levels=pyramid_levels,
+                progress=progress,
+            )
+            stamp = ingest_stamp(good, acquisition, pyramid_levels)
+            finalise_ingest(result.manifest, out_path, stamp)
+        except InputError:
+            # Bad data, not an interruption: nothing of this plate is worth resuming.
+            shutil.rmtree(partial_path(out_path), ignore_errors=True)
+            raise
     qc = pd.concat([problems, result.qc], ignore_index=True)
     return IngestResult(result.manifest, qc)

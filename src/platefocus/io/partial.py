@@ -68,10 +68,30 @@ def require_done(
         raise InputError(partial, f"{len(missing)} field(s) not written yet: {missing[:5]}")
 
 
+def aside_path(out_path: str | os.PathLike) -> Path:
+    """Where a finished output waits while its replacement is renamed in: ``.<name>.old``."""
+    out = Path(out_path)
+    return out.with_name(f".{out.name}.old")
+
+
 def publish(partial: str | os.PathLike, out_path: str | os.PathLike) -> None:
-    """Drop the done markers and rename the partial folder to ``out_path``."""
+    """Rename the partial folder to ``out_path``, under the output's writer lock.
+
+    An existing output is renamed aside first, the new one renamed in, then the old one
+    deleted: a kill at any step leaves a whole plate, the old one (aside, when the kill
+    falls between the renames) or the new one; the final path never holds half of one.
+    The done markers go last, once the new plate is in place."""
+    from platefocus.io.writer_lock import writer_lock
+
     partial, out = Path(partial), Path(out_path)
-    shutil.rmtree(partial / ".done", ignore_errors=True)
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(partial, out)
+    aside = aside_path(out)
+    with writer_lock(out):
+        if aside.exists() and out.exists():
+            shutil.rmtree(aside)  # left by a replace killed before its last step
+        if out.exists():
+            if aside.exists():
+                shutil.rmtree(aside)
+            os.replace(out, aside)
+        os.replace(partial, out)
+        shutil.rmtree(out / ".done", ignore_errors=True)
+        shutil.rmtree(aside, ignore_errors=True)

@@ -353,25 +353,28 @@ def restore_plate(
         ``computed`` (fields restored by this call), ``skipped`` (already done by an
         earlier, interrupted call) and ``fields`` (total).
     """
-    if Path(out_path).exists():
-        raise InputError(out_path, "output exists already; remove it to restore again")
-    result = restore_fields(
-        plate_in,
-        manifest,
-        checkpoint,
-        out_path,
-        selection,
-        config,
-        acquisition,
-        best=best,
-        channel=channel,
-        device=device,
-        workers=workers,
-        dask_settings=dask_settings,
-        pyramid_levels=pyramid_levels,
-        progress=progress,
-        calibration=calibration,
-        plane_scores=plane_scores,
-    )
-    finalise_plate(manifest, checkpoint, out_path, config, selection, channel, pyramid_levels)
+    from platefocus.io.writer_lock import writer_lock
+
+    with writer_lock(out_path):
+        if Path(out_path).exists():
+            raise InputError(out_path, "output exists already; remove it to restore again")
+        result = restore_fields(
+            plate_in,
+            manifest,
+            checkpoint,
+            out_path,
+            selection,
+            config,
+            acquisition,
+            best=best,
+            channel=channel,
+            device=device,
+            workers=workers,
+            dask_settings=dask_settings,
+            pyramid_levels=pyramid_levels,
+            progress=progress,
+            calibration=calibration,
+            plane_scores=plane_scores,
+        )
+        finalise_plate(manifest, checkpoint, out_path, config, selection, channel, pyramid_levels)
     return result
