@@ -98,3 +98,30 @@ def test_not_a_plate_is_a_named_error(tmp_path):
             tmp_path / "b.json",
             1,
         )
+
+
+def _discover(source, tmp_path):
+    discover_plate(
+        "foreign",
+        {"root": str(source), "layout": "ome-zarr"},
+        tmp_path / "d.parquet",
+        tmp_path / "q.tsv",
+        tmp_path / "b.json",
+        1,
+    )
+
+
+def test_missing_chunks_are_an_error_naming_the_field_not_zeros(tmp_path):
+    import shutil
+
+    source = tmp_path / "in.ome.zarr"
+    write_foreign_plate(source)
+    chunk = sorted(p for p in (source / "B" / "4" / "0" / "s0" / "c").rglob("*") if p.is_file())[0]
+    kept = chunk.read_bytes()
+    chunk.unlink()
+    with pytest.raises(InputError, match=r"B/4/0.*1 of 10 chunks are missing"):
+        _discover(source, tmp_path)
+    chunk.write_bytes(kept)
+    shutil.rmtree(source / "C" / "3" / "0")
+    with pytest.raises(InputError, match=r"C/3/0.*the field is missing"):
+        _discover(source, tmp_path)

@@ -52,6 +52,10 @@ def plate_planes(root: str | os.PathLike, plate: str | None = None) -> pd.DataFr
         row, column = parse_well(well["path"].replace("/", ""))
         for field, image_meta in enumerate(images):
             path = f"{well['path']}/{image_meta['path']}"
+            if path not in group:
+                raise InputError(
+                    f"{root}/{path}", "listed in its well's metadata, but the field is missing"
+                )
             rows += _image_planes(
                 group[path],
                 path,
@@ -79,6 +83,14 @@ def _image_planes(image: zarr.Group, path: str, root, key: dict) -> list[dict]:
     sizes = dict(zip(axes, array.shape, strict=True))
     if sizes.get("t", 1) != 1:
         raise InputError(f"{root}/{path}", f"holds {sizes['t']} time points; one is expected")
+    # Zarr reads a chunk that is not there as the fill value: lost pixels would be zeros.
+    # Counting the stored chunks is one listing per image.
+    missing = array.nchunks - array.nchunks_initialized
+    if missing:
+        raise InputError(
+            f"{root}/{path}",
+            f"{missing} of {array.nchunks} chunks are missing (they would read as zeros)",
+        )
     extra = image.attrs.get("platefocus", {})
     channels = extra.get("channels") or list(range(1, sizes.get("c", 1) + 1))
     z_indices = extra.get("z_indices") or list(range(sizes["z"]))
