@@ -229,6 +229,7 @@ def _ingest_field(
 ) -> tuple[tuple, dict | None]:
     """Read and write one field (unless done already): ``((well, site), QC row or None)``."""
     (plate, well, row, column, site, field), planes = item
+    stamp = field_stamp(stamp, planes)
     if is_done(partial, row, column, field, stamp):
         return (well, site), None
     try:
@@ -267,6 +268,21 @@ def ingest_stamp(good: pd.DataFrame, acquisition: Acquisition, pyramid_levels: i
     return stamp_of(files.values.tolist(), asdict(acquisition), pyramid_levels)
 
 
+def field_stamp(plate_stamp: str, planes: pd.DataFrame) -> str:
+    """What one field is made from: the plate's stamp and each of its files' size and
+    modification time (a file edited or replaced between a kill and the rerun makes its
+    field be read again; a content hash would cost a second read of every file)."""
+    files = []
+    for path in sorted(set(planes["path"])):
+        try:
+            info = os.stat(path)
+        except OSError:  # a plate used in place, or a file gone: its read will say so
+            files.append((path, None, None))
+            continue
+        files.append((path, info.st_size, info.st_mtime_ns))
+    return stamp_of(plate_stamp, files)
+
+
 def finalise_ingest(ingested: pd.DataFrame, out_path: str | os.PathLike, stamp: str) -> None:
     """Write the well and plate metadata of a partial plate and rename it into place.
 
@@ -281,11 +297,14 @@ def finalise_ingest(ingested: pd.DataFrame, out_path: str | os.PathLike, stamp: 
     if ingested.empty:
         raise InputError(out_path, "no field left to ingest: every field has a bad file")
     partial = partial_path(out_path)
-    fields = ingested.drop_duplicates(["row", "column", "field"])
+    groups = ingested.groupby(["row", "column", "field"], sort=False)
     require_done(
         partial,
-        [(r.row, r.column, r.field, f"{r.well} site {r.site}") for r in fields.itertuples()],
-        stamp,
+        [
+            (row, column, field, f"{part['well'].iloc[0]} site {part['site'].iloc[0]}")
+            for (row, column, field), part in groups
+        ],
+        {key: field_stamp(stamp, part) for key, part in groups},
     )
     root = open_plate(partial, mode="r+")
     for (row, column), planes in ingested.groupby(["row", "column"], sort=False):

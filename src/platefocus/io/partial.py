@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from platefocus.errors import InputError
@@ -60,10 +60,21 @@ def stamp_of(*parts: object) -> str:
 
 
 def require_done(
-    partial: str | os.PathLike, fields: Iterable[tuple[str, str, int, str]], stamp: str
+    partial: str | os.PathLike,
+    fields: Iterable[tuple[str, str, int, str]],
+    stamp: str | Mapping[tuple, str],
 ) -> None:
-    """Raise unless every ``(row, column, field, label)`` is marked done with ``stamp``."""
-    missing = [label for row, col, f, label in fields if not is_done(partial, row, col, f, stamp)]
+    """Raise unless every ``(row, column, field, label)`` is marked done with ``stamp``
+    (one for all, or one per ``(row, column, field)``)."""
+
+    def expected(row, col, f) -> str:
+        return stamp if isinstance(stamp, str) else stamp[(row, col, f)]
+
+    missing = [
+        label
+        for row, col, f, label in fields
+        if not is_done(partial, row, col, f, expected(row, col, f))
+    ]
     if missing:
         raise InputError(partial, f"{len(missing)} field(s) not written yet: {missing[:5]}")
 
