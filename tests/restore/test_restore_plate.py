@@ -296,7 +296,14 @@ def test_blocks_of_wells_then_finalise_equal_one_restore(
             wells=blocks[block],
             progress=False,
         )
-    finalise_plate(ctx["manifest"], tiny_checkpoints["layer"], blocked, config, SELECTION)
+    finalise_plate(
+        ctx["manifest"],
+        tiny_checkpoints["layer"],
+        blocked,
+        config,
+        SELECTION,
+        plate_in=ctx["plate"],
+    )
     assert tree_digest(blocked) == tree_digest(out)
 
 
@@ -320,7 +327,14 @@ def test_finalise_refuses_an_incomplete_plate(pairs_dataset, tiny_checkpoints, t
         progress=False,
     )
     with pytest.raises(InputError, match="not written yet"):
-        finalise_plate(ctx["manifest"], tiny_checkpoints["layer"], out, config, SELECTION)
+        finalise_plate(
+            ctx["manifest"],
+            tiny_checkpoints["layer"],
+            out,
+            config,
+            SELECTION,
+            plate_in=ctx["plate"],
+        )
     assert not out.exists()
 
 
@@ -346,3 +360,31 @@ def test_existing_dask_cluster(restored, pairs_dataset, tiny_checkpoints, tmp_pa
             progress=False,
         )
     assert tree_digest(other) == tree_digest(out)
+
+
+def test_a_field_reingested_between_kill_and_rerun_is_restored_again(
+    pairs_dataset, tiny_checkpoints, tmp_path
+):
+    """The done marker of a restored field carries its input field's metadata: after the
+    input plate's field is written anew (a re-ingest), the rerun restores exactly it."""
+    import os
+    import shutil
+
+    from platefocus.io.fields import list_fields
+    from platefocus.io.partial import partial_path
+    from platefocus.restore.plate import restore_fields
+
+    _, _, ctx = pairs_dataset
+    plate = tmp_path / "in.ome.zarr"
+    shutil.copytree(ctx["plate"], plate)
+    out = tmp_path / "r.ome.zarr"
+    config = RestoreConfig(tile=64, overlap=16)
+    args = (plate, ctx["manifest"], tiny_checkpoints["layer"], out, SELECTION, config, ACQ)
+    first = restore_fields(*args, best=ctx["best"], progress=False)
+    assert first["computed"] == first["fields"]
+    ref = list_fields(ctx["manifest"])[0]
+    meta = plate / ref.path / "zarr.json"
+    os.utime(meta, ns=(meta.stat().st_atime_ns, meta.stat().st_mtime_ns + 10**9))
+    again = restore_fields(*args, best=ctx["best"], progress=False)
+    assert again["computed"] == 1 and again["skipped"] == first["fields"] - 1
+    assert (partial_path(out) / ".done").exists()

@@ -44,6 +44,7 @@ rule restore_wells:
 
 rule restore_plate:
     input:
+        plate="results/{plate}/plate.ome.zarr",
         manifest="results/{plate}/manifest.parquet",
         checkpoint=restoring_checkpoint,
         blocks=per_block("results/{plate}/restored/{model}.blocks/{block}.done"),

@@ -6,6 +6,7 @@ from platefocus.pipeline.restore import restore_plate
 run_step(
     lambda: restore_plate(
         manifest_path=snakemake.input.manifest,
+        plate_path=snakemake.input.plate,
         checkpoint=snakemake.input.checkpoint,
         out_plate=snakemake.output[0],
         restore=snakemake.params.restore,

@@ -98,6 +98,8 @@ def restore_plate(
     channel: int = 1,
     operator_path: str | Path | None = None,
     projection_regularisation: float | None = 1.0,
+    *,
+    plate_path: str | Path,
 ) -> None:
     """Complete a plate restored block by block: metadata, then rename into place
     (``operator_path`` and ``projection_regularisation`` as for :func:`restore_wells`)."""
@@ -112,6 +114,7 @@ def restore_plate(
         PlaneSelection.from_config(restore["planes"]),
         channel,
         restore["pyramid_levels"],
+        plate_in=plate_path,
     )
 
 

@@ -70,8 +70,23 @@ log = logging.getLogger(__name__)
 
 
 def _stamp(metadata: dict, selection: PlaneSelection) -> str:
-    """What a restored field is made from: checkpoint, settings and plane selection."""
+    """What a restored plate is made from: checkpoint, settings and plane selection."""
     return stamp_of(metadata, asdict(selection))
+
+
+def field_stamp(plate_stamp: str, plate_in: str | os.PathLike, ref) -> str:
+    """What one restored field is made from: the plate's stamp and its input field's
+    metadata files (size, modification time), which an ingest that rewrites the field
+    writes anew; a field re-ingested between a kill and the rerun is restored again."""
+    group = Path(plate_in) / ref.path
+    files = []
+    for path in [group / "zarr.json", *sorted(group.glob("*/zarr.json"))]:
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        files.append((path.relative_to(group).as_posix(), info.st_size, info.st_mtime_ns))
+    return stamp_of(plate_stamp, files)
 
 
 def _metadata(
@@ -137,11 +152,12 @@ def restore_fields(
     # Idempotent, so jobs restoring other wells of the plate can start at the same time.
     require_wells(partial, [(r.row, r.column) for r in refs])
     (partial / ".done").mkdir(exist_ok=True)
-    stamp = _stamp(metadata, selection)
+    plate_stamp = _stamp(metadata, selection)
     best_of, refined_of = _best_planes(best, channel)
     sharpness_of = _plane_sharpness(plane_scores, channel, calibration)
     todo, skipped, copied, planes = [], 0, 0, 0
     for ref in refs:
+        stamp = field_stamp(plate_stamp, plate_in, ref)
         if is_done(partial, ref.row, ref.column, ref.field, stamp):
             skipped += 1
             continue
@@ -288,8 +304,12 @@ def finalise_plate(
     selection: PlaneSelection,
     channel: int = 1,
     pyramid_levels: int = 1,
+    *,
+    plate_in: str | os.PathLike,
 ) -> None:
     """Write the well and plate metadata of a fully restored partial plate, rename it.
+    ``plate_in``: the input plate, whose fields' metadata are part of each field's stamp
+    (:func:`field_stamp`).
 
     Raises
     ------
@@ -300,10 +320,11 @@ def finalise_plate(
     partial = partial_path(out)
     refs = [r for r in list_fields(manifest) if channel in r.channels]
     metadata = _metadata(checkpoint, config, channel, pyramid_levels, "cpu")
+    plate_stamp = _stamp(metadata, selection)
     require_done(
         partial,
         [(r.row, r.column, r.field, f"{r.well} site {r.site}") for r in refs],
-        _stamp(metadata, selection),
+        {(r.row, r.column, r.field): field_stamp(plate_stamp, plate_in, r) for r in refs},
     )
     root = open_plate(partial, mode="r+")
     wells = list(dict.fromkeys((r.row, r.column) for r in refs))
@@ -376,5 +397,14 @@ def restore_plate(
             calibration=calibration,
             plane_scores=plane_scores,
         )
-        finalise_plate(manifest, checkpoint, out_path, config, selection, channel, pyramid_levels)
+        finalise_plate(
+            manifest,
+            checkpoint,
+            out_path,
+            config,
+            selection,
+            channel,
+            pyramid_levels,
+            plate_in=plate_in,
+        )
     return result
