@@ -32,9 +32,17 @@ def run_step(step: Callable[[], T], log_file: str | Path | None = None) -> T:
 
     Unexpected errors keep their traceback: they are bugs, not user errors.
     """
+    import contextlib
+
+    from platefocus.jobs import registered_job
+
     setup_logging(log_file)
+    # A workflow job (it has a log file) registers in its folder while it runs, so that
+    # `platefocus unlock` sees it even when its Snakemake process is gone.
+    registration = registered_job() if log_file is not None else contextlib.nullcontext()
     try:
-        return step()
+        with registration:
+            return step()
     except InputError as err:
         logging.getLogger("platefocus").error("bad input: %s", err)
         print(f"platefocus: error: {err}", file=sys.stderr)

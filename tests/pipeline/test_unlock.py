@@ -42,3 +42,37 @@ def test_unlock_after_a_kill_but_never_under_a_live_run(tmp_path):
     assert done.returncode == 0, done.stderr
     out = snakemake(tmp_path, *rerun)
     assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_unlock_refuses_while_a_job_outlives_its_snakemake(tmp_path):
+    """Only Snakemake was killed; one of its jobs still writes. The job's own lock file
+    (not its command line, which says python) keeps `platefocus unlock` from removing the
+    run's lock; once the job ends, unlock does."""
+    job = subprocess.Popen(
+        [
+            str(BIN / "python"),
+            "-c",
+            "import time, sys\n"
+            "from platefocus.logs import run_step\n"
+            "run_step(lambda: (print('running', flush=True), time.sleep(60)), sys.argv[1])",
+            str(tmp_path / "job.log"),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert job.stdout.readline().strip() == "running"
+    locks = tmp_path / ".snakemake" / "locks"
+    locks.mkdir(parents=True)
+    (locks / "0.output.lock").write_text("x")
+    unlock = [str(BIN / "platefocus"), "unlock", "--directory", str(tmp_path)]
+    try:
+        alive = subprocess.run(unlock, capture_output=True, text=True, timeout=60)
+    finally:
+        job.kill()
+        job.wait()
+    assert alive.returncode == 1 and f"PID {job.pid}" in alive.stderr, alive.stderr
+    assert "Traceback" not in alive.stderr and locks.is_dir()
+    done = subprocess.run(unlock, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert not locks.exists()

@@ -122,8 +122,7 @@ def compare_field(
     for i, (z, dz) in enumerate(zip(meta["source_z"], meta["dz"], strict=True)):
         if z is None:
             continue
-        raw = stack[ref.z_indices.index(z)]
-        out = restored[i]
+        raw, out = stack[ref.z_indices.index(z)], restored[i]
         raw_labels = identify_primary_objects(raw, segmentation)
         out_labels = identify_primary_objects(out, segmentation)
         m_raw, m_out = match_objects(truth, raw_labels), match_objects(truth, out_labels)

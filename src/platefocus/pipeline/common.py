@@ -123,6 +123,8 @@ def unlock_stale(workdir: str | os.PathLike = ".") -> bool:
 
     import psutil
 
+    from platefocus.jobs import live_jobs
+
     workdir = Path(workdir).resolve()
     locks = workdir / ".snakemake" / "locks"
     if not locks.is_dir() or not any(locks.iterdir()):
@@ -133,6 +135,13 @@ def unlock_stale(workdir: str | os.PathLike = ".") -> bool:
                 workdir,
                 f"Snakemake (pid {process.info['pid']}) is still running here; its lock stays",
             )
+    jobs = live_jobs(workdir)  # jobs that outlived their Snakemake process
+    if jobs:
+        raise InputError(
+            workdir,
+            f"{len(jobs)} job(s) of a killed run are still writing here"
+            f" (PID {', '.join(map(str, jobs))}); wait for them or stop them first",
+        )
     shutil.rmtree(locks)
     return True
 

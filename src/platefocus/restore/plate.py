@@ -171,19 +171,8 @@ def restore_fields(
         if positions:
             todo.append(
                 FieldJob(
-                    str(plate_in),
-                    str(partial),
-                    ref,
-                    channel,
-                    positions,
-                    dz,
-                    str(checkpoint),
-                    config,
-                    dev,
-                    acquisition,
-                    metadata,
-                    stamp,
-                    defocus,
+                    *(str(plate_in), str(partial), ref, channel, positions, dz),
+                    *(str(checkpoint), config, dev, acquisition, metadata, stamp, defocus),
                 )
             )
     log.info("restoring %d fields (%d already done) on %s", len(todo), skipped, dev)
