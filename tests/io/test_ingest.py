@@ -244,3 +244,27 @@ def test_a_file_edited_between_kill_and_rerun_redoes_exactly_its_field(plate_cop
         ref.channels.index(row.channel), ref.z_indices.index(row.z)
     ]
     np.testing.assert_array_equal(stored, tifffile.imread(edited))
+
+
+def test_a_damaged_chunk_of_a_done_field_is_written_again(plate_copy, tmp_path):
+    """A chunk truncated after its field was marked done (then the run was killed): the
+    rerun finds the damage, writes that field again, and the plate reads back whole."""
+    from platefocus.io.fields import field_array, list_fields
+    from platefocus.io.ingest import finalise_ingest, ingest_fields, ingest_stamp, prepare_ingest
+    from platefocus.io.partial import partial_path
+    from platefocus.io.verify import damaged_chunks
+
+    good, _ = prepare_ingest(discover(plate_copy))
+    out = tmp_path / "p.ome.zarr"
+    ingest_fields(good, out, ACQ, progress=False)
+    partial = partial_path(out)
+    array = sorted(partial.glob("*/*/*/s0"))[0]
+    field = array.parent.relative_to(partial).as_posix()
+    chunk = sorted(p for p in (array / "c").rglob("*") if p.is_file())[0]
+    chunk.write_bytes(chunk.read_bytes()[:-9])  # truncated
+    assert damaged_chunks(partial, field)
+    rerun = ingest_fields(good, out, ACQ, progress=False)
+    assert not damaged_chunks(partial, field)
+    finalise_ingest(rerun.manifest, out, ingest_stamp(good, ACQ, 2))
+    for ref in list_fields(rerun.manifest):
+        np.asarray(field_array(out, ref))  # every chunk decodes

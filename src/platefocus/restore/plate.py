@@ -89,6 +89,21 @@ def field_stamp(plate_stamp: str, plate_in: str | os.PathLike, ref) -> str:
     return stamp_of(plate_stamp, files)
 
 
+def _done(partial: Path, ref, stamp: str) -> bool:
+    """Whether a field is marked done with ``stamp`` and none of its chunks is damaged
+    (:mod:`platefocus.io.verify`; a damaged one is restored again)."""
+    from platefocus.io.verify import damaged_chunks
+
+    if not is_done(partial, ref.row, ref.column, ref.field, stamp):
+        return False
+    damaged = damaged_chunks(partial, ref.path)
+    if damaged:
+        log.warning(
+            "%s site %s: damaged chunk %s; restoring it again", ref.well, ref.site, damaged[0]
+        )
+    return not damaged
+
+
 def _metadata(
     checkpoint, config: RestoreConfig, channel: int, pyramid_levels: int, device: str
 ) -> dict:
@@ -158,7 +173,7 @@ def restore_fields(
     todo, skipped, copied, planes = [], 0, 0, 0
     for ref in refs:
         stamp = field_stamp(plate_stamp, plate_in, ref)
-        if is_done(partial, ref.row, ref.column, ref.field, stamp):
+        if _done(partial, ref, stamp):
             skipped += 1
             continue
         key = (ref.well, ref.site)
