@@ -160,7 +160,9 @@ def trained_file(name):
 
 def trained_files(pattern):
     """``pattern`` of every trained model of the run (``{model}``; ``{plate}``: the
-    plate that holds them)."""
+    plate that holds them); none when no plate trains (``restore.checkpoint``)."""
+    if not training_plates():
+        return []
     return expand(pattern, plate=model_plate(), model=trained_models())
 
 
