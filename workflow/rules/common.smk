@@ -202,9 +202,11 @@ def operator_file(wildcards):
 
 
 def reliability_reference(wildcards):
-    """The held-out comparison that sets a plate's reliable range: its own when it trained
-    (nothing to add), else the models' training plate's (a screen plate has no truth).
-    """
+    """The held-out comparison that sets a plate's reliable range: ``reliability.reference``
+    when given, its own when it trained (nothing to add), else the models' training
+    plate's (a screen plate has no truth)."""
+    if config["reliability"]["reference"]:
+        return config["reliability"]["reference"]
     if wildcards.plate in training_plates() or config["restore"].get("checkpoint"):
         return []
     return f"results/{model_plate()}/segmentation/{wildcards.model}/fields.parquet"

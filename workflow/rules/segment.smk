@@ -57,6 +57,7 @@ rule summarise_segmentation:
         "../envs/platefocus.yaml"
     params:
         z_step_um=config["acquisition"]["z_step_um"],
+        reliability=config["reliability"],
     script:
         "../scripts/summarise_segmentation.py"
 

@@ -13,6 +13,7 @@ run_step(
         out_reliability=snakemake.output.reliability,
         reference_fields=snakemake.input.get("reference") or None,
         z_step_um=snakemake.params.z_step_um,
+        reliability=snakemake.params.reliability,
     ),
     snakemake.log[0],
 )

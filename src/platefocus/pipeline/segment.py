@@ -82,13 +82,17 @@ def summarise_segmentation(
     out_reliability: str | Path | None = None,
     reference_fields: str | Path | None = None,
     z_step_um: float | None = None,
+    reliability: dict | None = None,
 ) -> None:
     """Join the per-block comparison tables, judge every plane against the reliable range
     (from this plate's held-out wells, or ``reference_fields``: the comparison of the
     plate the model trained on; a plane of one per field by its estimated defocus over
     ``z_step_um``) and summarise by split and |dz|; with
-    ``out_reliability``, the reliability table of the objects' confidence."""
+    ``out_reliability``, the reliability table of the objects' confidence.
+    ``reliability``: the workflow's section (``min_f1``; ``single_plane_defocus_um``, the
+    stated distance of single planes whose distance was not estimated)."""
     from platefocus.compare.reliability import (
+        MIN_F1,
         apply_reliable_range,
         reliability_table,
         reliable_range,
@@ -97,8 +101,14 @@ def summarise_segmentation(
 
     planes = _concat([read_table(p) for p in block_fields])
     objects = _concat([read_table(p) for p in block_objects])
+    reliability = reliability or {}
     reference = read_table(reference_fields) if reference_fields else planes
-    range_dz = reliable_range(reference)
+    range_dz = reliable_range(reference, reliability.get("min_f1", MIN_F1))
+    stated = reliability.get("single_plane_defocus_um")
+    if stated is not None and "estimated_defocus_um" in planes:  # the acquisition says it
+        single = planes["dz"].isna()
+        estimated = planes.loc[single, "estimated_defocus_um"]
+        planes.loc[single, "estimated_defocus_um"] = estimated.fillna(stated)
     planes, objects = apply_reliable_range(planes, objects, range_dz, z_step_um)
     write_table(planes, out_fields)
     write_table(objects, out_objects)
