@@ -54,7 +54,7 @@ def _single_plane_headline(planes: pd.DataFrame) -> str:
 <div class="card"><h3>{len(planes)} fields of one plane</h3><table>
 <tr><th></th><th>raw</th><th>restored</th></tr>
 <tr><td>objects found{of_truth}</td><td>{planes["count_raw"].sum():.0f}</td>
-<td>{planes["count_restored"].sum():.0f}</td></tr>{f1}
+<td>{planes["count_restored"].sum():.0f}{_beyond_mark(planes)}</td></tr>{f1}
 <tr><td>sharpness (mean Tenengrad)</td><td>{planes["sharpness_raw"].mean():.4g}</td>
 <td>{planes["sharpness_restored"].mean():.4g}</td></tr>{_reliable_rows(planes)}
 </table><p><b>No in-focus reference</b>: this plate has one plane per field, so neither
@@ -72,6 +72,18 @@ def _source_banner(source: str, synthetic: bool) -> str:
     )
     text = html.escape(source.removeprefix("platefocus: "))
     return f'<p class="source"{style}><b>Data:</b> {text}</p>'
+
+
+def _beyond_mark(part: pd.DataFrame) -> str:
+    """A restored count's qualifier when some of its planes lie beyond the reliable range
+    (the count is never shown bare there)."""
+    verdict = part.get("beyond_reliable_range")
+    if verdict is None:
+        return ""
+    beyond = int(verdict.fillna(False).astype(bool).sum())
+    if not beyond:
+        return ""
+    return f"<br><small>({beyond} of {len(part)} planes beyond the reliable range)</small>"
 
 
 def _reliable_rows(part: pd.DataFrame) -> str:
@@ -193,7 +205,7 @@ def _headline(planes: pd.DataFrame) -> str:
 <div class="card"><h3>{label}</h3><table>
 <tr><th></th><th>raw</th><th>restored</th></tr>
 <tr><td>objects found / truth</td><td>{part["count_raw"].sum():.0f} / {truth:.0f}</td>
-<td>{part["count_restored"].sum():.0f} / {truth:.0f}</td></tr>
+<td>{part["count_restored"].sum():.0f} / {truth:.0f}{_beyond_mark(part)}</td></tr>
 <tr><td>F1 (IoU &gt; 0.5)</td><td>{part["f1_raw"].mean():.3f}</td>
 <td>{part["f1_restored"].mean():.3f}</td></tr>
 <tr><td>SSIM vs in focus</td><td>{part["ssim_raw"].mean():.3f}</td>
