@@ -1,7 +1,11 @@
-"""Seeded training writes byte-identical checkpoints (wall time is kept out of them)."""
+"""Seeded training writes byte-identical checkpoints (wall time is kept out of them); a
+full disk is named as one."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 import torch
 
 
@@ -45,3 +49,26 @@ def test_a_changed_dataset_is_not_resumed(pairs_dataset, tmp_path, caplog):
         caplog.clear()
         train(path, resplit, config, tmp_path, progress=False)  # same dataset: resumes
     assert "resuming" in caplog.text
+
+
+def test_a_full_disk_says_so(tmp_path, monkeypatch):
+    """torch reports a short write as "unexpected pos"; the error names the file and the
+    free space, and leaves no partial file behind."""
+    import shutil
+    from collections import namedtuple
+
+    from platefocus.errors import InputError
+    from platefocus.train.checkpoint import save_checkpoint
+
+    def short_write(state, path):
+        Path(path).write_bytes(b"x" * 10)
+        raise RuntimeError(
+            "[enforce fail at inline_container.cc:664] . unexpected pos 257920 vs 257812"
+        )
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(torch, "save", short_write)
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(10**9, 10**9 - 4096, 4096))
+    with pytest.raises(InputError, match=r"checkpoint.pt: could not be written: 0 MiB free"):
+        save_checkpoint({"a": 1}, tmp_path / "checkpoint.pt")
+    assert list(tmp_path.iterdir()) == []

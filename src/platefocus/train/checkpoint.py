@@ -30,9 +30,21 @@ def choose_device(name: str = "auto") -> torch.device:
 
 def save_checkpoint(state: dict, path: str | os.PathLike) -> None:
     """Write ``state`` to ``path`` atomically (a temporary sibling, then a rename)."""
+    import shutil
+
     path = Path(path)
     tmp = path.with_name(path.name + ".partial")
-    torch.save(state, tmp)
+    try:
+        torch.save(state, tmp)
+    except (OSError, RuntimeError) as err:
+        # torch reports a full disk as "unexpected pos ..." (a short write): say what it is
+        tmp.unlink(missing_ok=True)
+        free = shutil.disk_usage(path.parent).free
+        if isinstance(err, OSError) or free < 64 * 2**20:
+            raise InputError(
+                path, f"could not be written: {free / 2**20:.0f} MiB free on its disk ({err})"
+            ) from None
+        raise
     os.replace(tmp, path)
 
 
