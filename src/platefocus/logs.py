@@ -47,6 +47,13 @@ def run_step(step: Callable[[], T], log_file: str | Path | None = None) -> T:
         logging.getLogger("platefocus").error("bad input: %s", err)
         print(f"platefocus: error: {err}", file=sys.stderr)
         raise SystemExit(1) from None
+    except Exception:
+        if log_file:  # the rule's log holds the traceback too, not only the job's stderr
+            import traceback
+
+            with open(log_file, "a", encoding="utf-8") as log:
+                log.write(traceback.format_exc())
+        raise
 
 
 def progress(iterable=None, **kwargs):
