@@ -43,3 +43,19 @@ def test_planes_outside_every_stack_are_an_error(pairs_dataset, tiny_checkpoints
     with pytest.raises(InputError, match=r"plane\(s\) \[99\] are in no stack"):
         _restore(pairs_dataset[2], tiny_checkpoints["layer"], out, PlaneSelection("list", z=(99,)))
     assert not out.exists() and not partial_path(out).exists()
+
+
+def test_a_mislabelled_checkpoint_names_one_architecture(tiny_checkpoints, tmp_path):
+    """Weights holding a parameter the labelled architecture does not have: the message
+    names the label alone (not torch's class name as a second architecture) and what does
+    not fit."""
+    from platefocus.train.checkpoint import load_checkpoint
+
+    state = torch.load(tiny_checkpoints["layer"], weights_only=False)
+    state["model_state"] = {"enc.0.weight": torch.zeros(3), **state["model_state"]}
+    torch.save(state, tmp_path / "mislabelled.pt")
+    with pytest.raises(InputError) as err:
+        load_checkpoint(tmp_path / "mislabelled.pt")
+    message = str(err.value)
+    assert f"architecture {state['model']!r}" in message and "1 not its own" in message
+    assert "state_dict for" not in message

@@ -77,12 +77,24 @@ def load_checkpoint(path: str | os.PathLike, device: str = "cpu") -> tuple[torch
             in_channels=state["in_channels"],
             **state["model_kwargs"],
         )
-        model.load_state_dict(state["model_state"])
+        fit = model.load_state_dict(state["model_state"], strict=False)
     except (KeyError, TypeError, RuntimeError, ValueError) as err:
-        first = str(err).strip().splitlines()[0][:200]
+        # torch's first line names its own class ("... state_dict for UNet"), which reads
+        # as a second architecture: the reason is on the lines after it
+        lines = [line.strip() for line in str(err).strip().splitlines()]
+        reason = next((ln for ln in lines if not ln.startswith("Error(s) in")), lines[0])
         raise InputError(
-            path, f"weights do not fit the architecture {state.get('model')!r} ({first})"
+            path, f"weights do not fit the architecture {state.get('model')!r} ({reason[:200]})"
         ) from None
+    if fit.missing_keys or fit.unexpected_keys:
+        missing, foreign = fit.missing_keys, fit.unexpected_keys
+        example = (missing or foreign)[0]
+        raise InputError(
+            path,
+            f"weights do not fit the architecture {state['model']!r}: {len(missing)} of its"
+            f" parameters missing, {len(foreign)} not its own (e.g. {example!r});"
+            " the checkpoint is mislabelled or damaged",
+        )
     return model.to(device).eval(), state
 
 
