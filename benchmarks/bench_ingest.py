@@ -10,7 +10,12 @@ falls on both; rates are megapixels of raw planes per second.
 
     python benchmarks/bench_ingest.py [--wells 2] [--workers 2] [--repeats 3]
 
-Last line: ``ingest_over_tifffile=<x> ingest_mpix_s=<y> tifffile_mpix_s=<z>``.
+(c) the integrity checks of (b) alone, over every field (input stamps, the damaged-chunk
+check a rerun makes before skipping a field, the writer lock): a fresh ingest makes all but
+the damaged-chunk check, so (c) / (b) bounds their cost from above.
+
+Last line: ``ingest_over_tifffile=<x> ingest_mpix_s=<y> tifffile_mpix_s=<z>
+integrity_fraction=<(c)/(b)>``.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ def main() -> None:
             )
 
         t_decode, t_ingest = best_of_interleaved(args.repeats, decode, ingest)
+        t_checks = integrity_checks(raw / "images", tmp / "plate0.ome.zarr", args.repeats)
     print(
         f"ingest of {len(files)} LZW TIFF planes of 520 x 696 ({mpix:.1f} Mpix), "
         f"{args.workers} threads, best of {args.repeats}"
@@ -70,10 +76,36 @@ def main() -> None:
     print(f"{'path':<40}{'seconds':>10}{'Mpix/s':>10}")
     print(f"{'(a) tifffile.imread alone (decode)':<40}{t_decode:>10.2f}{mpix / t_decode:>10.1f}")
     print(f"{'(b) platefocus ingest to OME-Zarr':<40}{t_ingest:>10.2f}{mpix / t_ingest:>10.1f}")
+    print(f"{'(c) integrity checks of (b), all fields':<40}{t_checks:>10.3f}{'':>10}")
     print(
         f"ingest_over_tifffile={t_decode / t_ingest:.2f} ingest_mpix_s={mpix / t_ingest:.1f} "
-        f"tifffile_mpix_s={mpix / t_decode:.1f}"
+        f"tifffile_mpix_s={mpix / t_decode:.1f} integrity_fraction={t_checks / t_ingest:.4f}"
     )
+
+
+def integrity_checks(images: Path, plate: Path, repeats: int) -> float:
+    """Seconds (best of ``repeats``) of every integrity check an ingest can make, over
+    all fields: the input files' stamps (size, modification time), the damaged-chunk
+    check a rerun makes of each field it would skip, the output's writer lock."""
+    import time
+
+    from platefocus.io.ingest import field_stamp
+    from platefocus.io.verify import damaged_chunks
+    from platefocus.io.writer_lock import writer_lock
+
+    found = discover_planes(DiscoveryConfig(root=images, layout="bbbc006"))
+    fields = [part for _, part in found.groupby(["well", "site"])]
+    paths = sorted({p.parent.relative_to(plate).as_posix() for p in plate.glob("*/*/*/zarr.json")})
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        with writer_lock(plate.with_name("checks.ome.zarr")):
+            for part in fields:
+                field_stamp("plate", part)
+            for path in paths:
+                damaged_chunks(plate, path)
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 if __name__ == "__main__":
