@@ -17,7 +17,11 @@ when ``--cuda-graphs`` (default auto: on) is on, and also eagerly, for reference
 pipeline's own account of where its inference thread waited (for reads, for writes) is
 printed after the table.
 
-Last line: ``e2e_vs_bare=<x> e2e_vs_sliding_window=<y>`` (and, with CUDA graphs on a GPU,
+(d) the integrity checks of (c) alone (input field stamps, the damaged-chunk check a rerun
+makes of a field it would skip, the writer lock), over every field: an upper bound of
+their cost, as ``integrity_fraction`` = (d) / (c).
+
+Last line: ``e2e_vs_bare=<x> e2e_vs_sliding_window=<y> integrity_fraction=<z>`` (and, with CUDA graphs on a GPU,
 ``eager_e2e_vs_eager_bare=<z>``: the pipeline and the forward both without them).
 """
 
@@ -182,6 +186,7 @@ def main() -> None:
             )
 
         t_e2e = best_of(args.repeats, end_to_end)
+        t_checks = best_of(args.repeats, lambda: integrity_checks(plate, manifest, tmp))
         t_e2e_eager = None
         if t_eager is not None and t_eager != t_bare:  # the pipeline without the graphs
             runs = iter(range(args.repeats, 2 * args.repeats))
@@ -206,10 +211,28 @@ def main() -> None:
         *([("(c') the same, eager (no CUDA graphs)", t_e2e_eager)] if t_e2e_eager else []),
     ):
         print(f"{label:<44}{t:>10.2f}{mpix / t:>10.3f}")
+    print(f"{'(d) integrity checks of (c), all fields':<44}{t_checks:>10.3f}")
     summary = f"e2e_vs_bare={t_bare / t_e2e:.2f} e2e_vs_sliding_window={t_sliding / t_e2e:.2f}"
+    summary += f" integrity_fraction={t_checks / t_e2e:.4f}"
     if t_e2e_eager:  # without the graphs, against the eager forward
         summary += f" eager_e2e_vs_eager_bare={t_eager / t_e2e_eager:.2f}"
     print(summary)
+
+
+def integrity_checks(plate: Path, manifest, tmp: str) -> None:
+    """Every integrity check a restore can make, over all fields: the input fields'
+    stamps, the damaged-chunk check of a field a rerun would skip (on the first output
+    plate), the output's writer lock."""
+    from platefocus.io.fields import list_fields
+    from platefocus.io.verify import damaged_chunks
+    from platefocus.io.writer_lock import writer_lock
+    from platefocus.restore.plate import field_stamp
+
+    done = Path(tmp) / "out0.ome.zarr"
+    with writer_lock(Path(tmp) / "checks.ome.zarr"):
+        for ref in list_fields(manifest):
+            field_stamp("plate", plate, ref)
+            damaged_chunks(done, ref.path)
 
 
 def _setting(value: str) -> bool | str:
