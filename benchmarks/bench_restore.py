@@ -21,8 +21,9 @@ printed after the table.
 makes of a field it would skip, the writer lock), over every field: an upper bound of
 their cost, as ``integrity_fraction`` = (d) / (c).
 
-Last line: ``e2e_vs_bare=<x> e2e_vs_sliding_window=<y> integrity_fraction=<z>`` (and, with CUDA graphs on a GPU,
-``eager_e2e_vs_eager_bare=<z>``: the pipeline and the forward both without them).
+Last line: ``e2e_vs_bare=<x> e2e_vs_sliding_window=<y> integrity_fraction=<z>`` (and,
+with CUDA graphs on a GPU, ``eager_e2e_vs_eager_bare=<w>``: the pipeline and the forward
+both without them).
 """
 
 from __future__ import annotations
