@@ -152,9 +152,10 @@ def _per_distance(planes: pd.DataFrame, z_step_um: float | None) -> str:
     where = "held-out test wells (never seen in training)"
     if part.empty:
         part, where = planes, "all wells (none held out)"
+    truth = part.get("truth", pd.Series("best plane", index=part.index))
     against = (
         "the synthetic plate's true nucleus labels"
-        if (part["truth"] == "true labels").all()
+        if (truth == "true labels").all()
         else "the segmentation of each field's in-focus plane (no truth)"
     )
     frame = part.assign(distance=part["dz"].abs())
