@@ -268,3 +268,22 @@ def test_a_damaged_chunk_of_a_done_field_is_written_again(plate_copy, tmp_path):
     finalise_ingest(rerun.manifest, out, ingest_stamp(good, ACQ, 2))
     for ref in list_fields(rerun.manifest):
         np.asarray(field_array(out, ref))  # every chunk decodes
+
+
+def test_a_damaged_published_plate_is_reported_naming_the_field(tiny_plate, tmp_path):
+    """A chunk of a published plate truncated: focus scoring stops with the field named
+    instead of a codec error (or a crash) later."""
+    from platefocus.errors import InputError
+    from platefocus.io.atomic import write_table
+    from platefocus.pipeline.focus import score_focus
+
+    out = tmp_path / "p.ome.zarr"
+    result = ingest_plate(discover(tiny_plate / "images"), out, ACQ, progress=False)
+    write_table(result.manifest, tmp_path / "manifest.parquet")
+    array = sorted(out.glob("*/*/*/s0"))[0]
+    chunk = sorted(p for p in (array / "c").rglob("*") if p.is_file())[0]
+    chunk.write_bytes(chunk.read_bytes()[:-5])
+    field = array.parent.relative_to(out).as_posix()
+    with pytest.raises(InputError, match=f"{field}: 1 damaged chunk"):
+        score_focus(out, tmp_path / "manifest.parquet", tmp_path / "s.parquet", [2, 2], 20)
+    assert not (tmp_path / "s.parquet").exists()

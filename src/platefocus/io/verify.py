@@ -46,3 +46,18 @@ def damaged_chunks(plate_path: str | os.PathLike, path: str) -> list[str]:
             if len(header) < BLOSC_HEADER or int.from_bytes(header[12:16], "little") != size:
                 damaged.append(chunk.relative_to(plate_path).as_posix())
     return damaged
+
+
+def require_whole(plate_path: str | os.PathLike, paths: list[str]) -> None:
+    """Raise :class:`~platefocus.errors.InputError` naming the first field (image path)
+    of a published plate with a damaged chunk, before anything reads it (a damaged Blosc
+    frame read later fails with an error that names no field, or crashes)."""
+    from platefocus.errors import InputError
+
+    for path in paths:
+        damaged = damaged_chunks(plate_path, path)
+        if damaged:
+            raise InputError(
+                f"{plate_path}/{path}",
+                f"{len(damaged)} damaged chunk(s), e.g. {damaged[0]}: ingest the plate again",
+            )

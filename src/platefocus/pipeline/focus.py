@@ -29,12 +29,17 @@ def score_focus(
     block: int | None = None,
     dask_settings: dict | None = None,
 ) -> None:
-    """Score every plane of every field and tile (of one block of wells, if given)."""
+    """Score every plane of every field and tile (of one block of wells, if given); a
+    field with a damaged chunk is an error naming it (:mod:`platefocus.io.verify`)."""
     from platefocus.focus.plate import score_plate
+    from platefocus.io.fields import list_fields
+    from platefocus.io.verify import require_whole
 
+    manifest = block_manifest(manifest_path, blocks_path, block)
+    require_whole(plate_path, [ref.path for ref in list_fields(manifest)])
     scores = score_plate(
         plate_path,
-        block_manifest(manifest_path, blocks_path, block),
+        manifest,
         grid=grid,
         window=window,
         workers=workers,
