@@ -6,7 +6,8 @@ aperture between 0.45 and 0.575 at 32 um (``benchmarks/bench_defocus_calibration
 one real pair says 0.575, the isolated nuclei of 21 real planes say no wider than 0.45);
 instruments, objectives and the true plane spacing differ between screens. A network
 trained at one aperture learns one blur width; trained across a range it must read the
-width from the plane.
+width from the plane. Measured at the demo's budget (``benchmarks/study_randomise.py``, README)
+it bought nothing on held-out optics outside the range; it stays off by default.
 
 What is drawn (uniformly, from the plate's seed, independently of every other draw so a
 plate without ``randomise`` is byte-identical to before): the objective aperture (as
