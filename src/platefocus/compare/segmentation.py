@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import dask
@@ -186,7 +186,12 @@ def expected_diameter_px(best_labels: np.ndarray, segmentation: SegmentationConf
     if count:
         area = ndimage.sum_labels(np.ones(best_labels.shape), best_labels, range(1, count + 1))
         return float(np.median(np.sqrt(4 * np.asarray(area) / np.pi)))
-    low, high = segmentation.diameter_px or (15, 60)
+    return _range_middle(segmentation.diameter_px)
+
+
+def _range_middle(diameter_px: tuple[int, int] | None) -> float:
+    """The geometric middle of a segmentation's diameter range, pixels."""
+    low, high = diameter_px or (15, 60)
     return float(np.sqrt(low * high))
 
 
@@ -195,14 +200,13 @@ def _confidence(out_labels, raw_labels, expected, support, truth_labels) -> dict
     (:func:`platefocus.consistency.confidence.object_confidence`); ``real`` (matched one to
     one to a true object) with true labels, when the consistency check did not add it."""
     from platefocus.consistency.confidence import object_confidence
-    from platefocus.segment.matching import iou_matrix
+    from platefocus.segment.matching import matched_predictions
 
     held = pd.Series({k: v["support"] for k, v in support.items() if "support" in v})
     table = object_confidence(out_labels, raw_labels, expected, held).set_index("label")
     if truth_labels is not None and not any("real" in v for v in support.values()):
-        iou = iou_matrix(clear_border(truth_labels), out_labels)
-        best = iou.max(axis=0) if iou.shape[0] else np.zeros(iou.shape[1])
-        table["real"] = best[table.index.to_numpy() - 1] > 0.5 if len(table) else []
+        truth = clear_border(truth_labels)
+        table["real"] = matched_predictions(truth, out_labels, table.index.to_numpy())
     return table.to_dict("index")
 
 
@@ -266,9 +270,7 @@ def _compare_single_plane(
     plane of split nuclei would otherwise set its own, too small, standard)."""
     given = segmentation.diameter_px
     segmentation = with_diameter(segmentation, restored)
-    expected = expected_diameter_px(
-        np.zeros((1, 1), int), replace(segmentation, diameter_px=given or segmentation.diameter_px)
-    )
+    expected = _range_middle(given or segmentation.diameter_px)
     raw_labels = identify_primary_objects(raw, segmentation)
     out_labels = identify_primary_objects(restored, segmentation)
     key = dict(plate=ref.plate, well=ref.well, site=ref.site)

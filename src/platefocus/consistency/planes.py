@@ -19,7 +19,7 @@ from platefocus.consistency.hallucination import (
     object_support,
     residual_map,
 )
-from platefocus.segment.matching import iou_matrix
+from platefocus.segment.matching import matched_predictions
 
 
 def plane_consistency(
@@ -54,9 +54,7 @@ def plane_consistency(
         count_restored_supported=int((~objects["flagged"]).sum()),
     )
     if truth_labels is not None:
-        iou = iou_matrix(truth_labels, restored_labels)
-        best = iou.max(axis=0) if iou.shape[0] else np.zeros(iou.shape[1])
-        real = best[objects["label"].to_numpy() - 1] > 0.5 if len(objects) else np.zeros(0)
+        real = matched_predictions(truth_labels, restored_labels, objects["label"].to_numpy())
         objects = objects.assign(real=real.astype(bool))
         plane.update(
             flagged_false=int((objects["flagged"] & ~objects["real"]).sum()),

@@ -75,10 +75,16 @@ def merge_tables(paths: Iterable[str | os.PathLike], out_path: str | os.PathLike
 
     Empty parts are left out unless every part is empty (the columns then come from them).
     """
-    tables = [read_table(p) for p in paths]
-    merged = pd.concat([t for t in tables if len(t)] or tables, ignore_index=True)
+    merged = concat_tables(paths)
     write_table(merged, out_path)
     return merged
+
+
+def concat_tables(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
+    """Tables (per-block parts) as one; empty parts are left out unless every part is
+    empty (the columns then come from them)."""
+    tables = [read_table(p) for p in paths]
+    return pd.concat([t for t in tables if len(t)] or tables, ignore_index=True)
 
 
 def remove_outputs(*paths: str | os.PathLike) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from platefocus.io.atomic import read_table, write_table
+from platefocus.io.atomic import concat_tables, read_table, write_table
 from platefocus.io.blocks import block_manifest
 from platefocus.segment.nuclei import SegmentationConfig
 
@@ -99,8 +99,8 @@ def summarise_segmentation(
     )
     from platefocus.compare.segmentation import summarise
 
-    planes = _concat([read_table(p) for p in block_fields])
-    objects = _concat([read_table(p) for p in block_objects])
+    planes = concat_tables(block_fields)
+    objects = concat_tables(block_objects)
     reliability = reliability or {}
     reference = read_table(reference_fields) if reference_fields else planes
     range_dz = reliable_range(reference, reliability.get("min_f1", MIN_F1))
@@ -118,11 +118,6 @@ def summarise_segmentation(
         write_table(reliability_table(objects), out_reliability)
     log.info("reliable range: %s planes from focus", "unknown" if range_dz is None else range_dz)
     log.info("comparison by split and |dz|:\n%s", summary.round(3).to_string(index=False))
-
-
-def _concat(tables: list[pd.DataFrame]) -> pd.DataFrame:
-    """Per-block parts as one table (empty parts left out unless all are empty)."""
-    return pd.concat([t for t in tables if len(t)] or tables, ignore_index=True)
 
 
 def plot_comparison(

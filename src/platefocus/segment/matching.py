@@ -67,3 +67,12 @@ def match_objects(truth: np.ndarray, pred: np.ndarray, threshold: float = 0.5) -
     n_pred = len(np.unique(pred[pred > 0]))
     tp = int((iou > threshold).sum()) if iou.size else 0
     return MatchResult(n_true=n_true, n_pred=n_pred, tp=tp)
+
+
+def matched_predictions(truth: np.ndarray, pred: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """For each predicted label of ``labels`` (1..P), whether it matches a true object one
+    to one (IoU > 0.5): bool, one per label."""
+    iou = iou_matrix(truth, pred)
+    best = iou.max(axis=0) if iou.shape[0] else np.zeros(iou.shape[1])
+    labels = np.asarray(labels, dtype=int)
+    return best[labels - 1] > 0.5 if len(labels) else np.zeros(0, dtype=bool)
