@@ -25,7 +25,6 @@ import pandas as pd
 from platefocus.errors import InputError
 from platefocus.io.omezarr import (
     Acquisition,
-    field_path,
     open_plate,
     require_wells,
     write_field,
@@ -34,7 +33,7 @@ from platefocus.io.omezarr import (
 )
 from platefocus.io.partial import (
     clear_field,
-    is_done,
+    is_done_whole,
     mark_done,
     partial_path,
     publish,
@@ -231,7 +230,7 @@ def _ingest_field(
     """Read and write one field (unless done already): ``((well, site), QC row or None)``."""
     (plate, well, row, column, site, field), planes = item
     stamp = field_stamp(stamp, planes)
-    if is_done(partial, row, column, field, stamp) and not _damaged(partial, row, column, field):
+    if is_done_whole(partial, row, column, field, stamp):
         return (well, site), None
     try:
         stack = _read_stack(planes, channels, z_levels, tasks)
@@ -267,23 +266,6 @@ def ingest_stamp(good: pd.DataFrame, acquisition: Acquisition, pyramid_levels: i
     """What an ingested field is made from: the whole plate's file list and settings."""
     files = good[["path", "well", "site", "channel", "z", "shape", "dtype"]].astype(str)
     return stamp_of(files.values.tolist(), asdict(acquisition), pyramid_levels)
-
-
-def _damaged(partial: Path, row: str, column, field: int) -> bool:
-    """Whether a field marked done has a damaged chunk (logged: it is written again)."""
-    from platefocus.io.verify import damaged_chunks
-
-    damaged = damaged_chunks(partial, field_path(row, int(column), field))
-    if damaged:
-        log.warning(
-            "field %s%s/%s: %d damaged chunk(s), e.g. %s; writing it again",
-            row,
-            column,
-            field,
-            len(damaged),
-            damaged[0],
-        )
-    return bool(damaged)
 
 
 def field_stamp(plate_stamp: str, planes: pd.DataFrame) -> str:

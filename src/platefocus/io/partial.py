@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from platefocus.errors import InputError
+
+log = logging.getLogger(__name__)
 
 
 def partial_path(out_path: str | os.PathLike) -> Path:
@@ -51,6 +54,25 @@ def is_done(
     """Whether a field is marked done with this ``stamp``."""
     marker = done_marker(partial, row, column, field)
     return marker.exists() and marker.read_text() == stamp
+
+
+def is_done_whole(
+    partial: str | os.PathLike, row: str, column: int | str, field: int, stamp: str
+) -> bool:
+    """Whether a field is marked done with ``stamp`` and none of its chunks is damaged
+    (:mod:`platefocus.io.verify`): a rerun skips only such fields, and writes a damaged
+    one again (said in the log)."""
+    from platefocus.io.verify import damaged_chunks
+
+    if not is_done(partial, row, column, field, stamp):
+        return False
+    damaged = damaged_chunks(partial, f"{row}/{column}/{field}")
+    if damaged:
+        log.warning(
+            "field %s/%s/%s: %d damaged chunk(s), e.g. %s; writing it again",
+            *(row, column, field, len(damaged), damaged[0]),
+        )
+    return not damaged
 
 
 def stamp_of(*parts: object) -> str:

@@ -38,7 +38,7 @@ from platefocus.io.omezarr import (
     write_well,
 )
 from platefocus.io.partial import (
-    is_done,
+    is_done_whole,
     partial_path,
     publish,
     require_done,
@@ -87,21 +87,6 @@ def field_stamp(plate_stamp: str, plate_in: str | os.PathLike, ref) -> str:
             continue
         files.append((path.relative_to(group).as_posix(), info.st_size, info.st_mtime_ns))
     return stamp_of(plate_stamp, files)
-
-
-def _done(partial: Path, ref, stamp: str) -> bool:
-    """Whether a field is marked done with ``stamp`` and none of its chunks is damaged
-    (:mod:`platefocus.io.verify`; a damaged one is restored again)."""
-    from platefocus.io.verify import damaged_chunks
-
-    if not is_done(partial, ref.row, ref.column, ref.field, stamp):
-        return False
-    damaged = damaged_chunks(partial, ref.path)
-    if damaged:
-        log.warning(
-            "%s site %s: damaged chunk %s; restoring it again", ref.well, ref.site, damaged[0]
-        )
-    return not damaged
 
 
 def _metadata(
@@ -173,7 +158,7 @@ def restore_fields(
     todo, skipped, copied, planes = [], 0, 0, 0
     for ref in refs:
         stamp = field_stamp(plate_stamp, plate_in, ref)
-        if _done(partial, ref, stamp):
+        if is_done_whole(partial, ref.row, ref.column, ref.field, stamp):
             skipped += 1
             continue
         key = (ref.well, ref.site)
