@@ -49,6 +49,16 @@ def plane_distance(planes: pd.DataFrame, z_step_um: float | None) -> pd.Series:
     return distance
 
 
+#: The columns that name one plane in the comparison's tables.
+PLANE_KEY = ["plate", "well", "site", "dz"]
+
+
+def _plane_keys(frame: pd.DataFrame) -> pd.MultiIndex:
+    """Each row's plane as an index (a plane of one per field has no dz: a stand-in
+    value, since a missing value never matches in an index)."""
+    return pd.MultiIndex.from_frame(frame[PLANE_KEY].fillna({"dz": -1e9}))
+
+
 def apply_reliable_range(
     planes: pd.DataFrame,
     objects: pd.DataFrame,
@@ -70,22 +80,17 @@ def apply_reliable_range(
     planes["beyond_reliable_range"] = verdict
     if "reliable" not in objects or objects.empty:
         return planes, objects
-    key = ["plate", "well", "site", "dz"]
-    beyond = planes.set_index(key)["beyond_reliable_range"].fillna(False).astype(bool)
+    beyond = pd.Series(
+        planes["beyond_reliable_range"].fillna(False).astype(bool).to_numpy(),
+        index=_plane_keys(planes),
+    )
     restored = objects["source"] == "restored"
-    lookup = pd.MultiIndex.from_frame(objects.loc[restored, key].fillna({"dz": -1e9}))
-    beyond.index = pd.MultiIndex.from_frame(planes[key].fillna({"dz": -1e9}))
-    objects.loc[restored, "reliable"] = objects.loc[restored, "reliable"].astype(bool) & ~(
-        beyond.reindex(lookup).fillna(False).to_numpy()
-    )
-    marked = objects[restored & objects["reliable"].fillna(False).astype(bool)]
-    counts = marked[key].fillna({"dz": -1e9}).groupby(key).size()
-    planes["count_reliable"] = (
-        counts.reindex(pd.MultiIndex.from_frame(planes[key].fillna({"dz": -1e9})))
-        .fillna(0)
-        .astype(int)
-        .to_numpy()
-    )
+    out_of_range = beyond.reindex(_plane_keys(objects[restored])).fillna(False).to_numpy()
+    reliable = objects.loc[restored, "reliable"].astype(bool) & ~out_of_range
+    objects.loc[restored, "reliable"] = reliable
+    counts = pd.Series(1, index=_plane_keys(objects[restored][reliable.to_numpy()]))
+    counts = counts.groupby(level=list(range(len(PLANE_KEY)))).size()
+    planes["count_reliable"] = counts.reindex(_plane_keys(planes)).fillna(0).astype(int).to_numpy()
     return planes, objects
 
 
