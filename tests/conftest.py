@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -38,6 +41,38 @@ def tiny_plate(tmp_path_factory) -> Path:
     """Folder with ``images/`` and ``truth/`` of the tiny plate (read-only for tests)."""
     out = tmp_path_factory.mktemp("plates") / "tiny"
     return generate_plate(tiny_spec(), out, progress=False)
+
+
+def tree_digest(root: Path) -> dict:
+    """Every file under ``root`` (relative path) and its SHA-256: two trees byte-identical."""
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def killed_at(cmd: list[str], point: str, pause_dir: Path, env: dict | None = None) -> int:
+    """Run ``cmd``, wait until it reaches the kill point ``point``
+    (:mod:`platefocus.kill_points`), SIGKILL it by PID; return the PID."""
+    pause_dir.mkdir(parents=True, exist_ok=True)
+    env = {
+        **(env or os.environ),
+        "PLATEFOCUS_PAUSE_AT": point,
+        "PLATEFOCUS_PAUSE_DIR": str(pause_dir),
+    }
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    marker = pause_dir / f"{point}.{proc.pid}"
+    deadline = time.time() + 300
+    while not marker.exists():
+        if proc.poll() is not None:
+            raise AssertionError(f"{cmd[1]} ended before {point}: {proc.stderr.read()[-2000:]!r}")
+        assert time.time() < deadline, f"{point} not reached in 300 s"
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    marker.unlink()
+    return proc.pid
 
 
 def plane_files(plate_dir: Path) -> list[Path]:

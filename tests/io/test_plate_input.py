@@ -10,6 +10,7 @@ from ome_zarr.format import FormatV05
 from ome_zarr.writer import write_image, write_plate_metadata, write_well_metadata
 
 from platefocus.errors import InputError
+from platefocus.io.atomic import read_table
 from platefocus.io.fields import field_array, list_fields
 from platefocus.pipeline.ingest import discover_plate, ingest_plate, ingest_wells
 
@@ -100,7 +101,7 @@ def test_not_a_plate_is_a_named_error(tmp_path):
         )
 
 
-def _discover(source, tmp_path):
+def _discover(source, tmp_path, on_bad_file="error"):
     discover_plate(
         "foreign",
         {"root": str(source), "layout": "ome-zarr"},
@@ -108,6 +109,7 @@ def _discover(source, tmp_path):
         tmp_path / "q.tsv",
         tmp_path / "b.json",
         1,
+        on_bad_file,
     )
 
 
@@ -125,3 +127,22 @@ def test_missing_chunks_are_an_error_naming_the_field_not_zeros(tmp_path):
     shutil.rmtree(source / "C" / "3" / "0")
     with pytest.raises(InputError, match=r"C/3/0.*the field is missing"):
         _discover(source, tmp_path)
+
+
+def test_with_on_bad_file_skip_lost_fields_are_qc_rows(tmp_path):
+    """``on_bad_file: skip``: a field with a missing chunk and a missing field become QC
+    rows naming them; the other field is used; no plane of a lost field is listed."""
+    import shutil
+
+    source = tmp_path / "in.ome.zarr"
+    write_foreign_plate(source)
+    chunk = sorted(p for p in (source / "B" / "4" / "0" / "s0" / "c").rglob("*") if p.is_file())[0]
+    chunk.unlink()
+    shutil.rmtree(source / "C" / "3" / "0")
+    _discover(source, tmp_path, on_bad_file="skip")
+    qc = read_table(tmp_path / "q.tsv")
+    assert sorted(qc["well"]) == ["B04", "C03"]
+    assert qc["path"].str.endswith("B/4/0").any() and qc["path"].str.endswith("C/3/0").any()
+    assert qc["problem"].str.contains("chunks are missing").any()
+    discovered = pd.read_parquet(tmp_path / "d.parquet")
+    assert set(discovered["well"]) == {"B03"}

@@ -1,17 +1,15 @@
 """Restoration: identity, dtype safety, seams, resumability, determinism, metadata."""
 
-import hashlib
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import zarr
+from conftest import killed_at, tree_digest
 
 from platefocus.errors import InputError
 from platefocus.io.omezarr import Acquisition
@@ -99,14 +97,6 @@ def test_seams_of_trained_models(pairs_dataset, tiny_checkpoints):
     # InstanceNorm adds tile-wide statistics and differs far more (measured 0.3-0.7).
     assert errors["layer"][0] < 0.03 and errors["layer"][1] < 0.03
     assert errors["instance"][0] > 3 * errors["layer"][0]
-
-
-def tree_digest(root: Path) -> dict:
-    return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 def test_output_plate_metadata(restored, pairs_dataset):
@@ -220,15 +210,8 @@ def test_kill_and_resume_is_byte_identical(pairs_dataset, tiny_checkpoints, tmp_
         ).returncode
         == 0
     )
-    proc = subprocess.Popen(
-        [*cli, "--output", str(killed)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
+    killed_at([*cli, "--output", str(killed)], "field-done", tmp_path / "pause", env)
     done = tmp_path / f".{killed.name}.partial" / ".done"
-    deadline = time.time() + 300
-    while time.time() < deadline and not (done.exists() and len(list(done.iterdir())) >= 2):
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
     n_done = len(list(done.iterdir()))
     assert n_done < 12, "the restore finished before it could be killed"
     assert not killed.exists()  # nothing that looks complete

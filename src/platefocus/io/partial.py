@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from platefocus.errors import InputError
+from platefocus.kill_points import reached
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ def mark_done(
     marker = done_marker(partial, row, column, field)
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(stamp)
+    reached("field-done")
 
 
 def is_done(
@@ -119,12 +121,15 @@ def publish(partial: str | os.PathLike, out_path: str | os.PathLike) -> None:
     partial, out = Path(partial), Path(out_path)
     aside = aside_path(out)
     with writer_lock(out):
+        reached("before-publish")
         if aside.exists() and out.exists():
             shutil.rmtree(aside)  # left by a replace killed before its last step
         if out.exists():
             if aside.exists():
                 shutil.rmtree(aside)
             os.replace(out, aside)
+            reached("publish-aside")
         os.replace(partial, out)
+        reached("publish-in")
         shutil.rmtree(out / ".done", ignore_errors=True)
         shutil.rmtree(aside, ignore_errors=True)

@@ -19,6 +19,12 @@ from platefocus.errors import InputError
 from platefocus.io.discover import parse_well
 from platefocus.io.omezarr import read_image_axes
 
+
+class _FieldLost(InputError):
+    """A field of the input plate whose pixels are not all there (a missing image group
+    or missing chunks): with ``on_bad_file: skip`` a QC row, otherwise this error."""
+
+
 #: Image axes an input plate may have (time, if present, must hold one point).
 ACCEPTED_AXES = ("zyx", "czyx", "tczyx")
 
@@ -42,36 +48,73 @@ def _open_validated(root: str | os.PathLike):
 
 def plate_planes(root: str | os.PathLike, plate: str | None = None) -> pd.DataFrame:
     """One row per plane of an HCS plate, in the columns of a checked ingest manifest
-    (``..., path, page, shape, dtype, field``; ``path`` is the plate, ``page`` -1)."""
+    (``..., path, page, shape, dtype, field``; ``path`` is the plate, ``page`` -1).
+
+    Raises
+    ------
+    InputError
+        Naming the field, when a listed field is missing or one of its chunks is.
+    """
+    return checked_plate_planes(root, plate, on_bad_file="error")[0]
+
+
+def checked_plate_planes(
+    root: str | os.PathLike, plate: str | None = None, on_bad_file: str = "error"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`plate_planes` and the QC table (``QC_COLUMNS``) of the fields left out.
+
+    With ``on_bad_file="error"`` the first missing field or chunk raises; with ``"skip"``
+    the field becomes a QC row (the way a damaged TIFF does) and the rest of the plate
+    is used. Never zeros in place of lost pixels.
+    """
+    from platefocus.io.ingest import ON_BAD_FILE
+    from platefocus.io.plate_check import QC_COLUMNS
+
+    if on_bad_file not in ON_BAD_FILE:
+        raise InputError("ingest.on_bad_file", f"must be one of {ON_BAD_FILE}, got {on_bad_file!r}")
     group = _open_validated(root)
     meta = group.attrs.get("ome", group.attrs)["plate"]
     name = plate or meta.get("name") or Path(root).name.split(".")[0]
-    rows = []
+    rows, problems = [], []
     for well in meta["wells"]:
         images = group[well["path"]].attrs.get("ome", group[well["path"]].attrs)["well"]["images"]
         row, column = parse_well(well["path"].replace("/", ""))
         for field, image_meta in enumerate(images):
             path = f"{well['path']}/{image_meta['path']}"
-            if path not in group:
-                raise InputError(
-                    f"{root}/{path}", "listed in its well's metadata, but the field is missing"
-                )
-            rows += _image_planes(
-                group[path],
-                path,
-                root,
-                dict(
-                    plate=name,
-                    well=f"{row}{column:02d}",
-                    row=row,
-                    column=column,
-                    site=field + 1,
-                    field=field,
-                ),
+            key = dict(
+                plate=name,
+                well=f"{row}{column:02d}",
+                row=row,
+                column=column,
+                site=field + 1,
+                field=field,
             )
+            try:
+                if path not in group:
+                    raise _FieldLost(
+                        f"{root}/{path}", "listed in its well's metadata, but the field is missing"
+                    )
+                rows += _image_planes(group[path], path, root, key)
+            except _FieldLost as err:
+                if on_bad_file == "error":
+                    raise
+                problems.append(
+                    dict(
+                        plate=name,
+                        well=key["well"],
+                        site=key["site"],
+                        path=err.where,
+                        problem=err.problem,
+                    )
+                )
     if not rows:
-        raise InputError(root, "the plate lists no images")
-    return pd.DataFrame(rows)
+        raise InputError(
+            root,
+            "the plate lists no images"
+            if not problems
+            else f"no field left: {problems[0]['path']}: {problems[0]['problem']}",
+        )
+    return pd.DataFrame(rows), pd.DataFrame(problems, columns=QC_COLUMNS)
 
 
 def _image_planes(image: zarr.Group, path: str, root, key: dict) -> list[dict]:
@@ -87,7 +130,7 @@ def _image_planes(image: zarr.Group, path: str, root, key: dict) -> list[dict]:
     # Counting the stored chunks is one listing per image.
     missing = array.nchunks - array.nchunks_initialized
     if missing:
-        raise InputError(
+        raise _FieldLost(
             f"{root}/{path}",
             f"{missing} of {array.nchunks} chunks are missing (they would read as zeros)",
         )

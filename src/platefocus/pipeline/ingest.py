@@ -28,12 +28,12 @@ def discover_plate(
     workers: int = 1,
 ) -> None:
     """Find a plate's planes, check every file, and cut the plate into blocks of wells."""
-    from platefocus.io.ingest import QC_COLUMNS, prepare_ingest
-    from platefocus.io.plate_input import plate_planes
+    from platefocus.io.ingest import prepare_ingest
+    from platefocus.io.plate_input import checked_plate_planes
 
     discovery = DiscoveryConfig.from_config(input_section, plate)
     if discovery.layout == OME_ZARR:  # used in place: its metadata lists the planes
-        good, problems = plate_planes(discovery.root, plate), pd.DataFrame(columns=QC_COLUMNS)
+        good, problems = checked_plate_planes(discovery.root, plate, on_bad_file)
     else:
         good, problems = prepare_ingest(discover_planes(discovery), on_bad_file, workers)
     write_table(problems, out_qc)
