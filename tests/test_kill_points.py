@@ -108,3 +108,18 @@ def test_killed_while_replacing_a_finished_plate(images, tmp_path):
     assert left == _reference(images, tmp_path, "ref2")  # the new plate whole at the final path
     _run(_ingest(images, out))
     assert tree_digest(out) == left and not aside_path(out).exists()
+
+
+def test_two_ingests_into_one_output_started_together(images, tmp_path):
+    """Two writers at once: each either writes the whole plate or is refused naming the
+    other's PID; the output is the plate one run makes, never a mix or nothing."""
+    out = tmp_path / "run" / "p.ome.zarr"
+    procs = [
+        subprocess.Popen(_ingest(images, out), env=ENV, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    ends = [(proc.wait(timeout=300), proc.stderr.read()) for proc in procs]
+    assert any(rc == 0 for rc, _ in ends), ends
+    for rc, err in ends:
+        assert rc == 0 or ("is writing it" in err and "Traceback" not in err), err
+    assert tree_digest(out) == _reference(images, tmp_path)
