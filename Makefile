@@ -45,7 +45,7 @@ screen: $(VENV)/.installed
 REALDATA ?= ../shared/realdata
 real: $(VENV)/.installed
 	test -d resources/cells3d || $(BIN)/platefocus cut-stack \
-	  --stack $(REALDATA)/cells3d/nuclei.tif --out resources/cells3d --grid 2 2 --plate cells3d
+	  --stack $(REALDATA)/cells3d/nuclei.tif --output resources/cells3d --grid 2 2 --plate cells3d
 	$(BIN)/platefocus unlock
 	$(BIN)/snakemake --cores $(CORES) --configfile config/config.yaml config/cells3d.yaml
 

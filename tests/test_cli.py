@@ -18,7 +18,7 @@ def run(*args):
 def test_synth_then_ingest(tmp_path):
     out = run(
         "synth",
-        "--out",
+        "--output",
         str(tmp_path / "p"),
         "--name",
         "cli",
@@ -67,7 +67,7 @@ def test_restore_with_a_bad_checkpoint(tmp_path):
     assert (
         run(
             "synth",
-            "--out",
+            "--output",
             str(plate),
             "--overrides",
             '{"rows": 1, "columns": 1, "sites": 1, "planes": 3, "best_plane": 1, '
@@ -108,7 +108,7 @@ def test_inspect_the_real_bbbc006_folder(realdata, tmp_path):
         "inspect",
         "--input",
         str(realdata / "bbbc006"),
-        "--out",
+        "--output",
         str(tmp_path / "inspect"),
         "--pixel-size-um",
         "0.65",
@@ -187,3 +187,35 @@ def test_ingest_outputs_are_one_set(tmp_path, monkeypatch):
     assert not out.exists()
     assert not (tmp_path / "x.ingest_qc.tsv").exists()
     assert not (tmp_path / "x.manifest.parquet").exists()
+
+
+def test_every_argument_has_help_and_one_output_flag():
+    """Help texts on every argument of every command; outputs are always --output."""
+    from platefocus.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    for name, command in commands.items():
+        for action in command._actions:
+            if action.dest == "help":
+                continue
+            assert action.help, f"platefocus {name} {action.option_strings}: no help text"
+            assert "--out" not in action.option_strings, name
+    assert "never from a copy" not in parser.format_help()  # no developer note
+
+
+def test_restore_offsets_need_the_best_planes(tmp_path):
+    out = run(
+        "restore",
+        "--checkpoint",
+        str(tmp_path / "c.pt"),
+        "--input",
+        str(tmp_path / "p.ome.zarr"),
+        "--output",
+        str(tmp_path / "r.ome.zarr"),
+        "--offsets",
+        "-2",
+        "2",
+    )
+    assert out.returncode == 1
+    assert "--offsets: needs --best" in out.stderr and "Traceback" not in out.stderr

@@ -1,7 +1,8 @@
 """Command line interface: ``platefocus <command> ...`` for use outside Snakemake.
 
 Every command calls one function of :mod:`platefocus.pipeline`; defaults come from the
-library's settings dataclasses, never from a copy here.
+library's settings dataclasses, never from a copy here (``tests/test_defaults.py`` checks
+them against the workflow's schema).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ def _synth(args: argparse.Namespace) -> None:
     from platefocus.pipeline.synthetic import synthesize_plate
 
     overrides = json.loads(args.overrides) if args.overrides else {}
-    synthesize_plate(args.out, args.name, args.preset, args.seed, overrides, args.threads)
+    synthesize_plate(args.output, args.name, args.preset, args.seed, overrides, args.threads)
 
 
 def _ingest(args: argparse.Namespace) -> None:
@@ -29,7 +30,9 @@ def _ingest(args: argparse.Namespace) -> None:
     out = Path(args.output)
     stem = out.name.split(".")[0]
     ingest_folder(
-        DiscoveryConfig(root=Path(args.input), pattern=args.pattern, plate=args.plate),
+        DiscoveryConfig(
+            root=Path(args.input), pattern=args.pattern, plate=args.plate, layout=args.layout
+        ),
         Acquisition(args.pixel_size_um, args.z_step_um, tuple(args.channel_names)),
         out_plate=out,
         out_manifest=out.with_name(f"{stem}.manifest.parquet"),
@@ -42,7 +45,7 @@ def _ingest(args: argparse.Namespace) -> None:
 def _inspect(args: argparse.Namespace) -> None:
     from platefocus.pipeline.ingest import inspect_plate
 
-    out = Path(args.out)
+    out = Path(args.output)
     summary = inspect_plate(
         args.plate,
         {"root": args.input, "layout": args.layout, "pattern": args.pattern},
@@ -63,8 +66,8 @@ def _inspect(args: argparse.Namespace) -> None:
 def _cut_stack(args: argparse.Namespace) -> None:
     from platefocus.pipeline.ingest import cut_stack
 
-    wells = cut_stack(args.stack, args.out, tuple(args.grid), args.plate)
-    print(f"wrote {len(wells)} wells ({', '.join(wells)}) of plate {args.plate} to {args.out}")
+    wells = cut_stack(args.stack, args.output, tuple(args.grid), args.plate)
+    print(f"wrote {len(wells)} wells ({', '.join(wells)}) of plate {args.plate} to {args.output}")
 
 
 def _unlock(args: argparse.Namespace) -> None:
@@ -91,6 +94,8 @@ def _restore(args: argparse.Namespace) -> None:
         args.input,
         args.output,
         planes=args.planes,
+        offsets=args.offsets,
+        best_path=args.best,
         channel=args.channel,
         tiling=tiling,
         device=args.device,
@@ -107,65 +112,91 @@ def _export_model(args: argparse.Namespace) -> None:
     from platefocus.pipeline.training import export_model
 
     path = export_model(
-        args.checkpoint, args.plate, args.output, best_path=args.best, channel=args.channel
+        args.checkpoint, args.input, args.output, best_path=args.best, channel=args.channel
     )
     print(f"wrote {path} (check it with: bioimageio test {path})")
 
 
+DESCRIPTION = """\
+Restore out-of-focus microscopy plates outside the Snakemake workflow: generate a
+synthetic plate, look at a plate folder, ingest it into OME-Zarr, restore it with a
+trained model, export a model for bioimage.io. The whole workflow runs with
+`snakemake --cores N` (see the documentation site, docs/)."""
+
+
+def _command(sub, name: str, help: str) -> argparse.ArgumentParser:
+    """A sub-command whose help shows every argument's default."""
+    return sub.add_parser(
+        name, help=help, description=help, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The ``platefocus`` command line (every argument has a help text; the reference
+    page of the documentation is generated from this parser)."""
     from platefocus import __version__
     from platefocus.io.ingest import ON_BAD_FILE
     from platefocus.io.layouts import BBBC006_PATTERN, LAYOUT_NAMES
     from platefocus.synth.spec import PRESETS
 
-    parser = argparse.ArgumentParser(prog="platefocus", description=__doc__)
+    parser = argparse.ArgumentParser(prog="platefocus", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"platefocus {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("synth", help="generate a synthetic plate in the BBBC006 layout")
-    p.add_argument("--out", required=True, help="folder to create (images/ and truth/)")
-    p.add_argument("--preset", default="demo", choices=sorted(PRESETS))
+    p = _command(sub, "synth", "generate a synthetic plate in the BBBC006 layout")
+    p.add_argument("--output", required=True, help="folder to create (images/ and truth/)")
+    p.add_argument("--preset", default="demo", choices=sorted(PRESETS), help="geometry preset")
     p.add_argument("--name", default="demo", help="plate name used in file names")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="same seed, same bytes")
     p.add_argument("--overrides", help="JSON object of PlateSpec fields, e.g. '{\"rows\": 1}'")
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1, help="CPU threads")
     p.set_defaults(func=_synth)
 
-    p = sub.add_parser("ingest", help="ingest TIFF Z-stacks into an OME-Zarr HCS plate")
-    p.add_argument("--input", required=True, help="folder holding the plate's planes")
+    p = _command(sub, "ingest", "ingest a plate's image files into an OME-Zarr HCS plate")
+    _add_plate_folder(p, LAYOUT_NAMES)
     p.add_argument("--output", required=True, help="PLATE.ome.zarr to create")
-    p.add_argument("--plate", default=None, help="plate to select (or name, if no group)")
     p.add_argument(
         "--pattern",
-        default=BBBC006_PATTERN,
-        help="regular expression with groups well, site, channel, z (and plate)",
+        default=None,
+        help="with --layout custom: regular expression with groups well, site, channel, z "
+        f"(and plate); with --layout bbbc006 it is {BBBC006_PATTERN}",
     )
-    p.add_argument("--pixel-size-um", type=float, required=True)
-    p.add_argument("--z-step-um", type=float, required=True)
-    p.add_argument("--channel-names", nargs="*", default=[])
-    p.add_argument("--on-bad-file", choices=ON_BAD_FILE, default=ON_BAD_FILE[0])
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument(
+        "--pixel-size-um", type=float, required=True, help="pixel size in the sample, um"
+    )
+    p.add_argument("--z-step-um", type=float, required=True, help="distance between planes, um")
+    p.add_argument(
+        "--channel-names", nargs="*", default=[], help="names in channel order (w1, w2, ...)"
+    )
+    p.add_argument(
+        "--on-bad-file",
+        choices=ON_BAD_FILE,
+        default=ON_BAD_FILE[0],
+        help="error: stop at the first bad file; skip: list it in the QC table, leave its "
+        "field out",
+    )
+    p.add_argument("--threads", type=int, default=1, help="CPU threads")
     p.set_defaults(func=_ingest)
 
-    p = sub.add_parser("inspect", help="what a plate folder holds, before any work")
-    p.add_argument("--input", required=True, help="folder holding the plate's files")
-    p.add_argument("--out", default="inspect", help="folder for fields.tsv and plate_map.png")
-    p.add_argument("--plate", default=None, help="plate to select (or name, if no group)")
-    p.add_argument("--layout", default="bbbc006", choices=LAYOUT_NAMES)
+    p = _command(sub, "inspect", "what a plate folder holds, before any work")
+    _add_plate_folder(p, LAYOUT_NAMES)
+    p.add_argument(
+        "--output", default="inspect", help="folder for fields.tsv, plate_map.png, summary.txt"
+    )
     p.add_argument("--pattern", default=None, help="regular expression (with --layout custom)")
-    p.add_argument("--pixel-size-um", type=float, help="configured pixel size, to check")
-    p.add_argument("--z-step-um", type=float, help="configured z-step, to check")
+    p.add_argument("--pixel-size-um", type=float, help="configured pixel size to check, um")
+    p.add_argument("--z-step-um", type=float, help="configured z step to check, um")
     p.add_argument("--rows", type=int, default=40, help="table rows to print")
     p.set_defaults(func=_inspect)
 
-    p = sub.add_parser("cut-stack", help="a plate of real pixels: a Z-stack cut into wells")
+    p = _command(sub, "cut-stack", "a plate of real pixels: a Z-stack cut into wells")
     p.add_argument("--stack", required=True, help="(z, y, x) TIFF stack")
-    p.add_argument("--out", required=True, help="folder to create (images/ inside)")
-    p.add_argument("--grid", type=int, nargs=2, default=[2, 2], help="rows columns of wells")
+    p.add_argument("--output", required=True, help="folder to create (images/ inside)")
+    p.add_argument("--grid", type=int, nargs=2, default=[2, 2], help="rows and columns of wells")
     p.add_argument("--plate", default="stack", help="plate name used in file names")
     p.set_defaults(func=_cut_stack)
 
-    p = sub.add_parser("unlock", help="remove a killed run's Snakemake lock (never a live run's)")
+    p = _command(sub, "unlock", "remove a killed run's Snakemake lock (never a live run's)")
     p.add_argument("--directory", default=".", help="the workflow's working folder")
     p.set_defaults(func=_unlock)
 
@@ -174,8 +205,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_plate_folder(p: argparse.ArgumentParser, layouts: Sequence[str]) -> None:
+    """The arguments that say where a plate's files are and how they are named."""
+    p.add_argument("--input", required=True, help="folder holding the plate's files")
+    p.add_argument(
+        "--layout",
+        default="bbbc006",
+        choices=layouts,
+        help="how the acquisition system names its files",
+    )
+    p.add_argument("--plate", default=None, help="plate name to select (or to give, if none)")
+
+
 def _add_restore(sub) -> None:
-    p = sub.add_parser("restore", help="restore a plate with a trained checkpoint")
+    p = _command(sub, "restore", "restore a plate with a trained checkpoint")
     p.add_argument(
         "--checkpoint",
         "--model",
@@ -185,29 +228,45 @@ def _add_restore(sub) -> None:
     )
     p.add_argument("--input", required=True, help="ingested PLATE.ome.zarr")
     p.add_argument("--output", required=True, help="OUT.ome.zarr to create")
-    p.add_argument(
+    which = p.add_mutually_exclusive_group()
+    which.add_argument(
         "--planes",
         type=int,
         nargs="*",
         default=None,
-        help="plane indices to restore (default: every plane)",
+        help="plane indices (0-based) to restore (default: every plane)",
     )
-    p.add_argument("--channel", type=int, default=1)
-    p.add_argument("--tile", type=int, help="tile side, pixels (default: the library's)")
-    p.add_argument("--overlap", type=int, help="overlap of tiles, pixels")
-    p.add_argument("--batch-size", type=int, help="tiles per model call")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    which.add_argument(
+        "--offsets",
+        type=int,
+        nargs="+",
+        default=None,
+        help="planes at these offsets from each field's best plane (planes; > 0 above "
+        "focus); needs --best",
+    )
+    p.add_argument("--best", default=None, help="best_planes.parquet of the plate (with --offsets)")
+    p.add_argument("--channel", type=int, default=1, help="channel restored (1-based)")
+    p.add_argument("--tile", type=int, help="tile side, pixels (default: restore.tile)")
+    p.add_argument(
+        "--overlap", type=int, help="overlap of tiles, pixels (default: restore.overlap)"
+    )
+    p.add_argument(
+        "--batch-size", type=int, help="tiles per model call (default: restore.batch_size)"
+    )
+    p.add_argument(
+        "--device", default="auto", choices=["auto", "cpu", "cuda"], help="auto: CUDA when present"
+    )
     p.add_argument("--threads", type=int, default=1, help="fields restored in parallel")
-    p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
+    p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
     p.set_defaults(func=_restore)
 
 
 def _add_export_model(sub) -> None:
-    p = sub.add_parser("export-model", help="a checkpoint as a bioimage.io model package")
+    p = _command(sub, "export-model", "a checkpoint as a bioimage.io model package")
     p.add_argument("--checkpoint", required=True, help="checkpoint.pt written by training")
-    p.add_argument("--plate", required=True, help="ingested PLATE.ome.zarr (test input)")
+    p.add_argument("--input", required=True, help="ingested PLATE.ome.zarr (the test input)")
     p.add_argument("--best", help="best_planes.parquet of the plate (picks the test plane)")
-    p.add_argument("--channel", type=int, default=1)
+    p.add_argument("--channel", type=int, default=1, help="channel of the test input (1-based)")
     p.add_argument("--output", required=True, help="PACKAGE.zip to write")
     p.set_defaults(func=_export_model)
 

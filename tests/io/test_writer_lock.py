@@ -53,7 +53,7 @@ def _tiny_images(root: Path) -> None:
         [
             str(BIN / "platefocus"),
             "synth",
-            "--out",
+            "--output",
             str(root),
             "--name",
             "lk",

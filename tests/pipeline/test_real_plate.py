@@ -26,7 +26,7 @@ def test_cells3d_plate_end_to_end(realdata, tmp_path):
             "cut-stack",
             "--stack",
             str(realdata / "cells3d" / "nuclei.tif"),
-            "--out",
+            "--output",
             str(tmp_path / "resources" / "cells3d"),
             "--grid",
             "2",

@@ -128,11 +128,15 @@ def restore_ome_zarr(
     device: str = "auto",
     workers: int = 1,
     scheduler_address: str | None = None,
+    offsets: list[int] | None = None,
+    best_path: str | Path | None = None,
 ) -> dict:
     """Restore an ingested plate in one go (the CLI's ``restore``).
 
-    ``planes``: plane ids to restore (default: every plane); ``tiling``: any of ``tile``,
-    ``overlap``, ``batch_size`` (the rest keep :class:`RestoreConfig`'s defaults).
+    ``planes``: plane indices to restore (default: every plane), or ``offsets`` from each
+    field's best plane (planes; > 0 above focus) with ``best_path``, the plate's
+    ``best_planes.parquet``; ``tiling``: any of ``tile``, ``overlap``, ``batch_size``
+    (the rest keep :class:`RestoreConfig`'s defaults).
     """
     from platefocus.io.omezarr import read_plate_manifest
     from platefocus.restore.planes import PlaneSelection
@@ -140,12 +144,17 @@ def restore_ome_zarr(
     from platefocus.train.checkpoint import checkpoint_percentiles
 
     _tiling_config("--tile/--overlap/--batch-size", **(tiling or {}))  # fail before reading
+    if offsets is not None and best_path is None:
+        raise InputError("--offsets", "needs --best, the plate's best_planes.parquet")
     manifest, acquisition = read_plate_manifest(input_plate)
-    selection = (
-        PlaneSelection(mode="all")
-        if planes is None
-        else PlaneSelection(mode="list", z=tuple(planes))
-    )
+    best = None
+    if offsets is not None:
+        selection = PlaneSelection(mode="offsets", offsets=tuple(offsets))
+        best = pd.read_parquet(best_path)
+    elif planes is None:
+        selection = PlaneSelection(mode="all")
+    else:
+        selection = PlaneSelection(mode="list", z=tuple(planes))
     config = _tiling_config(
         "--tile/--overlap/--batch-size",
         **(tiling or {}),
@@ -163,6 +172,7 @@ def restore_ome_zarr(
         device=device,
         workers=workers,
         dask_settings={"scheduler_address": scheduler_address},
+        best=best,
     )
 
 
