@@ -29,6 +29,8 @@ def test_synth_then_ingest(tmp_path):
     assert out.returncode == 0, out.stderr
     out = run(
         "ingest",
+        "--layout",
+        "bbbc006",
         "--input",
         str(tmp_path / "p" / "images"),
         "--output",
@@ -46,6 +48,8 @@ def test_synth_then_ingest(tmp_path):
 def test_bad_input_one_line_error(tmp_path):
     out = run(
         "ingest",
+        "--layout",
+        "bbbc006",
         "--input",
         str(tmp_path),
         "--output",
@@ -78,6 +82,8 @@ def test_restore_with_a_bad_checkpoint(tmp_path):
     assert (
         run(
             "ingest",
+            "--layout",
+            "bbbc006",
             "--input",
             str(plate / "images"),
             "--output",
@@ -106,6 +112,8 @@ def test_restore_with_a_bad_checkpoint(tmp_path):
 def test_inspect_the_real_bbbc006_folder(realdata, tmp_path):
     out = run(
         "inspect",
+        "--layout",
+        "bbbc006",
         "--input",
         str(realdata / "bbbc006"),
         "--output",

@@ -26,6 +26,8 @@ def _ingest(images: Path, out: Path) -> list[str]:
     return [
         str(BIN / "platefocus"),
         "ingest",
+        "--layout",
+        "bbbc006",
         "--input",
         str(images),
         "--output",

@@ -175,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="error: stop at the first bad file; skip: list it in the QC table, leave its "
         "field out",
     )
-    p.add_argument("--threads", type=int, default=1, help="CPU threads")
+    p.add_argument("--threads", type=int, default=4, help="CPU threads")
     p.set_defaults(func=_ingest)
 
     p = _command(sub, "inspect", "what a plate folder holds, before any work")
@@ -210,9 +210,9 @@ def _add_plate_folder(p: argparse.ArgumentParser, layouts: Sequence[str]) -> Non
     p.add_argument("--input", required=True, help="folder holding the plate's files")
     p.add_argument(
         "--layout",
-        default="bbbc006",
+        default="custom",
         choices=layouts,
-        help="how the acquisition system names its files",
+        help="how the acquisition system names its files (custom: give --pattern)",
     )
     p.add_argument("--plate", default=None, help="plate name to select (or to give, if none)")
 
@@ -256,7 +256,7 @@ def _add_restore(sub) -> None:
     p.add_argument(
         "--device", default="auto", choices=["auto", "cpu", "cuda"], help="auto: CUDA when present"
     )
-    p.add_argument("--threads", type=int, default=1, help="fields restored in parallel")
+    p.add_argument("--threads", type=int, default=2, help="fields restored in parallel")
     p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
     p.set_defaults(func=_restore)
 

@@ -77,6 +77,8 @@ def test_cli_ingest_into_an_output_being_written_exits_with_one_line(tmp_path):
             [
                 str(BIN / "platefocus"),
                 "ingest",
+                "--layout",
+                "bbbc006",
                 "--input",
                 str(tmp_path / "p" / "images"),
                 "--output",

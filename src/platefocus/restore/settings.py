@@ -52,7 +52,7 @@ class RestoreConfig:
         each plane's noise-to-signal power).
     """
 
-    tile: int = 128
+    tile: int = 256
     overlap: int = 32
     batch_size: int | str = 4
     percentiles: tuple[float, float] = DEFAULT_PERCENTILES

@@ -79,10 +79,10 @@ class TrainConfig:
 
     model: str = "restormer"
     model_kwargs: dict = field(default_factory=dict)
-    loss: dict = field(default_factory=lambda: {"ssim": 0.84, "l1": 0.16})
-    epochs: int = 10
-    batch_size: int | str = 16
-    max_steps_per_epoch: int | None = None
+    loss: dict = field(default_factory=lambda: {"ssim": 0.7, "l1": 0.1, "mse": 0.2})
+    epochs: int = 20
+    batch_size: int | str = "auto"
+    max_steps_per_epoch: int | None = 25
     lr: float = 2e-3
     weight_decay: float = 1e-4
     warmup_epochs: float = 1.0
@@ -91,7 +91,7 @@ class TrainConfig:
     intensity_jitter: float = 0.1
     device: str = "auto"
     bf16: bool = True
-    compile: bool | str = False
+    compile: bool | str = "auto"
     seed: int = 0
     threads: int = 2
     max_minutes: float | None = None
