@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --disable-pip-version-check -q -c requirements/constraints.txt
 CORES ?= all
 
-.PHONY: demo compare refocus blog screen real wholestack test browser slurm lint report lock clean
+.PHONY: demo compare refocus blog screen real wholestack test browser slurm lint report docs lock clean
 
 # Install into the project virtual environment and run the whole pipeline on the
 # embedded synthetic plate.
@@ -87,6 +87,11 @@ slurm:
 
 report: $(VENV)/.installed
 	$(BIN)/snakemake --cores $(CORES) --report report.html
+
+# The documentation site (docs/, mkdocs.yml) into site/; the configuration and
+# command-line references are generated from the schema and the parser.
+docs: $(VENV)/.installed-test
+	$(BIN)/mkdocs build --strict
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src workflow/scripts tests benchmarks

@@ -1,20 +1,54 @@
-"""The README's "Your own plate" recipe runs on the user's files: a config of one's own
-(``--configfile my.yaml``, nothing else) never inherits the demo's synthetic plate. A tiny
-ImageXpress tree goes through discovery and ingest, and every stored plane equals the
-file it was read from."""
+"""The "Restore your own plate" how-to (``docs/how-to/own-plate.md``, and the README's
+copy of its recipe) runs on the user's files: its config block and its commands, run as
+written on a tiny ImageXpress tree (the folder and the workflow's location put in), never
+inherit the demo's synthetic plate, and every stored plane equals the file it was read
+from."""
 
 from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import tifffile
 import yaml
-from conftest import snakemake
+from conftest import REPO, snakemake
 
 from platefocus.io.fields import field_array, list_fields
 
 PLATE = "myplate"
+HOWTO = REPO / "docs" / "how-to" / "own-plate.md"
+DOC_ROOT = "/data/myplate"  # the folder the how-to names
+
+
+def _blocks(markdown: str, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", markdown, flags=re.S)
+
+
+def _commands(data: Path) -> list[list[str]]:
+    """The how-to's shell commands, with this test's folder for the how-to's."""
+    lines = [line for block in _blocks(HOWTO.read_text(), "bash") for line in block.splitlines()]
+    return [
+        [w.replace(DOC_ROOT, str(data)) for w in shlex.split(line)]
+        for line in lines
+        if line.strip() and not line.startswith("#")
+    ]
+
+
+def test_the_readme_recipe_is_the_howtos():
+    readme = (REPO / "README.md").read_text()
+    howto = HOWTO.read_text()
+    yaml_blocks = [b.replace("# my.yaml\n", "") for b in _blocks(readme, "yaml")]
+    assert yaml_blocks and all(b in howto for b in yaml_blocks)
+    for block in _blocks(readme, "bash"):
+        for line in block.splitlines():
+            if "platefocus inspect" in line or "--configfile my.yaml" in line:
+                assert line in howto, line
 
 
 def _source_line(stderr: str) -> str:
@@ -38,19 +72,26 @@ def _imagexpress_tree(root, rng) -> dict[str, np.ndarray]:
 
 
 @pytest.mark.e2e
-def test_readme_own_plate_recipe_reads_the_users_files(tmp_path):
+def test_own_plate_howto_reads_the_users_files(tmp_path):
     data = tmp_path / "data" / PLATE
     files = _imagexpress_tree(data, np.random.default_rng(7))
-    my = tmp_path / "my.yaml"  # the README's recipe, with this test's folder as root
-    my.write_text(
-        yaml.safe_dump(
-            {
-                "plates": [PLATE],
-                "input": {"root": str(data), "layout": "imagexpress"},
-                "acquisition": {"pixel_size_um": 0.65, "z_step_um": 2.0},
-            }
-        )
-    )
+    my = tmp_path / "my.yaml"  # the how-to's config, with this test's folder as root
+    config = yaml.safe_load(_blocks(HOWTO.read_text(), "yaml")[0].replace(DOC_ROOT, str(data)))
+    assert config["plates"] == [PLATE]
+    my.write_text(yaml.safe_dump(config))
+    inspect, run = _commands(data)
+    assert inspect[0] == ".venv/bin/platefocus" and run[0] == ".venv/bin/snakemake"
+    bin_dir = Path(sys.executable).parent
+    shown = subprocess.run(
+        [str(bin_dir / "platefocus"), *inspect[1:]],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr[-3000:]
+    assert "2 wells" in shown.stdout or "B03" in shown.stdout, shown.stdout[-2000:]
+    assert "WARNING" not in shown.stdout  # the config's sampling agrees with the files
+    # The run as the how-to writes it; below with the workflow's folder put in, and with
+    # two cores and the first outputs as targets (the tiny tree trains no model).
+    assert run[1:] == ["--cores", "all", "--configfile", "my.yaml"], run
     dry = snakemake(tmp_path, "-n", "--configfile", str(my))
     assert dry.returncode == 0, dry.stderr[-3000:]
     assert "synthesize_plate" not in dry.stdout + dry.stderr
