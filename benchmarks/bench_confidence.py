@@ -45,7 +45,7 @@ from platefocus.synth import generate_plate, preset
 
 CASES = ("faithful", "split", "shrunken", "swollen", "invented")
 SHARE = {"split": 0.2, "shrunken": 0.1, "swollen": 0.1}  # of the true nuclei; rest faithful
-SEGMENTATION = SegmentationConfig()
+SEGMENTATION = SegmentationConfig(diameter_px=(15, 60))  # the demo workflow's (config.yaml)
 
 
 def _disk(shape, cy, cx, radius) -> np.ndarray:

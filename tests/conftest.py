@@ -17,6 +17,15 @@ from platefocus.io.layouts import BBBC006_PATTERN
 from platefocus.synth import generate_plate, preset
 
 REPO = Path(__file__).resolve().parents[1]
+#: The demo config's segmentation range (config/config.yaml: its nuclei are about 30 px),
+#: so that fixtures on the demo geometry do not depend on the default (auto).
+DEMO_DIAMETER_PX = (15, 60)
+
+
+def _demo_segmentation():
+    from platefocus.segment.nuclei import SegmentationConfig
+
+    return SegmentationConfig(diameter_px=DEMO_DIAMETER_PX)
 
 
 def tiny_spec(**overrides):
@@ -102,7 +111,6 @@ def pairs_dataset(tmp_path_factory):
     from platefocus.focus.bestplane import BestPlaneConfig, best_planes
     from platefocus.focus.plate import score_plate, select_plate_targets
     from platefocus.focus.targets import TargetConfig
-    from platefocus.segment.nuclei import SegmentationConfig
 
     out = tmp_path_factory.mktemp("pairs")
     spec = tiny_spec(
@@ -129,7 +137,7 @@ def pairs_dataset(tmp_path_factory):
         best,
         (2, 2),
         1,
-        SegmentationConfig(),
+        _demo_segmentation(),
         TargetConfig(min_objects=1),
         progress=False,
     )

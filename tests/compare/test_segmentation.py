@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import DEMO_DIAMETER_PX
 
 from platefocus.compare.segmentation import compare_plate, image_quality, object_rows, summarise
 from platefocus.segment.nuclei import SegmentationConfig
@@ -38,7 +39,7 @@ def comparison(pairs_dataset, restored):
         restored[0],
         ctx["manifest"],
         ctx["best"],
-        SegmentationConfig(),
+        SegmentationConfig(diameter_px=DEMO_DIAMETER_PX),
         truth_root=truth,
         splits=splits,
         workers=2,

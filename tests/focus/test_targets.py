@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import tiny_spec
+from conftest import DEMO_DIAMETER_PX, tiny_spec
 
 from platefocus.focus.metrics import score_stack, tile_grid
 from platefocus.focus.targets import TargetConfig, object_focus_curves, select_field_targets
@@ -26,7 +26,9 @@ def verdict(stack, config=None):
     best = pd.DataFrame(
         dict(region=s["region"][1:], plane=np.argmax(s["tenengrad"][:, 1:], axis=0), qc_flags="")
     )
-    return select_field_targets(stack, tiles, best, SegmentationConfig(), config)
+    return select_field_targets(
+        stack, tiles, best, SegmentationConfig(diameter_px=DEMO_DIAMETER_PX), config
+    )
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +86,11 @@ def test_too_few_objects_and_flags(flat_and_scattered):
         )
     )
     v = select_field_targets(
-        stack, tile_grid(256, 256, (2, 2)), best, SegmentationConfig(), TargetConfig(min_objects=0)
+        stack,
+        tile_grid(256, 256, (2, 2)),
+        best,
+        SegmentationConfig(diameter_px=DEMO_DIAMETER_PX),
+        TargetConfig(min_objects=0),
     )
     assert v["reason"].tolist()[0] == "flag peak_at_end"
     assert v["reason"].tolist()[2] == "flag saturated; flag empty"

@@ -112,7 +112,7 @@ def test_diameter_is_estimated_from_the_image(diameter):
 def test_auto_diameter_segments_nuclei_of_any_size():
     image, truth = _disks((480, 480), _grid_centres((480, 480), 130, 70), 45)
     image += np.random.default_rng(1).normal(0, 10, image.shape) + 100
-    fixed = identify_primary_objects(image, SegmentationConfig())  # (15, 60): too small
+    fixed = identify_primary_objects(image, SegmentationConfig(diameter_px=(15, 60)))  # too small
     auto = identify_primary_objects(image, SegmentationConfig(diameter_px=None))
     assert match_objects(truth, fixed).f1 < 0.5
     assert match_objects(truth, auto).f1 > 0.95

@@ -186,12 +186,12 @@ def expected_diameter_px(best_labels: np.ndarray, segmentation: SegmentationConf
     if count:
         area = ndimage.sum_labels(np.ones(best_labels.shape), best_labels, range(1, count + 1))
         return float(np.median(np.sqrt(4 * np.asarray(area) / np.pi)))
-    return _range_middle(segmentation.diameter_px)
+    return _range_middle(segmentation.diameter_px or segmentation.fallback_diameter_px)
 
 
-def _range_middle(diameter_px: tuple[int, int] | None) -> float:
-    """The geometric middle of a segmentation's diameter range, pixels."""
-    low, high = diameter_px or (15, 60)
+def _range_middle(diameter_px: tuple[int, int]) -> float:
+    """The geometric middle of a diameter range, pixels."""
+    low, high = diameter_px
     return float(np.sqrt(low * high))
 
 
@@ -265,12 +265,11 @@ def _compare_single_plane(
     truth_labels: np.ndarray | None,
 ) -> FieldComparison:
     """A field of one plane: no in-focus plane to compare with. The diameter range, when
-    estimated, comes from the restored plane (the only in-focus estimate there is); the
-    objects' expected diameter from the configured range when there is one (a restored
-    plane of split nuclei would otherwise set its own, too small, standard)."""
-    given = segmentation.diameter_px
-    segmentation = with_diameter(segmentation, restored)
-    expected = _range_middle(given or segmentation.diameter_px)
+    estimated, comes from the raw plane, as the objects' expected diameter does: a
+    restored plane of split nuclei would otherwise set its own, too small, standard (and
+    let the spots through the range)."""
+    segmentation = with_diameter(segmentation, raw)
+    expected = _range_middle(segmentation.diameter_px)
     raw_labels = identify_primary_objects(raw, segmentation)
     out_labels = identify_primary_objects(restored, segmentation)
     key = dict(plate=ref.plate, well=ref.well, site=ref.site)
@@ -417,7 +416,7 @@ def example_fields(
     restored = np.asarray(open_image(restored_plate, ref.path)[0])
     if len(stack) == 1:
         images = dict(raw=stack[0], restored=restored[0])
-        same = with_diameter(segmentation, images["restored"])
+        same = with_diameter(segmentation, images["raw"])  # as _compare_single_plane
         example = {**images, "title": f"{ref.well} site {ref.site}, one plane (no reference)"}
         example.update(
             {f"{k}_labels": identify_primary_objects(v, same) for k, v in images.items()}
