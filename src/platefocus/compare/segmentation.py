@@ -34,7 +34,8 @@ from platefocus.io.fields import FieldRef, field_array, list_fields
 from platefocus.io.omezarr import open_image, read_platefocus_attrs
 from platefocus.parallel import compute
 from platefocus.segment.matching import match_objects
-from platefocus.segment.nuclei import SegmentationConfig, identify_primary_objects, with_diameter
+from platefocus.segment.nuclei import SegmentationConfig, with_diameter
+from platefocus.segment.planes import segment_planes
 
 log = logging.getLogger(__name__)
 
@@ -112,19 +113,24 @@ def compare_field(
     # One diameter range per field (estimated from the in-focus plane when not given), so
     # that raw, restored and in-focus planes are segmented with identical settings.
     segmentation = with_diameter(segmentation, best)
-    best_labels = identify_primary_objects(best, segmentation)
+    # Every plane of the field segmented in one call (one batch for a learned segmenter).
+    compared = [
+        (i, z, dz) for i, (z, dz) in enumerate(zip(meta["source_z"], meta["dz"], strict=True))
+        if z is not None
+    ]  # fmt: skip
+    raws = [stack[ref.z_indices.index(z)] for _, z, _ in compared]
+    labels = segment_planes([best, *raws, *(restored[i] for i, _, _ in compared)], segmentation)
+    best_labels, raw_all, out_all = labels[0], labels[1 : 1 + len(raws)], labels[1 + len(raws) :]
     truth = clear_border(truth_labels) if truth_labels is not None else best_labels
     truth_source = "true labels" if truth_labels is not None else "best plane"
     expected_diameter = expected_diameter_px(best_labels, segmentation)
     rows, objects = [], []
     key = dict(plate=ref.plate, well=ref.well, site=ref.site)
     objects += [dict(key, dz=0, **r) for r in object_rows(best_labels, best, "best_plane")]
-    for i, (z, dz) in enumerate(zip(meta["source_z"], meta["dz"], strict=True)):
-        if z is None:
-            continue
-        raw, out = stack[ref.z_indices.index(z)], restored[i]
-        raw_labels = identify_primary_objects(raw, segmentation)
-        out_labels = identify_primary_objects(out, segmentation)
+    for (i, z, dz), raw, raw_labels, out_labels in zip(
+        compared, raws, raw_all, out_all, strict=True
+    ):
+        out = restored[i]
         m_raw, m_out = match_objects(truth, raw_labels), match_objects(truth, out_labels)
         psnr_raw, ssim_raw = image_quality(raw, best)
         psnr_out, ssim_out = image_quality(out, best)
@@ -220,7 +226,7 @@ def _projected(raw, restored, kernel, lam, sigma, best, truth, segmentation) -> 
     if lam is None:
         lam = noise_regularisation(raw, sigma)
     projected = project(restored, raw, kernel, lam)
-    labels = identify_primary_objects(projected, segmentation)
+    labels = segment_planes([projected], segmentation)[0]
     psnr, ssim = image_quality(projected, best)
     return dict(
         psnr_projected=psnr,
@@ -270,8 +276,7 @@ def _compare_single_plane(
     let the spots through the range)."""
     segmentation = with_diameter(segmentation, raw)
     expected = _range_middle(segmentation.diameter_px)
-    raw_labels = identify_primary_objects(raw, segmentation)
-    out_labels = identify_primary_objects(restored, segmentation)
+    raw_labels, out_labels = segment_planes([raw, restored], segmentation)
     key = dict(plate=ref.plate, well=ref.well, site=ref.site)
     nan = float("nan")
     row = dict(
@@ -419,7 +424,10 @@ def example_fields(
         same = with_diameter(segmentation, images["raw"])  # as _compare_single_plane
         example = {**images, "title": f"{ref.well} site {ref.site}, one plane (no reference)"}
         example.update(
-            {f"{k}_labels": identify_primary_objects(v, same) for k, v in images.items()}
+            {
+                f"{k}_labels": v
+                for k, v in zip(images, segment_planes(list(images.values()), same), strict=True)
+            }
         )
         return [example]
     # restored planes by their source plane (a plane list or every plane has no dz there)
@@ -436,7 +444,10 @@ def example_fields(
         example = dict(images)
         same = with_diameter(segmentation, images["truth"])
         example.update(
-            {f"{k}_labels": identify_primary_objects(v, same) for k, v in images.items()}
+            {
+                f"{k}_labels": v
+                for k, v in zip(images, segment_planes(list(images.values()), same), strict=True)
+            }
         )
         example["title"] = f"{ref.well} site {ref.site}, dz={dz:+d} ({row['split']})"
         examples.append(example)

@@ -11,7 +11,8 @@ from platefocus.consistency.planes import plane_consistency
 from platefocus.dataset.split import first_field, held_out_planes
 from platefocus.io.fields import field_array, list_fields
 from platefocus.io.omezarr import open_image, read_platefocus_attrs
-from platefocus.segment.nuclei import SegmentationConfig, identify_primary_objects, with_diameter
+from platefocus.segment.nuclei import SegmentationConfig, with_diameter
+from platefocus.segment.planes import segment_planes
 
 
 def hallucination_example(
@@ -40,7 +41,7 @@ def hallucination_example(
     best = np.asarray(stack[ref.z_indices.index(int(row["best_z"]))])
     source_z = read_platefocus_attrs(restored_plate, ref.path)["source_z"]
     restored = np.asarray(open_image(restored_plate, ref.path)[0][source_z.index(int(row["z"]))])
-    labels = identify_primary_objects(restored, with_diameter(segmentation, best))
+    labels = segment_planes([restored], with_diameter(segmentation, best))[0]
     dz = round(float(row["dz"]))
     plane, objects, residual = plane_consistency(observed, restored, labels, kernels[dz])
     return dict(

@@ -19,7 +19,8 @@ import pandas as pd
 from scipy import ndimage
 
 from platefocus.focus.metrics import Region, gradient_energy
-from platefocus.segment.nuclei import SegmentationConfig, identify_primary_objects, object_centroids
+from platefocus.segment.nuclei import SegmentationConfig, object_centroids
+from platefocus.segment.planes import segment_planes
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def select_field_targets(
         best = by_region.loc[tile.name]
         k = int(best["plane"])
         if k not in labels_at:
-            labels_at[k] = identify_primary_objects(stack[k], segmentation)
+            labels_at[k] = segment_planes([stack[k]], segmentation)[0]
         labels = labels_at[k]
         cy, cx = object_centroids(labels).T if labels.max() else (np.zeros(0), np.zeros(0))
         inside = (

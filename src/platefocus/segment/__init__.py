@@ -1,4 +1,5 @@
-"""Nuclei segmentation (CellProfiler's IdentifyPrimaryObjects) and one-to-one matching."""
+"""Nuclei segmentation (CellProfiler's IdentifyPrimaryObjects, or a Cellpose model) and
+one-to-one matching."""
 
 import lazy_loader
 
@@ -9,5 +10,6 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     submod_attrs={
         "matching": ["MatchResult", "iou_matrix", "match_objects"],
         "nuclei": ["SegmentationConfig", "identify_primary_objects", "object_centroids"],
+        "planes": ["segment_planes"],
     },
 )

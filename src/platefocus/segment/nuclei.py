@@ -21,6 +21,8 @@ THRESHOLDS = ("li", "otsu")
 SCOPES = ("global", "adaptive")
 BACKGROUNDS = ("none", "opening")
 DECLUMP = ("intensity", "shape", "none")
+#: How nuclei are segmented: these steps, or a Cellpose model (:mod:`platefocus.segment.cellpose`).
+METHODS = ("classic", "cellpose")
 #: An adaptive threshold stays within these factors of the global one.
 ADAPTIVE_BOUNDS = (0.1, 1.5)
 #: A window takes its own threshold only when it separates two classes this well
@@ -74,6 +76,12 @@ class SegmentationConfig:
         Drop objects touching the image border.
     fill_holes : bool
         Fill holes inside objects.
+    method : str
+        ``"classic"`` (these steps) or ``"cellpose"`` (a Cellpose model; the diameter
+        range, border removal and the shared per-field diameter apply to its objects too).
+    cellpose_model : str or None
+        With ``method="cellpose"``: a model file, or a model's name in the user's Cellpose
+        model folder (:func:`platefocus.segment.cellpose.resolve_model`).
     """
 
     diameter_px: tuple[int, int] | None = None
@@ -87,6 +95,8 @@ class SegmentationConfig:
     declump: str = "intensity"
     remove_border: bool = True
     fill_holes: bool = True
+    method: str = "classic"
+    cellpose_model: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("diameter_px", "fallback_diameter_px"):
@@ -99,6 +109,7 @@ class SegmentationConfig:
             ("threshold_scope", SCOPES),
             ("background", BACKGROUNDS),
             ("declump", DECLUMP),
+            ("method", METHODS),
         ):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
@@ -109,7 +120,14 @@ class SegmentationConfig:
         diameter = segmentation.get("diameter_px", cls.diameter_px)
         diameter = None if diameter in (None, "auto") else tuple(diameter)
         fallback = tuple(segmentation.get("fallback_diameter_px", cls.fallback_diameter_px))
-        return cls(**{**segmentation, "diameter_px": diameter, "fallback_diameter_px": fallback})
+        return cls(
+            **{
+                **{k: v for k, v in segmentation.items() if k != "cellpose"},
+                "diameter_px": diameter,
+                "fallback_diameter_px": fallback,
+                "cellpose_model": (segmentation.get("cellpose") or {}).get("model"),
+            }
+        )
 
 
 def estimate_diameter(
