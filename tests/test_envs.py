@@ -52,3 +52,29 @@ def test_every_runtime_dependency_is_in_the_env():
 
 def test_torch_is_pinned_to_the_local_cpu_wheel_version():
     assert pinned()["torch"] == "2.13.0"
+
+
+def test_the_cellpose_extra_brings_no_other_torch_and_no_torchvision(tmp_path):
+    """The resolved set of ``pip install --dry-run .[cellpose]`` (every package, as on a
+    fresh machine): torch stays the pinned CPU wheel, torchvision is not in it."""
+    import json
+    import subprocess
+    import sys
+
+    report = tmp_path / "report.json"
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
+            "--quiet", "--report", str(report), "-c", "requirements/constraints.txt",
+            ".[cellpose]",
+        ],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    resolved = {
+        normalise(item["metadata"]["name"]): item["metadata"]["version"]
+        for item in json.loads(report.read_text())["install"]
+    }
+    assert resolved["cellpose"].startswith("3.")
+    assert resolved["torch"].split("+")[0] == pinned()["torch"]
+    assert "torchvision" not in resolved and "segment-anything" not in resolved

@@ -1,5 +1,6 @@
 # Helpers shared by every stage: input functions, cluster resources, the final targets.
 import json
+from types import SimpleNamespace
 import os
 import sys
 
@@ -21,6 +22,8 @@ from platefocus.pipeline.common import (
     input_files,
     model_labels,
     plate_source,
+    segmentation_section,
+    uses_plate_segmenter,
 )
 
 drop_removed_models(config)
@@ -335,3 +338,29 @@ def all_outputs():
         + compared
         + consistency
     )
+
+
+def segmenter_file():
+    """The Cellpose model rule train_segmenter trains (beside the restoration models)."""
+    return f"results/{model_plate()}/models/segmenter/cellpose_model"
+
+
+def segmenter_input(wildcards):
+    """Input function: the plate-trained segmenter, when the run segments with it."""
+    return segmenter_file() if uses_plate_segmenter(config["segmentation"]) else []
+
+
+def segmentation_params(for_targets=False):
+    """The ``segmentation`` section of a job (``cellpose.model: plate`` as its file)."""
+    model = segmenter_file() if uses_plate_segmenter(config["segmentation"]) else None
+    return segmentation_section(config["segmentation"], model, for_targets)
+
+
+def training_truth_dirs():
+    """The ground-truth folders of the training plates (train_segmenter's input)."""
+    return [truth_dir(SimpleNamespace(plate=p)) for p in training_plates()]
+
+
+def training_truth_roots():
+    """``truth.root`` of each training plate (where train_segmenter reads true masks)."""
+    return [truth_root(SimpleNamespace(plate=p)) for p in training_plates()]

@@ -45,6 +45,7 @@ rule plot_consistency:
         manifest="results/{plate}/manifest.parquet",
         fields="results/{plate}/segmentation/{model}/fields.parquet",
         operator=operator_file,
+        segmenter=segmenter_input,
     output:
         report(
             "results/{plate}/segmentation/{model}/figures/hallucination.png",
@@ -58,7 +59,7 @@ rule plot_consistency:
     conda:
         "../envs/platefocus.yaml"
     params:
-        segmentation=config["segmentation"],
+        segmentation=segmentation_params(),
         channel=config["focus"]["target_channel"],
     script:
         "../scripts/plot_consistency.py"

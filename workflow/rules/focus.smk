@@ -45,7 +45,7 @@ rule select_targets:
     params:
         focus=config["focus"],
         targets=config["targets"],
-        segmentation=config["segmentation"],
+        segmentation=segmentation_params(for_targets=True),
         dask=config["dask"],
         # tiles are judged as training targets on the training plates only
         judge_targets=lambda wildcards: wildcards.plate in training_plates(),

@@ -8,6 +8,7 @@ rule compare_segmentation:
         pairs=own_pairs,
         truth=truth_dir,
         operator=operator_file,
+        segmenter=segmenter_input,
     output:
         fields="results/{plate}/segmentation/{model}/blocks/{block}.fields.parquet",
         objects="results/{plate}/segmentation/{model}/blocks/{block}.objects.parquet",
@@ -22,7 +23,7 @@ rule compare_segmentation:
         slurm_partition=partition("cpu"),
         slurm_account=account(),
     params:
-        segmentation=config["segmentation"],
+        segmentation=segmentation_params(),
         channel=config["focus"]["target_channel"],
         truth_root=truth_root,
         dask=config["dask"],
@@ -69,6 +70,7 @@ rule plot_comparison:
         manifest="results/{plate}/manifest.parquet",
         fields="results/{plate}/segmentation/{model}/fields.parquet",
         best="results/{plate}/focus/best_planes.parquet",
+        segmenter=segmenter_input,
     output:
         ssim=report(
             "results/{plate}/segmentation/{model}/figures/paired_ssim.png",
@@ -100,7 +102,34 @@ rule plot_comparison:
     conda:
         "../envs/platefocus.yaml"
     params:
-        segmentation=config["segmentation"],
+        segmentation=segmentation_params(),
         channel=config["focus"]["target_channel"],
     script:
         "../scripts/plot_comparison.py"
+
+
+rule train_segmenter:
+    input:
+        tables=expand("results/{p}/dataset/pairs.parquet", p=training_plates()),
+        truth=training_truth_dirs(),
+    output:
+        model="results/{plate}/models/segmenter/cellpose_model",
+        provenance="results/{plate}/models/segmenter/cellpose_model.json",
+    log:
+        "logs/train_segmenter/{plate}.log",
+    conda:
+        "../envs/platefocus.yaml"
+    threads: config["training"]["threads"]
+    resources:
+        mem_mb=8000,
+        runtime=240,
+        gpu=config["cluster"]["gpus_per_job"],
+        slurm_partition=partition("gpu"),
+        slurm_account=account(),
+    params:
+        truth_roots=training_truth_roots(),
+        plates=training_plates(),
+        channel=config["focus"]["target_channel"],
+        settings=config["segmentation"]["cellpose"],
+    script:
+        "../scripts/train_segmenter.py"

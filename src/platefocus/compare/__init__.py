@@ -8,11 +8,11 @@ import lazy_loader
 __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
+        "examples": ["example_fields"],
         "segmentation": [
             "FieldComparison",
             "compare_field",
             "compare_plate",
-            "example_fields",
             "image_quality",
             "summarise",
         ],

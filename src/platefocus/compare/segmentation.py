@@ -28,7 +28,6 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from skimage.segmentation import clear_border
 
 from platefocus.dataset.normalise import intensity_span, percentile_range
-from platefocus.dataset.split import first_field, held_out_planes
 from platefocus.focus.metrics import gradient_energy
 from platefocus.io.fields import FieldRef, field_array, list_fields
 from platefocus.io.omezarr import open_image, read_platefocus_attrs
@@ -113,14 +112,9 @@ def compare_field(
     # One diameter range per field (estimated from the in-focus plane when not given), so
     # that raw, restored and in-focus planes are segmented with identical settings.
     segmentation = with_diameter(segmentation, best)
-    # Every plane of the field segmented in one call (one batch for a learned segmenter).
-    compared = [
-        (i, z, dz) for i, (z, dz) in enumerate(zip(meta["source_z"], meta["dz"], strict=True))
-        if z is not None
-    ]  # fmt: skip
-    raws = [stack[ref.z_indices.index(z)] for _, z, _ in compared]
-    labels = segment_planes([best, *raws, *(restored[i] for i, _, _ in compared)], segmentation)
-    best_labels, raw_all, out_all = labels[0], labels[1 : 1 + len(raws)], labels[1 + len(raws) :]
+    compared, raws, best_labels, raw_all, out_all = _segment_field(
+        stack, restored, best, ref, meta, segmentation
+    )
     truth = clear_border(truth_labels) if truth_labels is not None else best_labels
     truth_source = "true labels" if truth_labels is not None else "best plane"
     expected_diameter = expected_diameter_px(best_labels, segmentation)
@@ -170,6 +164,20 @@ def compare_field(
             for r in object_rows(out_labels, out, "restored")
         ]
     return _with_selection(FieldComparison(pd.DataFrame(rows), pd.DataFrame(objects)), meta)
+
+
+def _segment_field(stack, restored, best, ref, meta, segmentation):
+    """Every compared plane of a field segmented in one call (one batch for a learned
+    segmenter): ``(compared (i, z, dz), raw planes, in-focus labels, raw labels,
+    restored labels)``."""
+    compared = [
+        (i, z, dz) for i, (z, dz) in enumerate(zip(meta["source_z"], meta["dz"], strict=True))
+        if z is not None
+    ]  # fmt: skip
+    raws = [stack[ref.z_indices.index(z)] for _, z, _ in compared]
+    labels = segment_planes([best, *raws, *(restored[i] for i, _, _ in compared)], segmentation)
+    n = len(raws)
+    return compared, raws, labels[0], labels[1 : 1 + n], labels[1 + n :]
 
 
 def _consistency(raw, restored, labels, kernels, dz, truth_labels) -> tuple[dict, dict]:
@@ -393,62 +401,3 @@ def summarise(planes: pd.DataFrame) -> pd.DataFrame:
     out = pd.concat([per.reset_index(), overall.reset_index()], ignore_index=True)
     out["abs_dz"] = out["abs_dz"].astype(str)
     return out.sort_values(["split", "abs_dz"]).reset_index(drop=True)
-
-
-def example_fields(
-    raw_plate: str | os.PathLike,
-    restored_plate: str | os.PathLike,
-    manifest: pd.DataFrame,
-    planes: pd.DataFrame,
-    segmentation: SegmentationConfig,
-    channel: int,
-) -> list[dict]:
-    """Raw, restored and in-focus images of one field at its two largest |dz|, each with
-    its segmentation, for the example panels.
-
-    The field is the first of the held-out (``test``) wells when there are any.
-
-    Returns
-    -------
-    list of dict
-        ``raw``, ``restored``, ``truth`` (Y, X) images, ``<name>_labels`` and a ``title``;
-        a field of one plane has no ``truth`` image (nothing in focus to show).
-    """
-    pool = held_out_planes(planes)
-    refs = {(r.well, r.site): r for r in list_fields(manifest)}
-    ref = refs[first_field(pool)]
-    stack = np.asarray(field_array(raw_plate, ref)[ref.channels.index(channel)])
-    restored = np.asarray(open_image(restored_plate, ref.path)[0])
-    if len(stack) == 1:
-        images = dict(raw=stack[0], restored=restored[0])
-        same = with_diameter(segmentation, images["raw"])  # as _compare_single_plane
-        example = {**images, "title": f"{ref.well} site {ref.site}, one plane (no reference)"}
-        example.update(
-            {
-                f"{k}_labels": v
-                for k, v in zip(images, segment_planes(list(images.values()), same), strict=True)
-            }
-        )
-        return [example]
-    # restored planes by their source plane (a plane list or every plane has no dz there)
-    restored_z = read_platefocus_attrs(restored_plate, ref.path)["source_z"]
-    rows = pool[(pool["well"] == ref.well) & (pool["site"] == ref.site)]
-    examples = []
-    for dz in sorted({int(d) for d in rows["dz"]}, key=abs)[-2:]:
-        row = rows[rows["dz"] == dz].iloc[0]
-        images = dict(
-            raw=stack[ref.z_indices.index(int(row["z"]))],
-            restored=restored[restored_z.index(int(row["z"]))],
-            truth=stack[ref.z_indices.index(int(row["best_z"]))],
-        )
-        example = dict(images)
-        same = with_diameter(segmentation, images["truth"])
-        example.update(
-            {
-                f"{k}_labels": v
-                for k, v in zip(images, segment_planes(list(images.values()), same), strict=True)
-            }
-        )
-        example["title"] = f"{ref.well} site {ref.site}, dz={dz:+d} ({row['split']})"
-        examples.append(example)
-    return examples

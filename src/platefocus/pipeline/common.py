@@ -92,6 +92,23 @@ def check_config(config: dict) -> None:
             raise
         except (TypeError, ValueError) as err:
             raise InputError(key, str(err)) from None
+    _check_segmenter(config["segmentation"])
+
+
+def _check_segmenter(segmentation: dict) -> None:
+    """``method: cellpose`` needs Cellpose installed and a model on disk (or ``plate``)."""
+    import importlib.util
+
+    if segmentation["method"] != "cellpose":
+        return
+    if importlib.util.find_spec("cellpose") is None:
+        raise InputError(
+            "segmentation.method", "cellpose is not installed: pip install 'platefocus[cellpose]'"
+        )
+    if not uses_plate_segmenter(segmentation):
+        from platefocus.segment.cellpose import resolve_model
+
+        resolve_model((segmentation.get("cellpose") or {}).get("model"))
 
 
 def input_files(input_section: dict, plate: str | None = None) -> list[str]:
@@ -177,3 +194,34 @@ def plate_source(config: dict) -> str:
         f"platefocus: plate(s) {plates}: acquired images read from {source['root']} "
         f"(layout {source.get('layout', 'custom')})"
     )
+
+
+#: ``segmentation.cellpose.model`` value that names the model rule train_segmenter trains.
+PLATE_SEGMENTER = "plate"
+
+
+def uses_plate_segmenter(segmentation: dict) -> bool:
+    """Whether the run segments with the Cellpose model trained on its own plate."""
+    cellpose = segmentation.get("cellpose") or {}
+    return segmentation.get("method") == "cellpose" and cellpose.get("model") == PLATE_SEGMENTER
+
+
+def segmentation_section(
+    segmentation: dict, plate_model: str | None, for_targets: bool = False
+) -> dict:
+    """The ``segmentation`` section a job gets, holding only what changes its result (so
+    that Snakemake reruns exactly the jobs a change concerns): the classic path without
+    the ``cellpose`` section; Cellpose with its model file only (``plate``: the trained
+    model's file ``plate_model``). Target selection always takes the classic path when
+    the segmenter is the plate's (it learns from the wells those targets decide)."""
+    method = segmentation["method"]
+    if for_targets and uses_plate_segmenter(segmentation):
+        method = "classic"
+    settings = {k: v for k, v in segmentation.items() if k != "cellpose"}
+    # Keys sorted: Snakemake compares params as written, and config files merged in
+    # another order would otherwise rerun jobs whose settings did not change.
+    if method == "classic":
+        return dict(sorted({**settings, "method": "classic"}.items()))
+    model = (segmentation.get("cellpose") or {}).get("model")
+    model = plate_model if model == PLATE_SEGMENTER else model
+    return dict(sorted({**settings, "cellpose": {"model": model}}.items()))

@@ -134,7 +134,7 @@ def plot_comparison(
     out_examples: str | Path,
 ) -> None:
     """Comparison figures, with example panels from held-out wells when there are any."""
-    from platefocus.compare.segmentation import example_fields
+    from platefocus.compare.examples import example_fields
     from platefocus.report import segmentation as figures
     from platefocus.report.style import save_figure
 
@@ -151,3 +151,47 @@ def plot_comparison(
         channel,
     )
     save_figure(figures.example_panels(examples), out_examples)
+
+
+def train_segmenter(
+    tables: list[str | Path],
+    truth_roots: list[str | Path],
+    plates: list[str],
+    channel: int,
+    settings: dict,
+    out_model: str | Path,
+) -> None:
+    """Train a Cellpose model from scratch on the true masks of the training plates'
+    training wells (their pair tables' ``train`` split), ``settings`` the
+    ``segmentation.cellpose`` section; the weights at ``out_model``, their description
+    beside them (``<out_model>.json``)."""
+    import tifffile
+
+    from platefocus.errors import InputError
+    from platefocus.segment.train_cellpose import train_cellpose, truth_files
+
+    images, labels, used = [], [], []
+    for table, root, plate in zip(tables, truth_roots, plates, strict=True):
+        pairs = pd.read_parquet(table)
+        train = pairs[pairs["split"] == "train"][["well", "site"]].drop_duplicates()
+        for well, site in train.itertuples(index=False):
+            image, label = truth_files(root, plate, well, int(site), channel)
+            if not (image.exists() and label.exists()):
+                raise InputError(label, "no true masks: train_segmenter needs a synthetic plate")
+            images.append(tifffile.imread(image))
+            labels.append(tifffile.imread(label))
+            used.append(f"{plate} {well} s{site}")
+    if not images:
+        raise InputError(tables[0], "no training wells to train the segmenter on")
+    log.info("training a Cellpose segmenter on %d in-focus planes", len(images))
+    description = train_cellpose(
+        images,
+        labels,
+        out_model,
+        epochs=settings["epochs"],
+        learning_rate=settings["learning_rate"],
+        batch_size=settings["batch_size"],
+        seed=settings["seed"],
+        provenance={"trained_on": plates, "fields": used, "channel": channel},
+    )
+    log.info("segmenter: %s", description)
