@@ -245,6 +245,37 @@ def test_rerun_has_nothing_to_do(tiny_run):
     assert "Nothing to be done" in out.stdout + out.stderr
 
 
+def _planned(out) -> set[str]:
+    """Rules a dry run plans (its job table)."""
+    rules, table = set(), False
+    for line in out.stdout.splitlines():
+        if line.startswith("job ") and "count" in line:
+            table = True
+        elif table and line.strip() and not line.startswith("-") and not line.startswith("total"):
+            rules.add(line.split()[0])
+    return rules
+
+
+@pytest.mark.e2e
+def test_thread_device_and_cluster_settings_rerun_nothing(tiny_run, tmp_path):
+    """Where and how fast jobs run is not what they compute: a dry run after changing
+    only those plans no job; a result-changing key plans its jobs and not the others."""
+    extra = tmp_path / "run_time.yaml"
+    extra.write_text(
+        "ingest: {threads: 3}\nfocus: {threads: 3}\ntraining: {threads: 1, device: cpu}\n"
+        "restore: {threads: 3, device: cpu, prefetch: false}\n"
+        "dask: {scheduler_address: 'tcp://elsewhere:8786'}\n"
+    )
+    out = snakemake(tiny_run, "-n", *TINY, str(extra))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Nothing to be done" in out.stdout + out.stderr, out.stdout[-3000:]
+    extra.write_text("restore: {overlap: 8}\n")
+    out = snakemake(tiny_run, "-n", *TINY, str(extra))
+    planned = _planned(out)
+    assert {"restore_wells", "restore_plate", "compare_segmentation"} <= planned, planned
+    assert not planned & {"ingest_wells", "score_focus", "build_dataset", "train_model"}, planned
+
+
 @pytest.mark.e2e
 def test_bad_file_fails_job_and_leaves_no_output(tiny_run, tmp_path):
     work = tmp_path / "w"

@@ -22,6 +22,8 @@ from platefocus.pipeline.common import (
     input_files,
     model_labels,
     plate_source,
+    RUN_TIME_KEYS,
+    result_settings,
     segmentation_section,
     uses_plate_segmenter,
 )
@@ -115,10 +117,9 @@ def own_pairs(wildcards):
 
 
 def job_settings(section):
-    """A config section as a job's params, without the plate roles (``plates``): which
-    plates train or are restored decides which jobs run, not what a job computes, so a
-    change of roles must not rerun the jobs it leaves as they were."""
-    return {k: v for k, v in config[section].items() if k != "plates"}
+    """A config section as a job's params: only keys that change what the job computes
+    (no plate roles, threads, devices or prefetch: changing those reruns nothing)."""
+    return result_settings(config[section])
 
 
 def has_truth():
@@ -364,3 +365,17 @@ def training_truth_dirs():
 def training_truth_roots():
     """``truth.root`` of each training plate (where train_segmenter reads true masks)."""
     return [truth_root(SimpleNamespace(plate=p)) for p in training_plates()]
+
+
+def result_config():
+    """The run's configuration as the summary page shows it: what decides its results
+    (no thread, device, prefetch or Dask placement, which change nothing it shows)."""
+    return {
+        k: (
+            {s: x for s, x in v.items() if s not in RUN_TIME_KEYS}
+            if isinstance(v, dict)
+            else v
+        )
+        for k, v in config.items()
+        if k != "dask"
+    }

@@ -18,7 +18,6 @@ rule score_focus:
     params:
         grid=config["focus"]["grid"],
         window=config["focus"]["window"],
-        dask=config["dask"],
     script:
         "../scripts/score_focus.py"
 
@@ -43,10 +42,9 @@ rule select_targets:
         slurm_partition=partition("cpu"),
         slurm_account=account(),
     params:
-        focus=config["focus"],
+        focus=job_settings("focus"),
         targets=config["targets"],
         segmentation=segmentation_params(for_targets=True),
-        dask=config["dask"],
         # tiles are judged as training targets on the training plates only
         judge_targets=lambda wildcards: wildcards.plate in training_plates(),
     script:
@@ -123,7 +121,7 @@ rule plot_focus:
     conda:
         "../envs/platefocus.yaml"
     params:
-        focus=config["focus"],
+        focus=job_settings("focus"),
     script:
         "../scripts/plot_focus.py"
 

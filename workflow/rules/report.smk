@@ -16,6 +16,6 @@ rule summary_page:
     conda:
         "../envs/platefocus.yaml"
     params:
-        config=config,
+        config=result_config(),
     script:
         "../scripts/summary_page.py"

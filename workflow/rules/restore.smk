@@ -36,7 +36,6 @@ rule restore_wells:
         acquisition=config["acquisition"],
         channel=config["focus"]["target_channel"],
         out_plate="results/{plate}/restored/{model}.ome.zarr",
-        dask=config["dask"],
         projection_regularisation=config["consistency"]["projection_regularisation"],
     script:
         "../scripts/restore_wells.py"

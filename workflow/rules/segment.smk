@@ -26,7 +26,6 @@ rule compare_segmentation:
         segmentation=segmentation_params(),
         channel=config["focus"]["target_channel"],
         truth_root=truth_root,
-        dask=config["dask"],
         projection_regularisation=config["consistency"]["projection_regularisation"],
     script:
         "../scripts/compare_segmentation.py"

@@ -11,6 +11,7 @@ run_step(
         metrics_by_dz=snakemake.input.by_dz,
         segmentation_fields=snakemake.input.fields,
         restore=snakemake.params.restore,
+        run_time=snakemake.config["restore"],
         comparison=snakemake.params.comparison,
         out_table=snakemake.output.table,
         out_figure=snakemake.output.figure,

@@ -18,7 +18,7 @@ run_step(
         workers=snakemake.threads,
         blocks_path=snakemake.input.blocks,
         block=int(snakemake.wildcards.block),
-        dask_settings=snakemake.params.dask,
+        dask_settings=snakemake.config["dask"],
         operator_path=snakemake.input.get("operator") or None,
         projection_regularisation=snakemake.params.projection_regularisation,
     ),

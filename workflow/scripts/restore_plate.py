@@ -10,6 +10,7 @@ run_step(
         checkpoint=snakemake.input.checkpoint,
         out_plate=snakemake.output[0],
         restore=snakemake.params.restore,
+        run_time=snakemake.config["restore"],
         channel=snakemake.params.channel,
         operator_path=snakemake.input.get("operator") or None,
         projection_regularisation=snakemake.params.get("projection_regularisation", 1.0),

@@ -16,7 +16,7 @@ run_step(
         workers=snakemake.threads,
         blocks_path=snakemake.input.blocks,
         block=int(snakemake.wildcards.block),
-        dask_settings=snakemake.params.dask,
+        dask_settings=snakemake.config["dask"],
         judge_targets=snakemake.params.judge_targets,
     ),
     snakemake.log[0],

@@ -9,6 +9,7 @@ run_step(
         table_path=list(snakemake.input.table),
         model=snakemake.wildcards.model,
         training=snakemake.params.training,
+        run_time=snakemake.config["training"],
         work_dir=snakemake.params.work_dir,
         out_checkpoint=snakemake.output.checkpoint,
         out_history=snakemake.output.history,

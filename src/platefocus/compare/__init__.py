@@ -8,7 +8,7 @@ import lazy_loader
 __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
-        "examples": ["example_fields"],
+        "examples": ["example_fields", "restored_examples"],
         "segmentation": [
             "FieldComparison",
             "compare_field",

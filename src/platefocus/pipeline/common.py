@@ -225,3 +225,20 @@ def segmentation_section(
     model = (segmentation.get("cellpose") or {}).get("model")
     model = plate_model if model == PLATE_SEGMENTER else model
     return dict(sorted({**settings, "cellpose": {"model": model}}.items()))
+
+
+#: Keys of a config section that say where and how fast a job runs, not what it computes:
+#: they stay out of rule params (a change reruns nothing) and jobs read them at run time
+#: (:func:`with_run_time`). ``plates`` (which plates a job is for) decides which jobs run.
+RUN_TIME_KEYS = ("threads", "device", "prefetch")
+
+
+def result_settings(section: dict) -> dict:
+    """A config section as a job's params: without ``plates`` and :data:`RUN_TIME_KEYS`."""
+    return {k: v for k, v in section.items() if k not in ("plates", *RUN_TIME_KEYS)}
+
+
+def with_run_time(settings: dict, section: dict) -> dict:
+    """A job's ``settings`` (its params) with the run-time keys of the run's config
+    ``section`` put back."""
+    return {**settings, **{k: section[k] for k in RUN_TIME_KEYS if k in section}}

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from platefocus.io.atomic import write_table
+from platefocus.pipeline.common import with_run_time
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +22,10 @@ def compare_models(
     out_table: str | Path,
     out_figure: str | Path,
     threads: int = 1,
+    run_time: dict | None = None,
 ) -> None:
     """The model comparison table and figure (see :mod:`platefocus.compare.models`)."""
+    restore = with_run_time(restore, run_time or {})  # threads, device, prefetch
     from platefocus.compare.models import compare_models as compare
     from platefocus.report.models import model_comparison
     from platefocus.report.style import save_figure

@@ -12,6 +12,7 @@ import pandas as pd
 from platefocus.errors import InputError
 from platefocus.io.blocks import block_wells
 from platefocus.io.omezarr import Acquisition
+from platefocus.pipeline.common import with_run_time
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ def restore_wells(
     calibration_best_path: str | Path | None = None,
     operator_path: str | Path | None = None,
     projection_regularisation: float | None = 1.0,
+    run_time: dict | None = None,
 ) -> None:
     """Restore one block of a plate's wells into its partial output plate (one job).
 
@@ -43,6 +45,7 @@ def restore_wells(
     planes are within that distance of focus (:mod:`platefocus.restore.selective`).
     With ``restore.projection``, each restored plane is projected onto its observation
     with the defocus operator at ``operator_path`` (:mod:`platefocus.restore.projection`)."""
+    restore = with_run_time(restore, run_time or {})  # threads, device, prefetch
     from platefocus.restore.planes import PlaneSelection
     from platefocus.restore.plate import restore_fields
     from platefocus.restore.selective import learn_calibration
@@ -99,10 +102,12 @@ def restore_plate(
     operator_path: str | Path | None = None,
     projection_regularisation: float | None = 1.0,
     *,
+    run_time: dict | None = None,
     plate_path: str | Path,
 ) -> None:
     """Complete a plate restored block by block: metadata, then rename into place
     (``operator_path`` and ``projection_regularisation`` as for :func:`restore_wells`)."""
+    restore = with_run_time(restore, run_time or {})  # threads, device, prefetch
     from platefocus.restore.planes import PlaneSelection
     from platefocus.restore.plate import finalise_plate
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from platefocus.io.atomic import atomic_path, read_table, write_table
+from platefocus.pipeline.common import with_run_time
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ def train_model(
     threads: int = 1,
     out_timing: str | Path | None = None,
     operator: str | Path | None = None,
+    run_time: dict | None = None,
 ) -> None:
     """Train one registered model; resume from ``work_dir`` after an interruption.
 
@@ -74,6 +76,7 @@ def train_model(
     ``operator``: the defocus-operator file of the first training plate, for networks that
     restore with it (DDNM).
     """
+    training = with_run_time(training, run_time or {})  # threads, device, prefetch
     from platefocus.train.checkpoint import read_checkpoint
     from platefocus.train.loop import TrainConfig, train
 
