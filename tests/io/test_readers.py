@@ -140,3 +140,13 @@ def test_bioio_reader_matches_tifffile(tmp_path, monkeypatch):
     for c in range(2):
         for z in range(3):
             np.testing.assert_array_equal(read_plane(path, info.page(c, z)), stack[c, z])
+
+
+@pytest.mark.parametrize("second", [(16, 16), (32, 32)], ids=["other-shape", "same-shape"])
+def test_a_file_of_two_image_series_is_an_error_naming_the_count(tmp_path, second):
+    """Two images appended to one file: never ingested with the second one dropped."""
+    path = tmp_path / "two.tif"
+    tifffile.imwrite(path, np.zeros((32, 32), np.uint16))
+    tifffile.imwrite(path, np.ones(second, np.uint16), append=True)
+    with pytest.raises(InputError, match=r"two\.tif: holds 2 image series"):
+        probe_file(path)

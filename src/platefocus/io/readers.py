@@ -101,6 +101,14 @@ def probe_file(path: str | os.PathLike) -> FileInfo:
         return _bioio_probe(path)
     try:
         with tifffile.TiffFile(path) as tif:
+            if len(tif.series) > 1:
+                shapes = ", ".join(str(tuple(s.shape)) for s in tif.series[:4])
+                raise InputError(
+                    path,
+                    f"holds {len(tif.series)} image series ({shapes}); one image per file is "
+                    "read (a plane, or a stack whose axes OME-XML or ImageJ metadata name): "
+                    "split the file, or write the stack as one series",
+                )
             series = tif.series[0]
             axes, shape = _series_axes(series)
             _check_pages_complete(path, series)
