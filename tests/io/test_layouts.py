@@ -92,3 +92,26 @@ def test_layout_and_pattern_conflict_or_missing():
         DiscoveryConfig("x", pattern=r"(?P<well>\w+)", layout="operetta")
     with pytest.raises(InputError, match=r"input\.pattern"):
         DiscoveryConfig("x")
+
+
+@pytest.mark.parametrize("layout", ["bbbc006", "imagexpress", "cellvoyager", "operetta"])
+def test_1536_well_names_are_read_and_ingested(tmp_path, layout):
+    """A 1536-well plate has rows A-AF and columns 01-48: its corner wells are found and
+    stored as rows A/AF, columns 1/48 of the OME-Zarr plate."""
+    wells = [("A", 1), ("P", 24), ("AF", 48)]
+    for row, col in wells:
+        for z in (1, 2):
+            if layout == "operetta":
+                r = (ord(row[-1]) - ord("A") + 1) + (26 if len(row) == 2 else 0)
+                name = f"Images/r{r:02d}c{col:02d}f01p{z:02d}-ch1sk1fk1fl1.tiff"
+            else:
+                name = _name(layout, "B", 1, 1, 1, z).replace("B01", f"{row}{col:02d}")
+                name = name.replace("b01", f"{row.lower()}{col:02d}")
+            path = tmp_path / "in" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tifffile.imwrite(path, np.full((8, 8), len(row) * 100 + col + z, np.uint16))
+    manifest = discover_planes(DiscoveryConfig(tmp_path / "in", layout=layout))
+    assert sorted(manifest["well"].unique()) == ["A01", "AF48", "P24"]
+    ingest_plate(manifest, tmp_path / "p.ome.zarr", Acquisition(0.65, 2.0), progress=False)
+    corner = open_field(tmp_path / "p.ome.zarr", "AF", 48, 0)[:]  # (c, z, y, x)
+    assert corner[0, 1, 0, 0] == 200 + 48 + 2

@@ -32,9 +32,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: A well name in a file name: rows A-P (96 and 384 wells) and, on a 1536-well plate,
+#: rows A-AF; columns of two digits (01-48).
+WELL_NAME = r"(?:[A-Za-z]|[Aa][A-Fa-f])\d{2}"
 #: The BBBC006 file names: ``..._z_NN/<plate>_<well>_s<site>_w<channel>...tif``.
 BBBC006_PATTERN = (
-    r"_z_(?P<z>\d+)/(?P<plate>[^/]+)_(?P<well>[A-Pa-p]\d{2})_s(?P<site>\d+)"
+    rf"_z_(?P<z>\d+)/(?P<plate>[^/]+)_(?P<well>{WELL_NAME})_s(?P<site>\d+)"
     r"_w(?P<channel>\d)[^/]*\.tiff?$"
 )
 
@@ -50,7 +53,7 @@ class Layout:
 LAYOUTS: dict[str, Layout] = {
     "bbbc006": Layout(BBBC006_PATTERN),
     "imagexpress": Layout(
-        r"(?:^|/)ZStep_(?P<z>\d+)/(?P<plate>[^/]+?)_(?P<well>[A-Pa-p]\d{2})"
+        rf"(?:^|/)ZStep_(?P<z>\d+)/(?P<plate>[^/]+?)_(?P<well>{WELL_NAME})"
         r"(?:_s(?P<site>\d+))?(?:_w(?P<channel>\d))?(?!_thumb)[0-9A-Fa-f-]*\.tiff?$",
         ignore=(r"_thumb",),
     ),
@@ -59,7 +62,7 @@ LAYOUTS: dict[str, Layout] = {
         r"-ch(?P<channel>\d+)sk\d+fk\d+fl\d+\.tiff?$"
     ),
     "cellvoyager": Layout(
-        r"(?:^|/)(?P<plate>[^/]+)_(?P<well>[A-Pa-p]\d{2})_T\d{4}F(?P<site>\d{3})L\d{2}A\d{2}"
+        rf"(?:^|/)(?P<plate>[^/]+)_(?P<well>{WELL_NAME})_T\d{{4}}F(?P<site>\d{{3}})L\d{{2}}A\d{{2}}"
         r"Z(?P<z>\d{2})C(?P<channel>\d{2})\.tiff?$"
     ),
 }
