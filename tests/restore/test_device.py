@@ -139,3 +139,14 @@ def test_timing_probe_stops_past_the_peak():
     best = fastest_batch(Peaked(), config, 1, torch.device("cpu"), [4, 8, 16, 32, 64, 128])
     assert best in (4, 8, 16)
     assert 128 not in tried and 64 in tried
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_asked_without_a_device_names_the_setting():
+    from platefocus.errors import InputError
+    from platefocus.train.checkpoint import choose_device
+
+    with pytest.raises(InputError, match=r"^restore\.device: is 'cuda' but no CUDA device"):
+        choose_device("cuda", key="restore.device")
+    with pytest.raises(InputError, match=r"^training\.device: "):
+        choose_device("cuda")

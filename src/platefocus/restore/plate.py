@@ -140,7 +140,7 @@ def restore_fields(
     ``plane_scores`` judge single planes; :mod:`platefocus.restore.selective`).
     """
     partial = partial_path(out_path)
-    dev = str(choose_device(device))
+    dev = str(choose_device(device, key="restore.device"))
     refs = [r for r in list_fields(manifest) if channel in r.channels]
     if not refs:
         raise InputError("restore.channel", f"no field has channel {channel}")

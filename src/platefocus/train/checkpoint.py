@@ -19,12 +19,13 @@ from platefocus.errors import InputError
 from platefocus.models import build_model
 
 
-def choose_device(name: str = "auto") -> torch.device:
-    """CUDA when asked or available (``auto``), else CPU."""
+def choose_device(name: str = "auto", key: str = "training.device") -> torch.device:
+    """CUDA when asked or available (``auto``), else CPU; ``key`` is the setting named
+    when CUDA is asked for and there is none."""
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("training.device is 'cuda' but no CUDA device is available")
+        raise InputError(key, "is 'cuda' but no CUDA device is available (use auto or cpu)")
     return torch.device(name)
 
 
