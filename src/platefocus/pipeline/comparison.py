@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from platefocus.errors import InputError
 from platefocus.io.atomic import write_table
 from platefocus.pipeline.common import with_run_time
 
@@ -90,8 +91,9 @@ def compare_offsets(
         comparison.get("example_z"),
     )
     if not examples:
-        raise ValueError(
-            f"comparison.example_z {comparison.get('example_z')}: no held-out field has "
-            "these planes restored (restore.planes)"
+        raise InputError(
+            "comparison.example_z",
+            f"{comparison.get('example_z')}: no held-out field has these planes restored "
+            "(restore.planes)",
         )
     save_figure(examples_figure(examples), out_examples)
