@@ -67,9 +67,14 @@ def schema_keys(schema: dict | None = None) -> list[tuple[str, dict]]:
 
 
 def _cell(text: object) -> str:
-    """One table cell: one line, pipes escaped, angle brackets shown (not read as HTML)."""
+    """One table cell: one line; pipes and square brackets escaped (a regular expression
+    is not a table border or a link); angle brackets shown, not read as HTML."""
     text = " ".join(str(text).split()).replace("|", "\\|")
-    return text.replace("<", "&lt;").replace(">", "&gt;")
+    parts = text.split("`")  # odd parts are code spans: shown as they are
+    for i in range(0, len(parts), 2):
+        plain = parts[i].replace("[", "\\[").replace("]", "\\]")
+        parts[i] = plain.replace("<", "&lt;").replace(">", "&gt;")
+    return "`".join(parts)
 
 
 def configuration_reference() -> str:

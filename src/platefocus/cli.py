@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     page of the documentation is generated from this parser)."""
     from platefocus import __version__
     from platefocus.io.ingest import ON_BAD_FILE
-    from platefocus.io.layouts import BBBC006_PATTERN, LAYOUT_NAMES
+    from platefocus.io.layouts import LAYOUT_NAMES
     from platefocus.synth.spec import PRESETS
 
     parser = argparse.ArgumentParser(prog="platefocus", description=DESCRIPTION)
@@ -158,8 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--pattern",
         default=None,
-        help="with --layout custom: regular expression with groups well, site, channel, z "
-        f"(and plate); with --layout bbbc006 it is {BBBC006_PATTERN}",
+        help="with --layout custom: a regular expression with named groups well (or row and "
+        "column), site, and optionally channel, z, plate",
     )
     p.add_argument(
         "--pixel-size-um", type=float, required=True, help="pixel size in the sample, um"
