@@ -84,6 +84,15 @@ def killed_at(cmd: list[str], point: str, pause_dir: Path, env: dict | None = No
     return proc.pid
 
 
+def cli_ingest(images: Path, out: Path, *extra: str) -> list[str]:
+    """The command line of ``platefocus ingest`` of a BBBC006-layout folder into ``out``."""
+    return [
+        str(Path(sys.executable).parent / "platefocus"), "ingest", "--layout", "bbbc006",
+        "--input", str(images), "--output", str(out),
+        "--pixel-size-um", "0.65", "--z-step-um", "2", *extra,
+    ]  # fmt: skip
+
+
 def plane_files(plate_dir: Path) -> list[Path]:
     return sorted((plate_dir / "images").rglob("*.tif"))
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import tifffile
-from conftest import killed_at, tree_digest
+from conftest import cli_ingest, killed_at, tree_digest
 
 from platefocus.io.partial import aside_path, partial_path
 from platefocus.kill_points import reached
@@ -23,22 +23,7 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 
 def _ingest(images: Path, out: Path) -> list[str]:
-    return [
-        str(BIN / "platefocus"),
-        "ingest",
-        "--layout",
-        "bbbc006",
-        "--input",
-        str(images),
-        "--output",
-        str(out),
-        "--pixel-size-um",
-        "0.65",
-        "--z-step-um",
-        "2",
-        "--threads",
-        "1",
-    ]
+    return cli_ingest(images, out, "--threads", "1")
 
 
 def _run(cmd: list[str]) -> None:

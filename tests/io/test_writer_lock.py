@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import cli_ingest
 
 from platefocus.errors import InputError
 from platefocus.io import partial as partial_module
@@ -74,20 +75,7 @@ def test_cli_ingest_into_an_output_being_written_exits_with_one_line(tmp_path):
     proc = _holder(out)
     try:
         run = subprocess.run(
-            [
-                str(BIN / "platefocus"),
-                "ingest",
-                "--layout",
-                "bbbc006",
-                "--input",
-                str(tmp_path / "p" / "images"),
-                "--output",
-                str(out),
-                "--pixel-size-um",
-                "0.65",
-                "--z-step-um",
-                "2",
-            ],
+            cli_ingest(tmp_path / "p" / "images", out),
             capture_output=True,
             text=True,
             timeout=300,
