@@ -16,7 +16,7 @@ def train_and_score(config, pairs: Path) -> tuple[pd.DataFrame, pd.DataFrame, fl
     time. ``config``: a :class:`platefocus.train.loop.TrainConfig`; ``pairs``: the folder
     with ``pairs.zarr`` and ``pairs.parquet``."""
     from platefocus.io.pairs import read_pair_info
-    from platefocus.train.checkpoint import load_checkpoint
+    from platefocus.model_io.checkpoint import load_model
     from platefocus.train.evaluate import evaluate_split, summarise_by_dz
     from platefocus.train.loop import train
 
@@ -26,6 +26,6 @@ def train_and_score(config, pairs: Path) -> tuple[pd.DataFrame, pd.DataFrame, fl
         start = time.perf_counter()
         history = train(store, table, config, work, read_pair_info(store), progress=False)
         seconds = time.perf_counter() - start
-        model, _ = load_checkpoint(Path(work) / "best.pt")
+        model, _ = load_model(Path(work) / "best.pt")
     by_dz = summarise_by_dz(evaluate_split(model, store, table))
     return by_dz[by_dz["side"] == "both"].set_index("abs_dz"), history, seconds

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
+from platefocus.model_io.checkpoint import load_model
 from platefocus.restore.inference import restore_planes
 from platefocus.restore.settings import RestoreConfig
-from platefocus.train.checkpoint import load_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 PLANES = REPO.parent / "shared" / "realdata" / "bbbc006" / "BBBC006_v1_images_z_00"
@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--tile", type=int, default=160)
     parser.add_argument("--overlap", type=int, default=32)
     args = parser.parse_args()
-    model, _ = load_checkpoint(args.checkpoint)
+    model, _ = load_model(args.checkpoint)
     rows = []
     for path in sorted(PLANES.glob("*.tif")):
         plane = tifffile.imread(path)

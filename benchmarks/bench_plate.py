@@ -132,6 +132,7 @@ def run_stages(tmp: Path, args, config: dict) -> list[dict]:
     from platefocus.io.ingest import ingest_plate
     from platefocus.io.omezarr import Acquisition
     from platefocus.io.pairs import read_pair_info
+    from platefocus.model_io.checkpoint import choose_device
     from platefocus.report import focus as figures
     from platefocus.report.style import save_figure
     from platefocus.restore.planes import PlaneSelection
@@ -140,7 +141,6 @@ def run_stages(tmp: Path, args, config: dict) -> list[dict]:
     from platefocus.restore.tiling import plan_tiles
     from platefocus.segment.nuclei import SegmentationConfig
     from platefocus.synth import generate_plate, preset
-    from platefocus.train.checkpoint import choose_device
     from platefocus.train.loop import TrainConfig, train
 
     device = str(choose_device(args.device))

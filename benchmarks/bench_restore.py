@@ -42,6 +42,7 @@ from _timing import best_of
 
 from platefocus.io.fields import field_array, list_fields
 from platefocus.io.omezarr import Acquisition
+from platefocus.model_io.checkpoint import choose_device
 from platefocus.models import build_model
 from platefocus.restore import PlaneSelection, restore_plate
 from platefocus.restore.batching import choose_batch_size, prepare_model
@@ -49,7 +50,6 @@ from platefocus.restore.graphs import with_cuda_graphs
 from platefocus.restore.inference import run_batches
 from platefocus.restore.settings import RestoreConfig
 from platefocus.restore.tiling import cut_tiles, pad_plane, plan_tiles
-from platefocus.train.checkpoint import choose_device
 
 
 def main() -> None:

@@ -28,8 +28,8 @@ import time
 
 import torch
 
+from platefocus.model_io.checkpoint import choose_device
 from platefocus.models import build_model
-from platefocus.train.checkpoint import choose_device
 from platefocus.train.losses import WeightedLoss
 
 DEFAULTS = {

@@ -93,9 +93,9 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     args = parser.parse_args()
 
-    from platefocus.train.checkpoint import load_checkpoint
+    from platefocus.model_io.checkpoint import load_model
 
-    model, _ = load_checkpoint(args.checkpoint)
+    model, _ = load_model(args.checkpoint)
     table = pd.read_parquet(args.pairs / "pairs.parquet")
     store = args.pairs / "pairs.zarr"
     results = {}

@@ -145,3 +145,51 @@ def test_every_module_imports():
 
     for module in pkgutil.walk_packages(platefocus.__path__, "platefocus."):
         importlib.import_module(module.name)
+
+
+#: Keys only a model file has (a config section or a table never uses them).
+CHECKPOINT_KEYS = {
+    "model_state",
+    "model_kwargs",
+    "in_channels",
+    "dataset_digest",
+    "optimiser",
+    "best_val",
+    "checkpoint_sha256",
+}
+
+
+def test_only_model_io_reads_model_files():
+    """Outside ``model_io/`` no module calls ``torch.load`` or indexes a checkpoint dict
+    by one of its keys (``state["model_state"]``, ``state.get("in_channels")``)."""
+    offenders = []
+    for path in _modules():
+        if path.parent.name == "model_io":
+            continue
+        for node in ast.walk(_tree(path)):
+            where = f"{path.relative_to(SRC)}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                if node.func.attr == "load" and getattr(node.func.value, "id", "") == "torch":
+                    offenders.append(f"{where} torch.load")
+                if node.func.attr == "get" and node.args:
+                    key = node.args[0]
+                    if isinstance(key, ast.Constant) and key.value in CHECKPOINT_KEYS:
+                        offenders.append(f"{where} .get({key.value!r})")
+            if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+                if node.slice.value in CHECKPOINT_KEYS:
+                    offenders.append(f"{where} [{node.slice.value!r}]")
+    assert not offenders
+
+
+def test_restoration_and_comparison_do_not_import_training():
+    """Restoring a plate or comparing models imports no module of ``platefocus.train``."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, platefocus.restore.plate, platefocus.compare.models, "
+        "platefocus.pipeline.restore;"
+        "print(sorted(m for m in sys.modules if m.startswith('platefocus.train')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

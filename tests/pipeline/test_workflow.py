@@ -447,13 +447,13 @@ def test_comparison_target_on_the_tiny_plate(tmp_path):
     assert by_name.loc["ddnm", "loss"] == "diffusion prior: noise MSE"
     assert by_name["sampling_steps"].to_dict() == {**dict.fromkeys(by_name.index, 1), "ddnm": 2}
     from platefocus.consistency.stack import load_kernels
-    from platefocus.train.checkpoint import read_checkpoint
+    from platefocus.model_io import load_model, read_model_info
 
     # DDNM keeps the plate's estimated operator in its weights and restored the plate
-    ddnm = read_checkpoint(tmp_path / "results/tiny/models/ddnm/checkpoint.pt")
+    ddnm, ddnm_info = load_model(tmp_path / "results/tiny/models/ddnm/checkpoint.pt")
     for dz, kernel in load_kernels(tmp_path / "results/tiny/models/operator.npz").items():
-        slot = dz + ddnm["model_kwargs"].get("max_offset", 16)
-        np.testing.assert_allclose(ddnm["model_state"]["kernels"][slot].numpy(), kernel, 1e-6)
+        slot = dz + ddnm_info.architecture_kwargs.get("max_offset", 16)
+        np.testing.assert_allclose(ddnm.state_dict()["kernels"][slot].numpy(), kernel, 1e-6)
     assert (tmp_path / "results/tiny/segmentation/ddnm/fields.parquet").exists()
     import zarr
 
@@ -461,8 +461,8 @@ def test_comparison_target_on_the_tiny_plate(tmp_path):
     operator = restored.attrs["platefocus"]["restore"]["operator"]
     assert operator == "results/tiny/models/operator.npz"
 
-    checkpoint = read_checkpoint(tmp_path / "results/tiny/models/restormer_mse/checkpoint.pt")
-    assert checkpoint["model"] == "restormer" and checkpoint["config"]["loss"] == {"mse": 1.0}
+    checkpoint = read_model_info(tmp_path / "results/tiny/models/restormer_mse/checkpoint.pt")
+    assert checkpoint.architecture == "restormer" and checkpoint.loss == {"mse": 1.0}
     assert (models["parameters"] > 0).all() and (models["flops_per_pixel"] > 0).all()
     assert (models["infer_mpix_per_s"] > 0).all() and (models["epochs"] == 2).all()
     for column in ("psnr_dz2", "ssim_dz2", "seg_f1", "count_error"):

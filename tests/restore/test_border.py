@@ -70,9 +70,9 @@ def test_point_reflection_continues_slopes_that_mirror_turns_into_ridges():
 
 @pytest.mark.e2e
 def test_demo_restormer_leaves_no_rim(realdata, demo_checkpoint):
-    from platefocus.train.checkpoint import load_checkpoint
+    from platefocus.model_io.checkpoint import load_model
 
-    model, _ = load_checkpoint(demo_checkpoint)
+    model, _ = load_model(demo_checkpoint)
     files = sorted((realdata / "bbbc006" / "BBBC006_v1_images_z_00").glob("*.tif"))[::3]
     planes = [tifffile.imread(f) for f in files]
     change = {}

@@ -36,9 +36,9 @@ def test_device_padding_equals_numpy_padding(border):
 def test_device_path_agrees_with_numpy_path(tiny_checkpoints, pairs_dataset, context):
     """Same planes to the rounding of uint16 (float32 on the device, float64 in NumPy)."""
     from platefocus.io.fields import field_array, list_fields
-    from platefocus.train.checkpoint import load_checkpoint
+    from platefocus.model_io.checkpoint import load_model
 
-    model, _ = load_checkpoint(tiny_checkpoints["layer"])
+    model, _ = load_model(tiny_checkpoints["layer"])
     if context:  # a model that takes neighbouring planes as channels
         conv = torch.nn.Conv2d(3, 1, 3, padding=1)
         torch.nn.init.normal_(conv.weight, std=0.2)
@@ -72,9 +72,9 @@ def test_auto_batch_on_cpu_is_the_measured_best():
 
 
 def test_auto_batch_and_channels_last_restore_the_same_planes(tiny_checkpoints):
-    from platefocus.train.checkpoint import load_checkpoint
+    from platefocus.model_io.checkpoint import load_model
 
-    model, _ = load_checkpoint(tiny_checkpoints["layer"])
+    model, _ = load_model(tiny_checkpoints["layer"])
     stack = (np.random.default_rng(1).random((2, 80, 90)) * 4000).astype(np.uint16)
     plain = restore_planes(model, stack, [0, 1], RestoreConfig(tile=64, overlap=16, batch_size=4))
     config = RestoreConfig(tile=64, overlap=16, batch_size="auto", channels_last=True)
@@ -144,7 +144,7 @@ def test_timing_probe_stops_past_the_peak():
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_cuda_asked_without_a_device_names_the_setting():
     from platefocus.errors import InputError
-    from platefocus.train.checkpoint import choose_device
+    from platefocus.model_io.checkpoint import choose_device
 
     with pytest.raises(InputError, match=r"^restore\.device: is 'cuda' but no CUDA device"):
         choose_device("cuda", key="restore.device")

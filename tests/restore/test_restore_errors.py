@@ -49,13 +49,13 @@ def test_a_mislabelled_checkpoint_names_one_architecture(tiny_checkpoints, tmp_p
     """Weights holding a parameter the labelled architecture does not have: the message
     names the label alone (not torch's class name as a second architecture) and what does
     not fit."""
-    from platefocus.train.checkpoint import load_checkpoint
+    from platefocus.model_io.checkpoint import load_model
 
     state = torch.load(tiny_checkpoints["layer"], weights_only=False)
     state["model_state"] = {"enc.0.weight": torch.zeros(3), **state["model_state"]}
     torch.save(state, tmp_path / "mislabelled.pt")
     with pytest.raises(InputError) as err:
-        load_checkpoint(tmp_path / "mislabelled.pt")
+        load_model(tmp_path / "mislabelled.pt")
     message = str(err.value)
     assert f"architecture {state['model']!r}" in message and "1 not its own" in message
     assert "state_dict for" not in message

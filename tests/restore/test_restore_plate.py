@@ -13,10 +13,10 @@ from conftest import killed_at, tree_digest
 
 from platefocus.errors import InputError
 from platefocus.io.omezarr import Acquisition
+from platefocus.model_io.checkpoint import load_model
 from platefocus.restore import PlaneSelection, restore_plate
 from platefocus.restore.inference import restore_planes
 from platefocus.restore.settings import RestoreConfig
-from platefocus.train.checkpoint import load_checkpoint
 
 ACQ = Acquisition(0.65, 2.0)
 SELECTION = PlaneSelection(offsets=(-3, 3))
@@ -88,7 +88,7 @@ def test_seams_of_trained_models(pairs_dataset, tiny_checkpoints):
     plane = np.asarray(field_array(ctx["plate"], ref)[0, 3]).astype(np.float32)
     errors = {}
     for norm, path in tiny_checkpoints.items():
-        model, _ = load_checkpoint(path)
+        model, _ = load_model(path)
         errors[norm] = seam_errors(model, plane, tile=64, overlap=16)
     print("seam errors (border, centre), normalised units:", errors)
     # Stated tolerance: with per-pixel LayerNorm (the default) tiled and whole-image output

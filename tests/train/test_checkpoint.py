@@ -58,7 +58,7 @@ def test_a_full_disk_says_so(tmp_path, monkeypatch):
     from collections import namedtuple
 
     from platefocus.errors import InputError
-    from platefocus.train.checkpoint import save_checkpoint
+    from platefocus.model_io.checkpoint import save_checkpoint
 
     def short_write(state, path):
         Path(path).write_bytes(b"x" * 10)

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 import torch
 
-from platefocus.train import TrainConfig, load_checkpoint, lr_factor, train
+from platefocus.model_io import load_model
+from platefocus.train import TrainConfig, lr_factor, train
 from platefocus.train.evaluate import evaluate_split, summarise_by_dz
 
 TINY = TrainConfig(
@@ -44,13 +45,13 @@ def test_beats_identity_at_every_dz(pairs_dataset, trained):
     path, table, _ = pairs_dataset
     work, history = trained
     assert history["val_loss"].iloc[-1] < history["val_loss"].iloc[0]
-    model, state = load_checkpoint(work / "best.pt")
+    model, info = load_model(work / "best.pt")
     summary = summarise_by_dz(evaluate_split(model, path, table))
     both = summary[summary["side"] == "both"]
     assert len(both) == 2  # |dz| = 3 and 4
     assert (both["ssim_pred"] > both["ssim_input"]).all(), both.to_string()
     assert (both["psnr_pred"] > both["psnr_input"]).all(), both.to_string()
-    assert state["config"]["model"] == "restormer"
+    assert info.training["model"] == "restormer"
 
 
 def test_seeded_training_is_deterministic_on_cpu(pairs_dataset, trained, tmp_path):
@@ -118,7 +119,7 @@ def test_schedule_warms_up_then_decays():
 
 
 def test_cuda_requested_without_cuda():
-    from platefocus.train.checkpoint import choose_device
+    from platefocus.model_io.checkpoint import choose_device
 
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA"):
@@ -167,13 +168,13 @@ def test_a_model_entry_may_set_its_own_training_settings():
 def test_a_model_own_loss_reaches_its_checkpoint(pairs_dataset, tmp_path):
     import dataclasses
 
-    from platefocus.train.checkpoint import read_checkpoint
+    from platefocus.model_io import read_model_info
 
     path, table, _ = pairs_dataset
     config = dataclasses.replace(TINY, loss={"mse": 1.0}, epochs=1, max_steps_per_epoch=2)
     train(path, table, config, tmp_path, progress=False)
-    state = read_checkpoint(tmp_path / "best.pt")
-    assert state["config"]["loss"] == {"mse": 1.0} and state["model"] == TINY.model
+    info = read_model_info(tmp_path / "best.pt")
+    assert info.loss == {"mse": 1.0} and info.architecture == TINY.model
 
 
 def test_model_labels_name_each_model_with_its_loss():
@@ -209,8 +210,6 @@ def test_offsets_move_less_at_a_smaller_rate_and_clipping_bounds_the_step(pairs_
     (AdamW steps scale with the rate); clipping gradients to a tiny norm still trains."""
     import dataclasses
 
-    from platefocus.train.checkpoint import read_checkpoint
-
     path, table, _ = pairs_dataset
     moved = {}
     for scale in (1.0, 0.1):
@@ -223,7 +222,7 @@ def test_offsets_move_less_at_a_smaller_rate_and_clipping_bounds_the_step(pairs_
         )
         work = tmp_path / str(scale)
         train(path, table, config, work, progress=False)
-        state = read_checkpoint(work / "best.pt")["model_state"]
+        state = load_model(work / "best.pt")[0].state_dict()
         fresh = build_fresh(config)
         key = next(k for k in state if k.endswith("attn.offsets.weight"))
         moved[scale] = (state[key] - fresh[key]).abs().max().item()

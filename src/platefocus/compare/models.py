@@ -20,11 +20,11 @@ import torch
 
 from platefocus.dataset.split import held_out_planes
 from platefocus.io.atomic import read_table
+from platefocus.model_io.checkpoint import load_model
 from platefocus.models.catalog import OPERATOR_ARCHITECTURES, PRIOR_LOSS_LABEL, loss_label
 from platefocus.models.registry import apply_model
 from platefocus.restore.inference import restore_planes
 from platefocus.restore.settings import RestoreConfig
-from platefocus.train.checkpoint import load_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -105,17 +105,17 @@ def compare_models(
     for name, ckpt, timing, by_dz, fields in zip(
         names, checkpoints, timings, metrics_by_dz, segmentation_fields, strict=True
     ):
-        model, state = load_checkpoint(ckpt, "cpu")
-        in_channels = int(state.get("in_channels", 1))
+        model, info = load_model(ckpt, "cpu")
+        in_channels = info.in_channels
         spent = json.loads(Path(timing).read_text())
         f1, count_error = _segmentation(fields, "restored")
         row = {
             "model": name,
-            "architecture": state["model"],
+            "architecture": info.architecture,
             # the loss it was trained with: segmentation-oriented (SSIM) or signal (MSE)
             "loss": PRIOR_LOSS_LABEL
-            if state["model"] in OPERATOR_ARCHITECTURES
-            else loss_label(state.get("config", {}).get("loss", {})),
+            if info.architecture in OPERATOR_ARCHITECTURES
+            else loss_label(info.loss),
             "parameters": sum(p.numel() for p in model.parameters()),
             "flops_per_pixel": flops_per_pixel(model, in_channels),
             "train_seconds": spent["train_seconds"],

@@ -28,10 +28,10 @@ def compare_models(
     """The model comparison table and figure (see :mod:`platefocus.compare.models`)."""
     restore = with_run_time(restore, run_time or {})  # threads, device, prefetch
     from platefocus.compare.models import compare_models as compare
+    from platefocus.model_io.checkpoint import read_model_info
     from platefocus.report.models import model_comparison
     from platefocus.report.style import save_figure
     from platefocus.restore.settings import RestoreConfig
-    from platefocus.train.checkpoint import checkpoint_percentiles
 
     table = compare(
         names,
@@ -39,7 +39,7 @@ def compare_models(
         timings,
         metrics_by_dz,
         segmentation_fields,
-        RestoreConfig.from_config(restore, checkpoint_percentiles(checkpoints[0])),
+        RestoreConfig.from_config(restore, read_model_info(checkpoints[0]).percentiles),
         inference_side=comparison["inference_side"],
         repeats=comparison["repeats"],
         threads=threads,

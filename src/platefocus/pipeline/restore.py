@@ -144,9 +144,9 @@ def restore_ome_zarr(
     (the rest keep :class:`RestoreConfig`'s defaults).
     """
     from platefocus.io.omezarr import read_plate_manifest
+    from platefocus.model_io.checkpoint import read_model_info
     from platefocus.restore.planes import PlaneSelection
     from platefocus.restore.plate import restore_plate as restore
-    from platefocus.train.checkpoint import checkpoint_percentiles
 
     _tiling_config("--tile/--overlap/--batch-size", **(tiling or {}))  # fail before reading
     if offsets is not None and best_path is None:
@@ -163,7 +163,7 @@ def restore_ome_zarr(
     config = _tiling_config(
         "--tile/--overlap/--batch-size",
         **(tiling or {}),
-        percentiles=checkpoint_percentiles(checkpoint),
+        percentiles=read_model_info(checkpoint).percentiles,
     )
     return restore(
         input_plate,
@@ -189,13 +189,13 @@ def _restore_config(
 ):
     """Tiling from the ``restore`` section, normalisation from the checkpoint; with
     ``restore.projection``, the defocus operator restored planes are projected with."""
+    from platefocus.model_io.checkpoint import read_model_info
     from platefocus.restore.settings import RestoreConfig
-    from platefocus.train.checkpoint import checkpoint_percentiles
 
     if restore.get("projection") and not operator_path:
         raise InputError("restore.projection", "needs the training plate's defocus operator")
     try:
-        config = RestoreConfig.from_config(restore, checkpoint_percentiles(checkpoint))
+        config = RestoreConfig.from_config(restore, read_model_info(checkpoint).percentiles)
         if not restore.get("projection"):
             return config
         return dataclasses.replace(

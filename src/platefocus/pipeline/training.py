@@ -77,7 +77,7 @@ def train_model(
     restore with it (DDNM).
     """
     training = with_run_time(training, run_time or {})  # threads, device, prefetch
-    from platefocus.train.checkpoint import read_checkpoint
+    from platefocus.model_io.checkpoint import read_resume_state
     from platefocus.train.loop import TrainConfig, train
 
     config = TrainConfig.from_config(training, model, threads)
@@ -101,11 +101,11 @@ def train_model(
         shutil.copyfile(Path(work_dir) / "best.pt", tmp)
     write_table(history, out_history)
     if out_timing:
-        last = read_checkpoint(Path(work_dir) / "last.pt")
+        last = read_resume_state(Path(work_dir) / "last.pt", "cpu")
         timing = {
-            "train_seconds": round(float(last.get("train_seconds", 0.0)), 2),
+            "train_seconds": round(float(last.train_seconds), 2),
             "epochs": len(history),
-            "device": last.get("device", "cpu"),
+            "device": last.device,
         }
         with atomic_path(out_timing) as tmp:
             Path(tmp).write_text(json.dumps(timing) + "\n")
@@ -120,10 +120,10 @@ def evaluate_model(
     out_by_dz: str | Path,
 ) -> None:
     """PSNR/SSIM of input and prediction on the test split, per pair and per |dz|."""
-    from platefocus.train.checkpoint import load_checkpoint
+    from platefocus.model_io.checkpoint import load_model
     from platefocus.train.evaluate import evaluate_split, summarise_by_dz
 
-    model, _ = load_checkpoint(checkpoint)
+    model, _ = load_model(checkpoint)
     per_pair = evaluate_split(model, dataset_path, pd.read_parquet(table_path))
     write_table(per_pair, out_pairs)
     summary = summarise_by_dz(per_pair)
@@ -171,7 +171,7 @@ def export_model(
 
     from platefocus.io.fields import field_array, list_fields
     from platefocus.io.omezarr import read_plate_manifest
-    from platefocus.train.checkpoint import read_checkpoint
+    from platefocus.model_io.checkpoint import read_model_info
     from platefocus.train.export import export_package
 
     manifest, _ = read_plate_manifest(plate_path)
@@ -186,7 +186,7 @@ def export_model(
             & (best["channel"] == channel)
             & (best["region"] == "field")
         ]
-        offsets = read_checkpoint(checkpoint).get("dataset", {}).get("offsets") or [0]
+        offsets = read_model_info(checkpoint).offsets or (0,)
         if len(row):
             z = int(row["best_z"].iloc[0]) + max(offsets, key=abs)
     z = min(max(z, 0), len(ref.z_indices) - 1)

@@ -18,6 +18,8 @@ import torch
 from platefocus.io.fields import FieldRef, field_array, read_field_channel
 from platefocus.io.omezarr import Acquisition, open_plate, write_field
 from platefocus.io.partial import clear_field, mark_done
+from platefocus.model_io.checkpoint import load_model
+from platefocus.model_io.metadata import ModelInfo
 from platefocus.models.registry import takes_offset
 from platefocus.restore.batching import choose_batch_size, prepare_model
 from platefocus.restore.device import (
@@ -33,29 +35,22 @@ from platefocus.restore.projection import operator_kernels, project_planes
 from platefocus.restore.selective import planes_to_restore
 from platefocus.restore.settings import RestoreConfig
 from platefocus.restore.tiling import plan_tiles
-from platefocus.train.checkpoint import load_checkpoint
-
-
-@functools.lru_cache(maxsize=4)
-def cached_model(checkpoint: str, device: str) -> tuple[torch.nn.Module, dict]:
-    """The checkpoint's model, loaded once per process and device."""
-    return load_checkpoint(checkpoint, device)
 
 
 @functools.lru_cache(maxsize=4)
 def restoring_model(
     checkpoint: str, device: str, config: RestoreConfig, most_tiles: int | None = None
-) -> tuple[torch.nn.Module, dict, RestoreConfig]:
+) -> tuple[torch.nn.Module, ModelInfo, RestoreConfig]:
     """The model prepared as ``config`` asks (channels-last, compiled, CUDA graphs), once
     per process, and ``config`` with its batch size resolved (``"auto"``: the fastest on
     the device, up to ``most_tiles``, the most tiles of one field)."""
-    model, state = cached_model(checkpoint, device)
+    model, info = load_model(checkpoint, device)
     model = prepare_model(model, config)
-    context = _context_planes(state)
+    context = info.context_planes
     batch = choose_batch_size(model, config, 1 + 2 * context, torch.device(device), most_tiles)
     # graphs after the batch probe: each shape tried would otherwise keep its own graph
     model = with_cuda_graphs(model, config, torch.device(device))
-    return model, state, replace(config, batch_size=batch)
+    return model, info, replace(config, batch_size=batch)
 
 
 @dataclass(frozen=True)
@@ -95,11 +90,6 @@ class FieldData:
     prepared: DeviceInput | None = None
 
 
-def _context_planes(state: dict) -> int:
-    """Neighbouring planes on each side that the checkpoint's model takes as channels."""
-    return int(state.get("dataset", {}).get("context_planes", 0))
-
-
 def read_field(job: FieldJob, prepare: bool = False) -> FieldData:
     """Read the field's channel; with ``prepare`` (a GPU), also its device input
     (float32 in page-locked memory) when the planes fit the device path."""
@@ -109,7 +99,7 @@ def read_field(job: FieldJob, prepare: bool = False) -> FieldData:
     if not (prepare and restore_at and fits_on_device(stack.shape[1:], job.config)):
         return FieldData(stack)
     planes = [job.positions[i] for i in restore_at]
-    context = _context_planes(cached_model(job.checkpoint, job.device)[1])
+    context = load_model(job.checkpoint, job.device)[1].context_planes
     return FieldData(stack, prepare_input(stack, planes, context, pin=True))
 
 
@@ -119,11 +109,11 @@ def infer_field(job: FieldJob, data: FieldData) -> PendingPlanes | np.ndarray | 
     restore_at, _, _ = job.planes()
     if not restore_at:
         return None
-    model, state, config = restoring_model(job.checkpoint, job.device, job.config, job.most_tiles)
+    model, info, config = restoring_model(job.checkpoint, job.device, job.config, job.most_tiles)
     if data.prepared is not None and not takes_offset(model):
         return launch_on_device(model, data.prepared, config, job.device)
     planes = [job.positions[i] for i in restore_at]
-    context = _context_planes(state)
+    context = info.context_planes
     offsets = [job.dz[i] for i in restore_at]
     return restore_planes(model, data.stack, planes, config, job.device, context, offsets)
 

@@ -27,7 +27,6 @@ import pandas as pd
 import torch
 
 from platefocus.errors import InputError
-from platefocus.io.atomic import file_sha256
 from platefocus.io.fields import FieldRef, list_fields
 from platefocus.io.omezarr import (
     Acquisition,
@@ -44,10 +43,10 @@ from platefocus.io.partial import (
     require_done,
     stamp_of,
 )
+from platefocus.model_io.checkpoint import choose_device, load_model, read_model_info
 from platefocus.parallel import compute
 from platefocus.restore.field import (
     FieldJob,
-    cached_model,
     infer_field,
     most_tiles,
     read_field,
@@ -64,7 +63,6 @@ from platefocus.restore.selective import (
 )
 from platefocus.restore.settings import RestoreConfig
 from platefocus.restore.stream import stream
-from platefocus.train.checkpoint import choose_device
 
 log = logging.getLogger(__name__)
 
@@ -89,23 +87,9 @@ def field_stamp(plate_stamp: str, plate_in: str | os.PathLike, ref) -> str:
     return stamp_of(plate_stamp, files)
 
 
-def _metadata(
-    checkpoint, config: RestoreConfig, channel: int, pyramid_levels: int, device: str
-) -> dict:
-    _, state = cached_model(str(checkpoint), device)
+def _metadata(checkpoint, config: RestoreConfig, channel: int, pyramid_levels: int) -> dict:
     return {
-        "model": state["model"],
-        "model_kwargs": state["model_kwargs"],
-        "checkpoint_sha256": file_sha256(checkpoint),
-        # where the model comes from, so that a screen's restored plates can be traced
-        "provenance": {
-            "trained_on": state.get("dataset", {}).get("plates"),
-            # restored with a bioimage.io package: the checkpoint it was exported from
-            "exported_from_sha256": state.get("checkpoint_sha256"),
-            "dataset": state.get("dataset", {}),
-            "training": state.get("config", {}),
-            "epoch": state.get("epoch"),
-        },
+        **read_model_info(checkpoint).provenance(),
         "normalisation": {"percentiles": list(config.percentiles), "per": "plane"},
         "restore": asdict(config),
         "channel": channel,
@@ -147,8 +131,9 @@ def restore_fields(
     selection.check_planes(refs)
     if wells is not None:
         refs = [r for r in refs if r.well in set(wells)]
-    # Loads the model: a checkpoint that does not fit fails before anything is written.
-    metadata = _metadata(checkpoint, config, channel, pyramid_levels, dev)
+    # A checkpoint that does not fit its architecture fails before anything is written.
+    load_model(checkpoint, dev)
+    metadata = _metadata(checkpoint, config, channel, pyramid_levels)
     # Idempotent, so jobs restoring other wells of the plate can start at the same time.
     require_wells(partial, [(r.row, r.column) for r in refs])
     (partial / ".done").mkdir(exist_ok=True)
@@ -308,7 +293,7 @@ def finalise_plate(
     out = Path(out_path)
     partial = partial_path(out)
     refs = [r for r in list_fields(manifest) if channel in r.channels]
-    metadata = _metadata(checkpoint, config, channel, pyramid_levels, "cpu")
+    metadata = _metadata(checkpoint, config, channel, pyramid_levels)
     plate_stamp = _stamp(metadata, selection)
     require_done(
         partial,

@@ -91,7 +91,7 @@ class RestoreConfig:
     @classmethod
     def from_config(cls, restore: dict, percentiles: Sequence[float]) -> RestoreConfig:
         """Tiling and batching from the workflow's ``restore`` section; the percentiles
-        are the checkpoint's (see :func:`platefocus.train.checkpoint.checkpoint_percentiles`)."""
+        are the checkpoint's (see :attr:`platefocus.model_io.ModelInfo.percentiles`)."""
         return cls(
             tile=restore["tile"],
             overlap=restore["overlap"],

@@ -1,4 +1,4 @@
-"""Training: the loop, checkpoints (written here, read by restore), losses, evaluation."""
+"""Training: the loop, losses, evaluation and export (model files: :mod:`platefocus.model_io`)."""
 
 import lazy_loader
 
@@ -7,18 +7,10 @@ import lazy_loader
 __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
-        "checkpoint": [
-            "checkpoint_percentiles",
-            "choose_device",
-            "load_checkpoint",
-            "read_checkpoint",
-            "save_checkpoint",
-        ],
         "evaluate": ["evaluate_split", "summarise_by_dz"],
         "loop": ["TrainConfig", "train"],
         "optim": ["lr_factor", "parameter_groups"],
         "losses": ["LOSSES", "WeightedLoss"],
         "export": ["export_package"],
-        "package": ["is_package", "read_package"],
     },
 )

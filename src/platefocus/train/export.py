@@ -1,5 +1,5 @@
 """Export a checkpoint as a BioImage Model Zoo package (the format is described in
-:mod:`platefocus.train.package`, which reads packages back)."""
+:mod:`platefocus.model_io.package`, which reads packages back)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from platefocus.dataset.normalise import DEFAULT_PERCENTILES, apply_range, percentile_range
+from platefocus.dataset.normalise import apply_range, percentile_range
 from platefocus.errors import InputError
-from platefocus.io.atomic import file_sha256
-from platefocus.train.checkpoint import load_checkpoint
-from platefocus.train.package import INPUT_ID, INVERSE, OUTPUT_ID, TOLERANCE
+from platefocus.model_io.checkpoint import load_model
+from platefocus.model_io.metadata import ModelInfo, plain
+from platefocus.model_io.package import INPUT_ID, INVERSE, OUTPUT_ID, TOLERANCE
 
 #: Papers of the architectures (the package's citations).
 CITATIONS = {
@@ -44,8 +44,8 @@ def export_package(
     cover : (y, x, 3) uint8 array, optional
         The cover image; by default the test input beside its output.
     """
-    model, state = load_checkpoint(checkpoint)
-    if state.get("dataset", {}).get("context_planes", 0):
+    model, info = load_model(checkpoint)
+    if info.context_planes:
         raise InputError(
             checkpoint,
             "only single-plane models can be packaged (context_planes 0): bioimage.io "
@@ -54,13 +54,13 @@ def export_package(
     if getattr(model, "takes_offset", False):
         raise InputError(
             checkpoint,
-            f"{state['model']!r} restores with each plane's offset from focus, which a "
+            f"{info.architecture!r} restores with each plane's offset from focus, which a "
             "bioimage.io model's single input cannot carry; package a pair-trained network",
         )
     plane = np.asarray(test_plane, dtype=np.float32)
     if plane.ndim != 2:
         raise ValueError(f"test_plane must be (y, x), got shape {plane.shape}")
-    percentiles = tuple(state["dataset"].get("percentiles", DEFAULT_PERCENTILES))
+    percentiles = info.percentiles
     lo, hi = percentile_range(plane, percentiles)
     with torch.no_grad():
         normed = torch.from_numpy(apply_range(plane, lo, hi).astype(np.float32))
@@ -69,30 +69,29 @@ def export_package(
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_path.parent) as tmp:
         work = Path(tmp)
-        descr = _describe(state, checkpoint, plane, restored, percentiles, cover, work)
+        descr = _describe(info, model, plane, restored, percentiles, cover, work)
         partial = out_path.with_name(out_path.name + ".partial")
         _save(descr, partial)
         os.replace(partial, out_path)
     return out_path
 
 
-def _describe(state, checkpoint, plane, restored, percentiles, cover, work: Path):
+def _describe(info: ModelInfo, model, plane, restored, percentiles, cover, work: Path):
     """The ``ModelDescr`` of a checkpoint, its files written under ``work``."""
     from bioimageio.spec.model import v0_5 as spec
 
-    name = state["model"]
+    name = info.architecture
     np.save(work / "test_input.npy", plane[None, None])
     np.save(work / "test_output.npy", restored.astype(np.float32))
-    torch.save(state["model_state"], work / "weights.pt")
+    torch.save(model.state_dict(), work / "weights.pt")
     _write_cover(work / "cover.png", plane, restored[0, 0], cover)
-    (work / "README.md").write_text(_documentation(state, percentiles))
+    (work / "README.md").write_text(_documentation(info, percentiles))
     cite = [spec.CiteEntry(text=text, doi=spec.Doi(doi)) for text, doi in [_citation(name)]]
-    meta = {k: v for k, v in state.items() if k not in ("model_state", "history")}
     return spec.ModelDescr(
         name=f"platefocus {name} defocus restoration",
         description=(
             f"Restores the in-focus plane from a defocused widefield fluorescence plane "
-            f"(platefocus, {name}, trained on plate(s) {state['dataset'].get('plates')})."
+            f"(platefocus, {name}, trained on plate(s) {list(info.trained_on or ())})."
         ),
         authors=[spec.Author(name="platefocus")],
         cite=cite,
@@ -102,10 +101,10 @@ def _describe(state, checkpoint, plane, restored, percentiles, cover, work: Path
         tags=["defocus", "restoration", "fluorescence", "high-content screening", "2d"],
         inputs=[_input_tensor(spec, work, percentiles)],
         outputs=[_output_tensor(spec, work)],
-        weights=_weights(spec, state, work),
+        weights=_weights(spec, info, work),
         training_data=spec.DatasetDescr(
             name="platefocus training pairs",
-            description=_training_data(state),
+            description=_training_data(info),
             authors=[spec.Author(name="platefocus")],
             cite=cite,
             license=spec.LicenseId("MIT"),
@@ -116,11 +115,7 @@ def _describe(state, checkpoint, plane, restored, percentiles, cover, work: Path
             bioimageio=spec.BioimageioConfig(
                 reproducibility_tolerance=[spec.ReproducibilityTolerance(**TOLERANCE)]
             ),
-            platefocus={
-                **_plain(meta),
-                "checkpoint_sha256": file_sha256(checkpoint),
-                "inverse": INVERSE,
-            },
+            platefocus={**plain(info.package_config()), "inverse": INVERSE},
         ),
     )
 
@@ -173,7 +168,7 @@ def _output_tensor(spec, work: Path):
     )
 
 
-def _weights(spec, state: dict, work: Path):
+def _weights(spec, info: ModelInfo, work: Path):
     """The state dict, its architecture built by ``platefocus.models.build_model``."""
     return spec.WeightsDescr(
         pytorch_state_dict=spec.PytorchStateDictWeightsDescr(
@@ -181,12 +176,7 @@ def _weights(spec, state: dict, work: Path):
             architecture=spec.ArchitectureFromLibraryDescr(
                 callable=spec.Identifier("build_model"),
                 import_from="platefocus.models",
-                kwargs={
-                    "name": state["model"],
-                    "spatial_dims": 2,
-                    "in_channels": int(state["in_channels"]),
-                    **state["model_kwargs"],
-                },
+                kwargs=plain(info.architecture_arguments()),
             ),
             pytorch_version=spec.Version(torch.__version__.split("+")[0]),
         )
@@ -202,19 +192,8 @@ def _save(descr, path: Path) -> None:
         save_bioimageio_package(descr, output_path=path)
 
 
-def _plain(value):
-    """JSON/YAML-safe copy of checkpoint metadata (tuples to lists, numpy to Python)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _training_data(state: dict) -> str:
-    dataset = state.get("dataset", {})
+def _training_data(info: ModelInfo) -> str:
+    dataset = plain(info.dataset)
     return (
         f"Pairs of (defocused plane, best focal plane) patches of plates "
         f"{dataset.get('plates')}, split by well; offsets {dataset.get('offsets')} planes; "
@@ -222,8 +201,8 @@ def _training_data(state: dict) -> str:
     )
 
 
-def _documentation(state: dict, percentiles) -> str:
-    return f"""# platefocus {state["model"]}: defocus restoration
+def _documentation(info: ModelInfo, percentiles) -> str:
+    return f"""# platefocus {info.architecture}: defocus restoration
 
 Input `raw`: one widefield fluorescence plane (y, x), camera units. Preprocessing maps its
 own {percentiles[0]} / {percentiles[1]} percentiles to 0 / 1.
@@ -231,8 +210,8 @@ own {percentiles[0]} / {percentiles[1]} percentiles to 0 / 1.
 Output `restored`: the in-focus estimate on that scale. To get intensities back:
 {INVERSE}. platefocus does this itself (`platefocus restore --model package.zip`).
 
-Trained by platefocus on plates {state.get("dataset", {}).get("plates")}, epoch
-{state.get("epoch")}; the training settings are in `config.platefocus` of `rdf.yaml`.
+Trained by platefocus on plates {list(info.trained_on or ())}, epoch
+{info.epoch}; the training settings are in `config.platefocus` of `rdf.yaml`.
 Weights were initialised at random (no pretrained weights).
 """
 

@@ -23,8 +23,9 @@ import torch
 from platefocus.errors import InputError
 from platefocus.io.pairs import read_split
 from platefocus.logs import progress as progress_bar
+from platefocus.model_io.checkpoint import choose_device, read_resume_state, save_checkpoint
+from platefocus.model_io.metadata import checkpoint_state, resume_state
 from platefocus.models import build_model
-from platefocus.train.checkpoint import choose_device, save_checkpoint
 from platefocus.train.data import augment_batch, place_pairs, rng_state, set_rng_state
 from platefocus.train.device_defaults import for_device
 from platefocus.train.losses import WeightedLoss
@@ -203,24 +204,24 @@ def dataset_digest(table: pd.DataFrame, dataset_info: dict) -> str:
 def _resume(run: _Run, last_path: Path, digest: str) -> None:
     """Continue from ``last_path`` when it was written with the same configuration and
     dataset (pairs, split, normalisation); otherwise start over and say why."""
-    if not last_path.exists():
+    state = read_resume_state(last_path, run.device)
+    if state is None:
         return
-    state = torch.load(last_path, map_location=run.device, weights_only=False)
-    if state["config"] != dataclasses.asdict(run.config):
+    if state.training != dataclasses.asdict(run.config):
         log.warning("%s was written with another configuration; starting over", last_path)
         return
-    if state.get("dataset_digest") != digest:
+    if state.dataset_digest != digest:
         log.warning(
             "%s was trained on another dataset (pairs, split or normalisation); starting over",
             last_path,
         )
         return
-    run.model.load_state_dict(state["model_state"])
-    run.optimiser.load_state_dict(state["optimiser"])
-    run.scheduler.load_state_dict(state["scheduler"])
-    set_rng_state(state["rng"], run.gen)
-    run.start, run.best_val, run.stale = state["epoch"] + 1, state["best_val"], state["stale"]
-    run.history, run.seconds = state["history"], state.get("train_seconds", 0.0)
+    run.model.load_state_dict(state.model_state)
+    run.optimiser.load_state_dict(state.optimiser)
+    run.scheduler.load_state_dict(state.scheduler)
+    set_rng_state(state.rng, run.gen)
+    run.start, run.best_val, run.stale = state.epoch + 1, state.best_val, state.stale
+    run.history, run.seconds = state.history, state.train_seconds
     log.info("resuming %s from epoch %d", run.config.model, run.start)
 
 
@@ -292,32 +293,32 @@ def _save_epoch(
     run: _Run, epoch: int, improved: bool, work: Path, dataset_info: dict, digest: str
 ) -> None:
     """Write ``best.pt`` (when improved) and ``last.pt`` (with optimiser and RNG state)."""
-    checkpoint = {
-        "model": run.config.model,
-        "model_kwargs": run.config.model_kwargs,
-        "in_channels": run.in_channels,
-        "model_state": run.model.state_dict(),
-        "dataset": dataset_info,
-        "config": dataclasses.asdict(run.config),
-        "epoch": epoch,
-        "best_val": run.best_val,
-        "stale": run.stale,
-        "history": run.history,
-        "device": run.device.type,
-    }
+    checkpoint = checkpoint_state(
+        architecture=run.config.model,
+        architecture_kwargs=run.config.model_kwargs,
+        in_channels=run.in_channels,
+        model_state=run.model.state_dict(),
+        dataset=dataset_info,
+        training=dataclasses.asdict(run.config),
+        epoch=epoch,
+        best_val=run.best_val,
+        stale=run.stale,
+        history=run.history,
+        device=run.device.type,
+    )
     if improved:
         # No wall time here: seeded reruns give byte-identical checkpoints (and outputs
         # that name them by digest). The time goes to last.pt, which resumes, and timing.json.
         save_checkpoint(checkpoint, work / "best.pt")
     save_checkpoint(
-        {
-            **checkpoint,
-            "train_seconds": run.seconds,
-            "dataset_digest": digest,
-            "optimiser": run.optimiser.state_dict(),
-            "scheduler": run.scheduler.state_dict(),
-            "rng": rng_state(run.gen),
-        },
+        resume_state(
+            checkpoint,
+            train_seconds=run.seconds,
+            dataset_digest=digest,
+            optimiser=run.optimiser.state_dict(),
+            scheduler=run.scheduler.state_dict(),
+            rng=rng_state(run.gen),
+        ),
         work / "last.pt",
     )
 

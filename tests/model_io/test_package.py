@@ -9,10 +9,10 @@ import zarr
 
 from platefocus.errors import InputError
 from platefocus.io.omezarr import Acquisition
+from platefocus.model_io import read_model_info
+from platefocus.model_io.package import TOLERANCE
 from platefocus.restore import PlaneSelection, restore_plate
 from platefocus.restore.settings import RestoreConfig
-from platefocus.train.checkpoint import read_checkpoint
-from platefocus.train.package import TOLERANCE
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +59,15 @@ def test_package_contents(package, tiny_checkpoints):
     assert rdf["config"]["platefocus"]["dataset"]["plates"] == ["pairs"]
 
 
-def test_import_then_restore_matches_the_checkpoint(package, restored, pairs_dataset, tmp_path):
+def test_import_then_restore_matches_the_checkpoint(
+    package, restored, pairs_dataset, tiny_checkpoints, tmp_path
+):
     """The package restores the plate as its checkpoint did (the `restored` fixture)."""
     out, _ = restored
     _, _, ctx = pairs_dataset
-    state = read_checkpoint(package)
-    assert state["model"] == "restormer" and len(state["package_sha256"]) == 64
+    info = read_model_info(package)
+    assert info.architecture == "restormer" and len(info.sha256) == 64
+    assert info.exported_from_sha256 == read_model_info(tiny_checkpoints["layer"]).sha256
     again = tmp_path / "from_package.ome.zarr"
     restore_plate(
         ctx["plate"],
@@ -136,7 +139,7 @@ def _other_percentiles(rdf):
 def test_bad_packages_give_a_one_line_error(package, tmp_path, edit, drop, message):
     bad = _rewrite(package, tmp_path / "bad.zip", edit, drop)
     with pytest.raises(InputError, match=message) as err:
-        read_checkpoint(bad)
+        read_model_info(bad)
     assert "\n" not in str(err.value) and str(bad) in str(err.value)
 
 
@@ -144,4 +147,4 @@ def test_not_a_package(tmp_path):
     junk = tmp_path / "model.zip"
     junk.write_text("not a zip")
     with pytest.raises(InputError, match="not a zip archive"):
-        read_checkpoint(junk)
+        read_model_info(junk)

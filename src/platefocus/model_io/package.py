@@ -1,5 +1,6 @@
 """BioImage Model Zoo packages (``bioimageio.spec`` 0.5): what platefocus puts in them, and
-reading one back (:mod:`platefocus.train.export` writes them).
+reading one back (:mod:`platefocus.train.export` writes them; platefocus reads them through
+:func:`platefocus.model_io.load_model`).
 
 A package holds the network's weights as a PyTorch state dict whose architecture is
 imported from platefocus (``from platefocus.models import build_model``), so any tool that
@@ -19,8 +20,8 @@ Tensors, axes ``(batch, channel, y, x)``:
   restores with the package.
 
 The checkpoint's metadata (architecture, dataset, training settings, epoch) travel in
-``config.platefocus``; reading a package gives back the same checkpoint dictionary as
-:func:`platefocus.train.checkpoint.read_checkpoint`, so restoring with it is the same code.
+``config.platefocus`` (:meth:`platefocus.model_io.ModelInfo.package_config`); reading a
+package gives back the same metadata as a checkpoint, so restoring with it is the same code.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ import torch
 
 from platefocus.dataset.normalise import DEFAULT_PERCENTILES
 from platefocus.errors import InputError
-from platefocus.io.atomic import file_sha256
 
 #: The tensors' names in the package, and the axes both have.
 INPUT_ID, OUTPUT_ID = "raw", "restored"
@@ -53,7 +53,7 @@ def is_package(path: str | os.PathLike) -> bool:
 
 
 def read_package(path: str | os.PathLike, device: str = "cpu") -> dict:
-    """A package's checkpoint dictionary (as ``read_checkpoint`` returns), after checking
+    """A package's metadata and weights in a checkpoint's layout, after checking
     that it is one platefocus can restore with; one-line :class:`InputError` otherwise."""
     descr = _load_description(path)
     platefocus = (descr.config.model_extra or {}).get("platefocus")
@@ -67,7 +67,7 @@ def read_package(path: str | os.PathLike, device: str = "cpu") -> dict:
         model_state = _load_weights(weights.source, device)
     except Exception as err:  # missing or unreadable file inside the package
         raise InputError(path, f"cannot read the weights ({type(err).__name__}: {err})") from None
-    return {**platefocus, "model_state": model_state, "package_sha256": file_sha256(path)}
+    return {**platefocus, "model_state": model_state}
 
 
 def _load_description(path):
