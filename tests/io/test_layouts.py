@@ -49,7 +49,11 @@ def write_plate(root, layout: str) -> None:
         tifffile.imwrite(thumb, np.zeros((4, 5), np.uint16))
 
 
-@pytest.mark.parametrize("layout", [n for n in LAYOUT_NAMES if n not in ("custom", "ome-zarr")])
+#: Layouts of one field per file name (``scenes``, many fields per file: tests/io/test_scenes.py).
+NAMED = [n for n in LAYOUT_NAMES if n not in ("custom", "ome-zarr", "scenes")]
+
+
+@pytest.mark.parametrize("layout", NAMED)
 def test_layout_discovers_every_plane(tmp_path, layout):
     write_plate(tmp_path, layout)
     manifest = discover_planes(DiscoveryConfig(tmp_path, layout=layout))

@@ -8,7 +8,9 @@ is ignored, so planes are joined on plate, well, site and channel.
 A file whose name gives both ``channel`` and ``z`` is one plane. Otherwise the file is a
 stack of one field, and its header says which planes it holds (see
 :mod:`platefocus.io.readers`): its Z axis gives the planes and its C axis the channels
-(``w1``, ``w2``... in file order) unless the name gives them.
+(``w1``, ``w2``... in file order) unless the name gives them. With the ``scenes`` layout
+every file holds many fields, whose wells and sites the file says
+(:mod:`platefocus.io.scenes`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from platefocus.errors import InputError
-from platefocus.io.layouts import LAYOUT_NAMES, LAYOUTS
+from platefocus.io.layouts import LAYOUT_NAMES, LAYOUTS, SCENE_SUFFIXES
 
 REQUIRED_GROUPS = ("site",)
 #: Value of a group that is in the pattern but absent from a file name.
@@ -154,15 +156,18 @@ def discover_planes(cfg: DiscoveryConfig) -> pd.DataFrame:
         pattern; two files claim the same plane; a well name cannot be read.
     """
     root = Path(cfg.root)
-    regex = compile_pattern(cfg.pattern)
+    scenes = cfg.layout in LAYOUTS and LAYOUTS[cfg.layout].scenes
+    regex = re.compile(cfg.pattern) if scenes else compile_pattern(cfg.pattern)
     if not root.is_dir():
         raise InputError(root, "input folder does not exist")
     rows = []
     for path in list_image_files(cfg):
         m = regex.search(path.relative_to(root).as_posix())
+        if m is None and scenes:
+            continue  # a TIFF of one plane beside the files of scenes: not one of them
         if m is None:
             raise InputError(path, f"file name does not match input.pattern {cfg.pattern!r}")
-        rows += _rows_from_match(m, path, cfg.plate)
+        rows += _scene_rows(path, cfg.plate) if scenes else _rows_from_match(m, path, cfg.plate)
     if not rows:
         exts = ", ".join(cfg.extensions)
         raise InputError(root, f"no image files ({exts}) found in the input folder")
@@ -187,6 +192,8 @@ def list_image_files(cfg: DiscoveryConfig) -> list[Path]:
     root = Path(cfg.root)
     ignore = [re.compile(p) for p in cfg.ignore]
     suffixes = tuple(e.lower() for e in cfg.extensions)
+    if cfg.layout in LAYOUTS and LAYOUTS[cfg.layout].scenes:
+        suffixes += SCENE_SUFFIXES
     files = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
@@ -222,6 +229,32 @@ def _rows_from_match(m: re.Match, path: Path, default_plate: str | None) -> list
     return [dict(field, **plane, path=str(path)) for plane in _stack_planes(path, named)]
 
 
+def _scene_rows(path: Path, plate: str | None) -> list[dict]:
+    """The manifest rows of a file of scenes: every plane of every scene (each a field)."""
+    from platefocus.io.readers import probe_scenes
+
+    info, fields = probe_scenes(path)
+    rows = []
+    for scene in fields:
+        row, column = parse_well(scene.well)
+        for c in range(info.size("C")):
+            for z in range(info.size("Z")):
+                rows.append(
+                    dict(
+                        plate=plate or "plate",
+                        well=f"{row}{column:02d}",
+                        row=row,
+                        column=column,
+                        site=scene.site,
+                        channel=c + 1,
+                        z=z,
+                        path=str(path),
+                        page=info.page(c, z, scene.scene),
+                    )
+                )
+    return rows
+
+
 def _numbered_well(groups: dict) -> str:
     """A well name from ``row`` (letters, or a number: 1 is A) and ``column`` groups."""
     row = groups["row"]
@@ -238,6 +271,12 @@ def _stack_planes(path: Path, named: dict[str, int]) -> list[dict]:
     from platefocus.io.readers import probe_file
 
     info = probe_file(path)
+    if info.scenes > 1:
+        raise InputError(
+            path,
+            f"holds {info.scenes} scenes (positions); one field per file is read unless the "
+            "plate is read with input.layout: scenes (each scene a field)",
+        )
     for key, axis in (("channel", "C"), ("z", "Z")):
         if key in named and info.size(axis) > 1:
             raise InputError(

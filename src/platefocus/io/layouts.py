@@ -21,6 +21,10 @@ The schemes follow the vendors' published naming:
 ``cellvoyager``
     Yokogawa CellVoyager (CV7000/CV8000):
     ``<plate>_<well>_T<time>F<field>L<line>A<action>Z<plane>C<channel>.tif``.
+``scenes``
+    Files that each hold many fields as scenes (positions): Nikon ND2, Zeiss CZI, Leica LIF,
+    OME-TIFF of several image series. Each scene is a field; its well and site come from
+    the file's OME plate metadata or the scene's name (:mod:`platefocus.io.scenes`).
 ``ome-zarr``
     ``input.root`` is an OME-Zarr HCS plate, validated and used in place
     (:mod:`platefocus.io.plate_input`).
@@ -48,6 +52,8 @@ class Layout:
 
     pattern: str
     ignore: tuple[str, ...] = ()
+    #: Each file holds many fields (scenes): wells and sites come from the file, not its name.
+    scenes: bool = False
 
 
 LAYOUTS: dict[str, Layout] = {
@@ -65,7 +71,10 @@ LAYOUTS: dict[str, Layout] = {
         rf"(?:^|/)(?P<plate>[^/]+)_(?P<well>{WELL_NAME})_T\d{{4}}F(?P<site>\d{{3}})L\d{{2}}A\d{{2}}"
         r"Z(?P<z>\d{2})C(?P<channel>\d{2})\.tiff?$"
     ),
+    "scenes": Layout(r"(?i)\.(?:ome\.tiff?|nd2|czi|lif)$", scenes=True),
 }
+#: Suffixes of the files the ``scenes`` layout reads (besides ``input.extensions``).
+SCENE_SUFFIXES = (".ome.tif", ".ome.tiff", ".nd2", ".czi", ".lif")
 #: Every layout name ``input.layout`` accepts.
 LAYOUT_NAMES = (*LAYOUTS, "ome-zarr", "custom")
 #: The layout whose root is an existing OME-Zarr plate (no file names to match).

@@ -33,7 +33,7 @@ def _plane_in(
     info: FileInfo, path: str | os.PathLike, page: int, planes_named: int
 ) -> tuple[tuple[int, int], np.dtype]:
     """:func:`probe_plane` on a file's header already read (``info``)."""
-    pages = info.size("C") * info.size("Z")
+    pages = info.size("C") * info.size("Z") * info.scenes
     if page >= pages:
         raise InputError(path, f"has {pages} plane(s), plane {page} was asked for")
     if pages > planes_named:

@@ -8,19 +8,24 @@ error, never a guess (its pages could be planes, channels or time points).
 
 Vendor formats (Nikon ND2, Zeiss CZI, Leica LIF...) are read through ``bioio`` and its
 plugins, an optional extra (``pip install 'platefocus[formats]'``); a missing plugin is a
-one-line error naming what to install. Such a file holds one field (its first scene), and
-its C and Z axes give the planes, as for a TIFF stack.
+one-line error naming what to install. Such a file holds one field and its C and Z axes give
+the planes, as for a TIFF stack; a file of several scenes (positions) is an error, unless
+the plate is read with the ``scenes`` layout, which reads every scene as a field
+(:mod:`platefocus.io.scenes`; an OME-TIFF of several image series too).
 
 A plane is addressed by ``(path, page)``: ``page`` is the index of the plane among the
-file's planes (0 for a single-plane file; ``c * Z + z`` for a CZYX stack).
+file's planes (0 for a single-plane file; ``c * Z + z`` for a CZYX stack;
+``scene * C * Z + c * Z + z`` in a file of scenes).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import threading
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import tifffile
@@ -51,6 +56,9 @@ class FileInfo:
         TIFF compression scheme (``"NONE"``, ``"LZW"``, ``"ADOBE_DEFLATE"``...).
     pixel_size_um, z_step_um : float or None
         Sampling from OME-XML or ImageJ metadata, micrometres; None when not stated.
+    scenes : int
+        Fields the file holds (1 unless read with the ``scenes`` layout); each has the
+        same axes and shape.
     """
 
     axes: str
@@ -59,6 +67,7 @@ class FileInfo:
     compression: str
     pixel_size_um: float | None = None
     z_step_um: float | None = None
+    scenes: int = 1
 
     @property
     def plane_shape(self) -> tuple[int, int]:
@@ -68,17 +77,18 @@ class FileInfo:
         """Length of ``axis`` (1 when the file does not have it)."""
         return self.shape[self.axes.index(axis)] if axis in self.axes else 1
 
-    def page(self, channel_index: int, z_index: int) -> int:
-        """Page of the plane at ``channel_index`` and ``z_index`` (0-based)."""
+    def page(self, channel_index: int, z_index: int, scene: int = 0) -> int:
+        """Page of the plane at ``channel_index`` and ``z_index`` (0-based) of ``scene``."""
         position = {"C": channel_index, "Z": z_index}
         stack_axes = self.axes[:-2]
-        return int(
+        in_scene = int(
             np.ravel_multi_index(
                 [position[a] for a in stack_axes], [self.size(a) for a in stack_axes]
             )
             if stack_axes
             else 0
         )
+        return scene * self.size("C") * self.size("Z") + in_scene
 
 
 def _decode_error(path: str | os.PathLike, err: Exception) -> InputError:
@@ -96,18 +106,25 @@ def _is_vendor(path: str | os.PathLike) -> bool:
 
 
 def probe_file(path: str | os.PathLike) -> FileInfo:
-    """What a file holds, from its header; for a TIFF, checks the pixel data is all there."""
+    """What a file holds, from its header; for a TIFF, checks the pixel data is all there.
+
+    A file of several scenes (a vendor file, or an OME-TIFF of several image series) comes
+    back with ``scenes`` set; discovery reads it only with the ``scenes`` layout."""
     if _is_vendor(path):
-        return _bioio_probe(path)
+        image = _bioio_image(path)
+        return probe_scenes(path)[0] if len(image.scenes) > 1 else _bioio_probe(path)
     try:
         with tifffile.TiffFile(path) as tif:
+            if len(tif.series) > 1 and tif.is_ome:
+                return probe_scenes(path)[0]
             if len(tif.series) > 1:
                 shapes = ", ".join(str(tuple(s.shape)) for s in tif.series[:4])
                 raise InputError(
                     path,
                     f"holds {len(tif.series)} image series ({shapes}); one image per file is "
                     "read (a plane, or a stack whose axes OME-XML or ImageJ metadata name): "
-                    "split the file, or write the stack as one series",
+                    "split the file, write the stack as one series, or, when each series is "
+                    "a field, read the plate with input.layout: scenes",
                 )
             series = tif.series[0]
             axes, shape = _series_axes(series)
@@ -205,6 +222,8 @@ def read_plane(path: str | os.PathLike, page: int = 0, maxworkers: int | None = 
         return _bioio_plane(path, page)
     try:
         with tifffile.TiffFile(path) as tif:
+            if len(tif.series) > 1:  # admitted only by the scenes layout: one field each
+                return _bioio_plane(path, page)
             n_pages = len(tif.series[0].pages)
             if page >= n_pages:
                 raise InputError(path, f"has {n_pages} page(s), plane {page} was asked for")
@@ -225,7 +244,25 @@ def read_plane(path: str | os.PathLike, page: int = 0, maxworkers: int | None = 
 
 def _bioio_image(path: str | os.PathLike):
     """A ``bioio.BioImage``, or a one-line error naming the package or plugin to install."""
-    plugin = BIOIO_PLUGINS.get(os.path.splitext(os.fspath(path))[1].lower(), "a bioio plugin")
+    return _open_bioio(*_file_key(path))
+
+
+def _file_key(path: str | os.PathLike) -> tuple[str, int, int]:
+    try:
+        info = os.stat(path)
+    except OSError:
+        raise InputError(path, "no such file") from None
+    return os.fspath(path), info.st_size, info.st_mtime_ns
+
+
+#: bioio readers keep a scene selected: planes are read under this lock.
+_BIOIO_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=8)
+def _open_bioio(path: str, _size: int, _mtime_ns: int):
+    """The file opened once per process and version (its metadata is parsed once)."""
+    plugin = BIOIO_PLUGINS.get(os.path.splitext(path)[1].lower(), "a bioio plugin")
     try:
         from bioio import BioImage
     except ImportError:
@@ -233,20 +270,50 @@ def _bioio_image(path: str | os.PathLike):
             path, f"reading this format needs bioio and {plugin}: {_FORMATS_HINT}"
         ) from None
     try:
-        image = BioImage(path)
+        return BioImage(path)
     except Exception as err:
         if type(err).__name__ == "UnsupportedFileFormatError":
             raise InputError(
                 path, f"no bioio plugin reads this file: install {plugin} ({_FORMATS_HINT})"
             ) from None
         raise InputError(path, f"cannot read ({type(err).__name__}: {err})") from None
-    if len(image.scenes) > 1:
-        raise InputError(path, f"holds {len(image.scenes)} scenes; one field per file is read")
-    return image
+
+
+def probe_scenes(path: str | os.PathLike) -> tuple[FileInfo, list]:
+    """What a file of scenes holds: the axes of one scene (``scenes`` set to their count)
+    and the field of each scene (:func:`platefocus.io.scenes.scene_fields`)."""
+    from platefocus.io.scenes import scene_fields
+
+    image = _bioio_image(path)
+    with _BIOIO_LOCK:
+        infos = []
+        for i in range(len(image.scenes)):
+            image.set_scene(i)
+            infos.append(_bioio_info(path, image))
+        fields = scene_fields(path, image)
+    differ = [
+        i
+        for i, info in enumerate(infos)
+        if (info.axes, info.shape) != (infos[0].axes, infos[0].shape)
+    ]
+    if differ:
+        raise InputError(
+            path,
+            f"scene {differ[0]} holds {infos[differ[0]].shape} ({infos[differ[0]].axes}), "
+            f"scene 0 {infos[0].shape} ({infos[0].axes}): every scene must hold the same "
+            "channels and planes",
+        )
+    return replace(infos[0], scenes=len(infos)), fields
 
 
 def _bioio_probe(path: str | os.PathLike) -> FileInfo:
     image = _bioio_image(path)
+    with _BIOIO_LOCK:
+        image.set_scene(0)
+        return _bioio_info(path, image)
+
+
+def _bioio_info(path, image) -> FileInfo:
     dims = image.dims
     if dims.T > 1:
         raise InputError(path, f"holds {dims.T} time points; one is expected")
@@ -266,8 +333,16 @@ def _bioio_probe(path: str | os.PathLike) -> FileInfo:
 
 def _bioio_plane(path: str | os.PathLike, page: int) -> np.ndarray:
     image = _bioio_image(path)
-    dims = image.dims
-    if page >= dims.C * dims.Z:
-        raise InputError(path, f"has {dims.C * dims.Z} plane(s), plane {page} was asked for")
-    c, z = divmod(page, dims.Z)
-    return np.asarray(image.get_image_data("YX", T=0, C=c, Z=z))
+    with _BIOIO_LOCK:
+        image.set_scene(0)
+        dims = image.dims
+        per_scene = dims.C * dims.Z
+        scene, rest = divmod(int(page), per_scene)
+        if scene >= len(image.scenes):
+            raise InputError(
+                path,
+                f"has {per_scene * len(image.scenes)} plane(s), plane {page} was asked for",
+            )
+        image.set_scene(scene)
+        c, z = divmod(rest, dims.Z)
+        return np.asarray(image.get_image_data("YX", T=0, C=c, Z=z))
