@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import zarr
-from ome_zarr.format import FormatV05
+from ome_zarr.format import FormatV04, FormatV05
 from ome_zarr.writer import write_image, write_plate_metadata, write_well_metadata
 
 from platefocus.errors import InputError
@@ -17,28 +17,31 @@ from platefocus.pipeline.ingest import discover_plate, ingest_plate, ingest_well
 WELLS = [("B", "3"), ("B", "4"), ("C", "3")]
 
 
-def write_foreign_plate(path) -> dict:
-    """An HCS plate as another tool writes it: tczyx images, no platefocus metadata."""
-    root = zarr.open_group(str(path), mode="w", zarr_format=3)
+def write_foreign_plate(path, fmt=None) -> dict:
+    """An HCS plate as another tool writes it (``ome_zarr.writer``; NGFF 0.5 unless
+    ``fmt`` says 0.4): tczyx images, 0.5 um pixels, 2 um z-step, no platefocus metadata."""
+    fmt = fmt or FormatV05()
+    root = zarr.open_group(str(path), mode="w", zarr_format=3 if fmt.version == "0.5" else 2)
     write_plate_metadata(
         root,
         ["B", "C"],
         ["3", "4"],
         [f"{r}/{c}" for r, c in WELLS],
-        fmt=FormatV05(),
+        fmt=fmt,
         name="foreign",
     )
     images = {}
     rng = np.random.default_rng(0)
     for r, c in WELLS:
         well = root.require_group(r).require_group(c)
-        write_well_metadata(well, [{"path": "0"}], fmt=FormatV05())
+        write_well_metadata(well, [{"path": "0"}], fmt=fmt)
         image = rng.integers(0, 4000, (1, 2, 5, 24, 32), dtype=np.uint16)
         write_image(
             image,
             well.require_group("0"),
             axes="tczyx",
-            fmt=FormatV05(),
+            fmt=fmt,
+            scale={"z": 2.0, "y": 0.5, "x": 0.5},
             storage_options={"chunks": (1, 1, 1, 24, 32)},
         )
         images[f"{r}0{c}"] = image[0]
@@ -146,3 +149,31 @@ def test_with_on_bad_file_skip_lost_fields_are_qc_rows(tmp_path):
     assert qc["problem"].str.contains("chunks are missing").any()
     discovered = pd.read_parquet(tmp_path / "d.parquet")
     assert set(discovered["well"]) == {"B03"}
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_one_reader_reads_a_foreign_plate_and_the_cli_restores_it(
+    tmp_path, tiny_checkpoints, version
+):
+    """A plate platefocus did not write (``ome_zarr.writer``, NGFF 0.4 and 0.5): the one
+    plate reader lists every plane with the plate's sampling, and the CLI's restore path
+    restores its planes (it once found none)."""
+    from platefocus.io.plate_input import read_plate_manifest
+    from platefocus.pipeline.restore import restore_ome_zarr
+
+    source = tmp_path / "in.ome.zarr"
+    images = write_foreign_plate(source, FormatV04() if version == "0.4" else FormatV05())
+    manifest, acquisition = read_plate_manifest(source)
+    assert len(manifest) == len(WELLS) * 2 * 5
+    assert (acquisition.pixel_size_um, acquisition.z_step_um) == (0.5, 2.0)
+    for ref in list_fields(manifest):
+        np.testing.assert_array_equal(np.asarray(field_array(source, ref)), images[ref.well])
+    out = tmp_path / "restored.ome.zarr"
+    result = restore_ome_zarr(
+        tiny_checkpoints["layer"], source, out, planes=[1, 3], tiling={"tile": 32, "overlap": 8}
+    )
+    assert result["computed"] == len(WELLS)
+    restored, _ = read_plate_manifest(out)
+    for ref in list_fields(restored):  # the restored plate holds the two planes asked for
+        planes = np.asarray(field_array(out, ref))
+        assert planes.shape == (1, 2, 24, 32) and planes.std() > 0, planes.shape

@@ -98,7 +98,7 @@ def test_a_file_of_scenes_outside_the_scenes_layout_is_an_error(tmp_path):
 def test_cli_ingest_of_a_file_of_scenes_writes_each_scene_as_a_field(tmp_path):
     """Through the command line: the plate holds every scene's pixels where its well is."""
     from platefocus.io.fields import field_array, list_fields
-    from platefocus.io.omezarr import read_plate_manifest
+    from platefocus.io.plate_input import read_plate_manifest
 
     folder = tmp_path / "plate"
     folder.mkdir()

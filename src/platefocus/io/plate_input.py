@@ -1,10 +1,14 @@
-"""An existing OME-Zarr HCS plate as input (``input.layout: ome-zarr``): validated with
-``ome-zarr-models``, listed plane by plane from its metadata, and used in place (the run's
-``plate.ome.zarr`` is a link to it, no pixel is copied).
+"""OME-Zarr HCS plates read: the one reader of a plate's planes, for plates platefocus
+wrote and for plates of other tools (NGFF 0.4 and 0.5), validated with ``ome-zarr-models``
+and listed plane by plane from their metadata. As workflow input
+(``input.layout: ome-zarr``) such a plate is used in place (the run's ``plate.ome.zarr`` is
+a link to it, no pixel is copied); restore, export and the CLI read plates through
+:func:`read_plate_manifest`.
 
 Images may have axes ``zyx``, ``czyx`` or ``tczyx`` (one time point); channels are
-numbered 1, 2... in array order and planes 0, 1... unless the images carry platefocus'
-own ``channels``/``z_indices`` metadata (plates that platefocus wrote).
+numbered 1, 2... in array order and planes 0, 1... and sites 1, 2... in the well's order,
+unless the images carry platefocus' own ``channels``/``z_indices``/``site`` metadata
+(plates that platefocus wrote).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import zarr
 
 from platefocus.errors import InputError
 from platefocus.io.discover import parse_well
-from platefocus.io.omezarr import read_image_axes
+from platefocus.io.omezarr import Acquisition, ome_attrs, read_acquisition, read_image_axes
 
 
 class _FieldLost(InputError):
@@ -73,11 +77,11 @@ def checked_plate_planes(
     if on_bad_file not in ON_BAD_FILE:
         raise InputError("ingest.on_bad_file", f"must be one of {ON_BAD_FILE}, got {on_bad_file!r}")
     group = _open_validated(root)
-    meta = group.attrs.get("ome", group.attrs)["plate"]
+    meta = ome_attrs(group)["plate"]
     name = plate or meta.get("name") or Path(root).name.split(".")[0]
     rows, problems = [], []
     for well in meta["wells"]:
-        images = group[well["path"]].attrs.get("ome", group[well["path"]].attrs)["well"]["images"]
+        images = ome_attrs(group[well["path"]])["well"]["images"]
         row, column = parse_well(well["path"].replace("/", ""))
         for field, image_meta in enumerate(images):
             path = f"{well['path']}/{image_meta['path']}"
@@ -121,8 +125,7 @@ def _image_planes(image: zarr.Group, path: str, root, key: dict) -> list[dict]:
     axes = read_image_axes(root, path)
     if axes not in ACCEPTED_AXES:
         raise InputError(f"{root}/{path}", f"image axes {axes!r}, expected one of {ACCEPTED_AXES}")
-    attrs = image.attrs.get("ome", image.attrs)
-    array = image[attrs["multiscales"][0]["datasets"][0]["path"]]
+    array = image[ome_attrs(image)["multiscales"][0]["datasets"][0]["path"]]
     sizes = dict(zip(axes, array.shape, strict=True))
     if sizes.get("t", 1) != 1:
         raise InputError(f"{root}/{path}", f"holds {sizes['t']} time points; one is expected")
@@ -135,6 +138,7 @@ def _image_planes(image: zarr.Group, path: str, root, key: dict) -> list[dict]:
             f"{missing} of {array.nchunks} chunks are missing (they would read as zeros)",
         )
     extra = image.attrs.get("platefocus", {})
+    key = dict(key, site=int(extra.get("site", key["site"])))
     channels = extra.get("channels") or list(range(1, sizes.get("c", 1) + 1))
     z_indices = extra.get("z_indices") or list(range(sizes["z"]))
     shape = f"{sizes['y']}x{sizes['x']}"
@@ -151,6 +155,25 @@ def _image_planes(image: zarr.Group, path: str, root, key: dict) -> list[dict]:
         for c in channels
         for z in z_indices
     ]
+
+
+def read_plate_manifest(plate_path: str | os.PathLike) -> tuple[pd.DataFrame, Acquisition]:
+    """Every plane of an HCS plate (as :func:`plate_planes`) and its acquisition (pixel
+    size, z-step, channel labels of its first image)."""
+    planes = plate_planes(plate_path)
+    first = planes.iloc[0]
+    path = f"{first['row']}/{_column_path(plate_path, first)}/{first['field']}"
+    return planes, read_acquisition(plate_path, path)
+
+
+def _column_path(plate_path, plane) -> str:
+    """The column part of the plane's well path as the plate writes it (``3`` or ``03``)."""
+    meta = ome_attrs(zarr.open_group(str(plate_path), mode="r"))["plate"]
+    for well in meta["wells"]:
+        row, column = well["path"].split("/")
+        if row == plane["row"] and int(column) == int(plane["column"]):
+            return column
+    return str(plane["column"])
 
 
 def link_plate(root: str | os.PathLike, out_path: str | os.PathLike) -> None:

@@ -143,7 +143,7 @@ def restore_ome_zarr(
     ``best_planes.parquet``; ``tiling``: any of ``tile``, ``overlap``, ``batch_size``
     (the rest keep :class:`RestoreConfig`'s defaults).
     """
-    from platefocus.io.omezarr import read_plate_manifest
+    from platefocus.io.plate_input import read_plate_manifest
     from platefocus.model_io.checkpoint import read_model_info
     from platefocus.restore.planes import PlaneSelection
     from platefocus.restore.plate import restore_plate as restore

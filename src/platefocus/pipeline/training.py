@@ -170,7 +170,7 @@ def export_model(
     import numpy as np
 
     from platefocus.io.fields import field_array, list_fields
-    from platefocus.io.omezarr import read_plate_manifest
+    from platefocus.io.plate_input import read_plate_manifest
     from platefocus.model_io.checkpoint import read_model_info
     from platefocus.train.export import export_package
 
