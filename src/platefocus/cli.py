@@ -12,13 +12,19 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from platefocus.errors import InputError
 from platefocus.logs import run_step
 
 
 def _synth(args: argparse.Namespace) -> None:
     from platefocus.pipeline.synthetic import synthesize_plate
 
-    overrides = json.loads(args.overrides) if args.overrides else {}
+    try:
+        overrides = json.loads(args.overrides) if args.overrides else {}
+    except json.JSONDecodeError as err:
+        raise InputError("--overrides", f"not a JSON object ({err})") from None
+    if not isinstance(overrides, dict):
+        raise InputError("--overrides", f"must be a JSON object, got {args.overrides!r}")
     synthesize_plate(args.output, args.name, args.preset, args.seed, overrides, args.threads)
 
 

@@ -36,6 +36,7 @@ def test_bad_value_stops_the_dry_run_with_the_key_named(tmp_path, bad, message):
     )
     assert out.returncode != 0
     assert message in out.stderr + out.stdout
+    assert "Traceback" not in out.stderr + out.stdout  # the one-line message, nothing else
 
 
 def test_model_catalog_matches_the_registry():

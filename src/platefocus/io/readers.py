@@ -111,12 +111,11 @@ def probe_file(path: str | os.PathLike) -> FileInfo:
     A file of several scenes (a vendor file, or an OME-TIFF of several image series) comes
     back with ``scenes`` set; discovery reads it only with the ``scenes`` layout."""
     if _is_vendor(path):
-        image = _bioio_image(path)
-        return probe_scenes(path)[0] if len(image.scenes) > 1 else _bioio_probe(path)
+        return _bioio_probe(path)
     try:
         with tifffile.TiffFile(path) as tif:
             if len(tif.series) > 1 and tif.is_ome:
-                return probe_scenes(path)[0]
+                return _bioio_probe(path)
             if len(tif.series) > 1:
                 shapes = ", ".join(str(tuple(s.shape)) for s in tif.series[:4])
                 raise InputError(
@@ -285,12 +284,22 @@ def probe_scenes(path: str | os.PathLike) -> tuple[FileInfo, list]:
     from platefocus.io.scenes import scene_fields
 
     image = _bioio_image(path)
+    info = _bioio_probe(path)
+    with _BIOIO_LOCK:
+        fields = scene_fields(path, image)
+    return info, fields
+
+
+def _bioio_probe(path: str | os.PathLike) -> FileInfo:
+    """The axes of a file read through bioio; a file of scenes comes back with ``scenes``
+    set (every scene must hold the same channels and planes)."""
+    image = _bioio_image(path)
     with _BIOIO_LOCK:
         infos = []
         for i in range(len(image.scenes)):
             image.set_scene(i)
             infos.append(_bioio_info(path, image))
-        fields = scene_fields(path, image)
+        image.set_scene(0)
     differ = [
         i
         for i, info in enumerate(infos)
@@ -303,14 +312,7 @@ def probe_scenes(path: str | os.PathLike) -> tuple[FileInfo, list]:
             f"scene 0 {infos[0].shape} ({infos[0].axes}): every scene must hold the same "
             "channels and planes",
         )
-    return replace(infos[0], scenes=len(infos)), fields
-
-
-def _bioio_probe(path: str | os.PathLike) -> FileInfo:
-    image = _bioio_image(path)
-    with _BIOIO_LOCK:
-        image.set_scene(0)
-        return _bioio_info(path, image)
+    return replace(infos[0], scenes=len(infos))
 
 
 def _bioio_info(path, image) -> FileInfo:

@@ -34,7 +34,12 @@ def cut_stack_into_plate(
     if out.exists():
         raise InputError(out, "already exists; remove it to cut the stack again")
     # The caller says the file is a Z-stack: a plain multi-page TIFF is taken as one.
-    stack = tifffile.imread(stack_path)
+    try:
+        stack = tifffile.imread(stack_path)
+    except FileNotFoundError:
+        raise InputError(stack_path, "no such file") from None
+    except Exception as err:  # tifffile raises many types for files it cannot read
+        raise InputError(stack_path, f"cannot read TIFF ({type(err).__name__}: {err})") from None
     if stack.ndim != 3:
         raise InputError(stack_path, f"expected a (z, y, x) stack, got shape {stack.shape}")
     rows, columns = grid

@@ -144,11 +144,12 @@ def restore_ome_zarr(
     (the rest keep :class:`RestoreConfig`'s defaults).
     """
     from platefocus.io.plate_input import read_plate_manifest
-    from platefocus.model_io.checkpoint import read_model_info
+    from platefocus.model_io.checkpoint import choose_device, read_model_info
     from platefocus.restore.planes import PlaneSelection
     from platefocus.restore.plate import restore_plate as restore
 
     _tiling_config("--tile/--overlap/--batch-size", **(tiling or {}))  # fail before reading
+    choose_device(device, key="--device")
     if offsets is not None and best_path is None:
         raise InputError("--offsets", "needs --best, the plate's best_planes.parquet")
     manifest, acquisition = read_plate_manifest(input_plate)
