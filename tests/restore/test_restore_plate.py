@@ -22,6 +22,14 @@ ACQ = Acquisition(0.65, 2.0)
 SELECTION = PlaneSelection(offsets=(-3, 3))
 
 
+def _job(checkpoint, **options):
+    """The restore job of these tests: offsets -3 and 3, tiles of 64, no progress bar."""
+    from platefocus.restore.job import RestoreJob
+
+    config = RestoreConfig(tile=64, overlap=16)
+    return RestoreJob(str(checkpoint), SELECTION, config, ACQ, progress=False, **options)
+
+
 class Identity(torch.nn.Module):
     def forward(self, x):
         return x[:, x.shape[1] // 2 : x.shape[1] // 2 + 1]
@@ -265,28 +273,10 @@ def test_blocks_of_wells_then_finalise_equal_one_restore(
     blocks = plan_blocks(ctx["manifest"]["well"].unique(), 2)
     assert len(blocks) == 3
     blocked = tmp_path / "r.ome.zarr"
-    config = RestoreConfig(tile=64, overlap=16)
+    job = _job(tiny_checkpoints["layer"], best=ctx["best"])
     for block in (1, 0, 2):  # jobs finish in any order
-        restore_fields(
-            ctx["plate"],
-            ctx["manifest"],
-            tiny_checkpoints["layer"],
-            blocked,
-            SELECTION,
-            config,
-            ACQ,
-            best=ctx["best"],
-            wells=blocks[block],
-            progress=False,
-        )
-    finalise_plate(
-        ctx["manifest"],
-        tiny_checkpoints["layer"],
-        blocked,
-        config,
-        SELECTION,
-        plate_in=ctx["plate"],
-    )
+        restore_fields(ctx["plate"], ctx["manifest"], blocked, job, wells=blocks[block])
+    finalise_plate(ctx["manifest"], blocked, job, plate_in=ctx["plate"])
     assert tree_digest(blocked) == tree_digest(out)
 
 
@@ -296,28 +286,11 @@ def test_finalise_refuses_an_incomplete_plate(pairs_dataset, tiny_checkpoints, t
 
     _, _, ctx = pairs_dataset
     out = tmp_path / "r.ome.zarr"
-    config = RestoreConfig(tile=64, overlap=16)
-    restore_fields(
-        ctx["plate"],
-        ctx["manifest"],
-        tiny_checkpoints["layer"],
-        out,
-        SELECTION,
-        config,
-        ACQ,
-        best=ctx["best"],
-        wells=plan_blocks(ctx["manifest"]["well"].unique(), 2)[0],
-        progress=False,
-    )
+    job = _job(tiny_checkpoints["layer"], best=ctx["best"])
+    wells = plan_blocks(ctx["manifest"]["well"].unique(), 2)[0]
+    restore_fields(ctx["plate"], ctx["manifest"], out, job, wells=wells)
     with pytest.raises(InputError, match="not written yet"):
-        finalise_plate(
-            ctx["manifest"],
-            tiny_checkpoints["layer"],
-            out,
-            config,
-            SELECTION,
-            plate_in=ctx["plate"],
-        )
+        finalise_plate(ctx["manifest"], out, job, plate_in=ctx["plate"])
     assert not out.exists()
 
 
@@ -361,13 +334,12 @@ def test_a_field_reingested_between_kill_and_rerun_is_restored_again(
     plate = tmp_path / "in.ome.zarr"
     shutil.copytree(ctx["plate"], plate)
     out = tmp_path / "r.ome.zarr"
-    config = RestoreConfig(tile=64, overlap=16)
-    args = (plate, ctx["manifest"], tiny_checkpoints["layer"], out, SELECTION, config, ACQ)
-    first = restore_fields(*args, best=ctx["best"], progress=False)
+    args = (plate, ctx["manifest"], out, _job(tiny_checkpoints["layer"], best=ctx["best"]))
+    first = restore_fields(*args)
     assert first["computed"] == first["fields"]
     ref = list_fields(ctx["manifest"])[0]
     meta = plate / ref.path / "zarr.json"
     os.utime(meta, ns=(meta.stat().st_atime_ns, meta.stat().st_mtime_ns + 10**9))
-    again = restore_fields(*args, best=ctx["best"], progress=False)
+    again = restore_fields(*args)
     assert again["computed"] == 1 and again["skipped"] == first["fields"] - 1
     assert (partial_path(out) / ".done").exists()

@@ -46,7 +46,6 @@ def restore_wells(
     With ``restore.projection``, each restored plane is projected onto its observation
     with the defocus operator at ``operator_path`` (:mod:`platefocus.restore.projection`)."""
     restore = with_run_time(restore, run_time or {})  # threads, device, prefetch
-    from platefocus.restore.planes import PlaneSelection
     from platefocus.restore.plate import restore_fields
     from platefocus.restore.selective import learn_calibration
 
@@ -65,24 +64,20 @@ def restore_wells(
             calibration.sharpness_at(restore["skip_within_um"]),
             calibration.metric,
         )
-    result = restore_fields(
-        plate_path,
-        pd.read_parquet(manifest_path),
+    job = _restore_job(
+        restore,
         checkpoint,
-        out_plate,
-        PlaneSelection.from_config(restore["planes"]),
-        _restore_config(restore, checkpoint, operator_path, projection_regularisation),
-        Acquisition.from_config(acquisition),
+        channel,
+        operator_path,
+        projection_regularisation,
+        acquisition=Acquisition.from_config(acquisition),
         best=pd.read_parquet(best_path) if best_path else None,
-        channel=channel,
-        device=restore["device"],
         workers=workers,
         dask_settings=dask_settings,
-        pyramid_levels=restore["pyramid_levels"],
-        wells=wells,
         calibration=calibration,
         plane_scores=pd.read_parquet(scores_path) if scores_path else None,
     )
+    result = restore_fields(plate_path, pd.read_parquet(manifest_path), out_plate, job, wells)
     Path(out_marker).write_text(f"wells {wells}: {result}\n")
     log.info(
         "block %d (%d wells): restored %d fields, %d already done",
@@ -108,18 +103,35 @@ def restore_plate(
     """Complete a plate restored block by block: metadata, then rename into place
     (``operator_path`` and ``projection_regularisation`` as for :func:`restore_wells`)."""
     restore = with_run_time(restore, run_time or {})  # threads, device, prefetch
-    from platefocus.restore.planes import PlaneSelection
     from platefocus.restore.plate import finalise_plate
 
-    finalise_plate(
-        pd.read_parquet(manifest_path),
-        checkpoint,
-        out_plate,
-        _restore_config(restore, checkpoint, operator_path, projection_regularisation),
+    job = _restore_job(restore, checkpoint, channel, operator_path, projection_regularisation)
+    finalise_plate(pd.read_parquet(manifest_path), out_plate, job, plate_in=plate_path)
+
+
+def _restore_job(
+    restore: dict,
+    checkpoint: str | Path,
+    channel: int,
+    operator_path: str | Path | None,
+    projection_regularisation: float | None,
+    acquisition: Acquisition | None = None,
+    **run,
+):
+    """The job's :class:`platefocus.restore.job.RestoreJob`, built once from the
+    ``restore`` section (result settings) and ``run`` (run-time ones and tables)."""
+    from platefocus.restore.job import RestoreJob
+    from platefocus.restore.planes import PlaneSelection
+
+    return RestoreJob(
+        str(checkpoint),
         PlaneSelection.from_config(restore["planes"]),
-        channel,
-        restore["pyramid_levels"],
-        plate_in=plate_path,
+        _restore_config(restore, checkpoint, operator_path, projection_regularisation),
+        acquisition,
+        channel=channel,
+        pyramid_levels=restore["pyramid_levels"],
+        device=restore["device"],
+        **run,
     )
 
 

@@ -55,6 +55,7 @@ from platefocus.restore.field import (
     streams,
     write_restored,
 )
+from platefocus.restore.job import RestoreJob
 from platefocus.restore.planes import PlaneSelection
 from platefocus.restore.selective import (
     DefocusCalibration,
@@ -100,21 +101,9 @@ def _metadata(checkpoint, config: RestoreConfig, channel: int, pyramid_levels: i
 def restore_fields(
     plate_in: str | os.PathLike,
     manifest: pd.DataFrame,
-    checkpoint: str | os.PathLike,
     out_path: str | os.PathLike,
-    selection: PlaneSelection,
-    config: RestoreConfig,
-    acquisition: Acquisition,
-    best: pd.DataFrame | None = None,
-    channel: int = 1,
-    device: str = "auto",
-    workers: int = 1,
-    dask_settings: dict | None = None,
-    pyramid_levels: int = 1,
+    job: RestoreJob,
     wells: Sequence[str] | None = None,
-    progress: bool = True,
-    calibration: DefocusCalibration | None = None,
-    plane_scores: pd.DataFrame | None = None,
 ) -> dict:
     """Restore the fields of ``wells`` (default: all) into the partial output plate.
 
@@ -123,8 +112,11 @@ def restore_fields(
     ``config.skip_within_um``: planes that close to focus are copied (``calibration`` and
     ``plane_scores`` judge single planes; :mod:`platefocus.restore.selective`).
     """
+    checkpoint, selection, config, channel = job.checkpoint, job.selection, job.config, job.channel
+    if job.acquisition is None:
+        raise ValueError("restoring fields needs the plate's acquisition (RestoreJob)")
     partial = partial_path(out_path)
-    dev = str(choose_device(device, key="restore.device"))
+    dev = str(choose_device(job.device, key="restore.device"))
     refs = [r for r in list_fields(manifest) if channel in r.channels]
     if not refs:
         raise InputError("restore.channel", f"no field has channel {channel}")
@@ -133,13 +125,13 @@ def restore_fields(
         refs = [r for r in refs if r.well in set(wells)]
     # A checkpoint that does not fit its architecture fails before anything is written.
     load_model(checkpoint, dev)
-    metadata = _metadata(checkpoint, config, channel, pyramid_levels)
+    metadata = _metadata(checkpoint, config, channel, job.pyramid_levels)
     # Idempotent, so jobs restoring other wells of the plate can start at the same time.
     require_wells(partial, [(r.row, r.column) for r in refs])
     (partial / ".done").mkdir(exist_ok=True)
     plate_stamp = _stamp(metadata, selection)
-    best_of, refined_of = _best_planes(best, channel)
-    sharpness_of = _plane_sharpness(plane_scores, channel, calibration)
+    best_of, refined_of = _best_planes(job.best, channel)
+    sharpness_of = _plane_sharpness(job.plane_scores, channel, job.calibration)
     todo, skipped, copied, planes = [], 0, 0, 0
     for ref in refs:
         stamp = field_stamp(plate_stamp, plate_in, ref)
@@ -149,7 +141,8 @@ def restore_fields(
         key = (ref.well, ref.site)
         positions, dz = selection.positions(ref, best_of.get(key))
         defocus = _field_defocus(
-            ref, positions, refined_of.get(key), sharpness_of.get(key, {}), acquisition, calibration
+            *(ref, positions, refined_of.get(key), sharpness_of.get(key, {})),
+            *(job.acquisition, job.calibration),
         )
         n_planes, n_copied = _copied_planes(positions, defocus, config.skip_within_um)
         planes, copied = planes + n_planes, copied + n_copied
@@ -157,7 +150,7 @@ def restore_fields(
             todo.append(
                 FieldJob(
                     *(str(plate_in), str(partial), ref, channel, positions, dz),
-                    *(str(checkpoint), config, dev, acquisition, metadata, stamp, defocus),
+                    *(str(checkpoint), config, dev, job.acquisition, metadata, stamp, defocus),
                 )
             )
     log.info("restoring %d fields (%d already done) on %s", len(todo), skipped, dev)
@@ -166,7 +159,7 @@ def restore_fields(
             "selective: %d of %d planes within %.2f um of focus are copied, not restored",
             *(copied, planes, config.skip_within_um),
         )
-    _run(todo, str(checkpoint), dev, config, workers, dask_settings, progress)
+    _run(todo, str(checkpoint), dev, config, job.workers, job.dask_settings, job.progress)
     return {"computed": len(todo), "skipped": skipped, "fields": len(refs)}
 
 
@@ -272,12 +265,8 @@ def _plane_sharpness(
 
 def finalise_plate(
     manifest: pd.DataFrame,
-    checkpoint: str | os.PathLike,
     out_path: str | os.PathLike,
-    config: RestoreConfig,
-    selection: PlaneSelection,
-    channel: int = 1,
-    pyramid_levels: int = 1,
+    job: RestoreJob,
     *,
     plate_in: str | os.PathLike,
 ) -> None:
@@ -292,9 +281,9 @@ def finalise_plate(
     """
     out = Path(out_path)
     partial = partial_path(out)
-    refs = [r for r in list_fields(manifest) if channel in r.channels]
-    metadata = _metadata(checkpoint, config, channel, pyramid_levels)
-    plate_stamp = _stamp(metadata, selection)
+    refs = [r for r in list_fields(manifest) if job.channel in r.channels]
+    metadata = _metadata(job.checkpoint, job.config, job.channel, job.pyramid_levels)
+    plate_stamp = _stamp(metadata, job.selection)
     require_done(
         partial,
         [(r.row, r.column, r.field, f"{r.well} site {r.site}") for r in refs],
@@ -340,7 +329,8 @@ def restore_plate(
     calibration: DefocusCalibration | None = None,
     plane_scores: pd.DataFrame | None = None,
 ) -> dict:
-    """Restore every field of a plate into a new OME-Zarr HCS plate at ``out_path``.
+    """Restore every field of a plate into a new OME-Zarr HCS plate at ``out_path``
+    (the arguments are those of :class:`platefocus.restore.job.RestoreJob`).
 
     Returns
     -------
@@ -353,32 +343,21 @@ def restore_plate(
     with writer_lock(out_path):
         if Path(out_path).exists():
             raise InputError(out_path, "output exists already; remove it to restore again")
-        result = restore_fields(
-            plate_in,
-            manifest,
-            checkpoint,
-            out_path,
+        job = RestoreJob(
+            str(checkpoint),
             selection,
             config,
             acquisition,
-            best=best,
             channel=channel,
+            pyramid_levels=pyramid_levels,
+            best=best,
+            calibration=calibration,
+            plane_scores=plane_scores,
             device=device,
             workers=workers,
             dask_settings=dask_settings,
-            pyramid_levels=pyramid_levels,
             progress=progress,
-            calibration=calibration,
-            plane_scores=plane_scores,
         )
-        finalise_plate(
-            manifest,
-            checkpoint,
-            out_path,
-            config,
-            selection,
-            channel,
-            pyramid_levels,
-            plate_in=plate_in,
-        )
+        result = restore_fields(plate_in, manifest, out_path, job)
+        finalise_plate(manifest, out_path, job, plate_in=plate_in)
     return result
