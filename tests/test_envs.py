@@ -54,9 +54,10 @@ def test_torch_is_pinned_to_the_local_cpu_wheel_version():
     assert pinned()["torch"] == "2.13.0"
 
 
-def test_the_cellpose_extra_brings_no_other_torch_and_no_torchvision(tmp_path):
-    """The resolved set of ``pip install --dry-run .[cellpose]`` (every package, as on a
-    fresh machine): torch stays the pinned CPU wheel, torchvision is not in it."""
+def test_the_optional_extras_bring_no_other_torch_and_no_torchvision(tmp_path):
+    """The resolved set of ``pip install --dry-run .[cellpose,onnx,openvino]`` (every
+    package, as on a fresh machine): torch stays the pinned CPU wheel, torchvision is not
+    in it."""
     import json
     import subprocess
     import sys
@@ -66,7 +67,7 @@ def test_the_cellpose_extra_brings_no_other_torch_and_no_torchvision(tmp_path):
         [
             sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
             "--quiet", "--report", str(report), "-c", "requirements/constraints.txt",
-            ".[cellpose]",
+            ".[cellpose,onnx,openvino]",
         ],
         cwd=REPO, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
@@ -76,5 +77,6 @@ def test_the_cellpose_extra_brings_no_other_torch_and_no_torchvision(tmp_path):
         for item in json.loads(report.read_text())["install"]
     }
     assert resolved["cellpose"].startswith("3.")
+    assert {"onnxruntime", "onnxscript", "openvino"} <= set(resolved)
     assert resolved["torch"].split("+")[0] == pinned()["torch"]
     assert "torchvision" not in resolved and "segment-anything" not in resolved

@@ -21,6 +21,7 @@ from platefocus.io.partial import clear_field, mark_done
 from platefocus.model_io.checkpoint import load_model
 from platefocus.model_io.metadata import ModelInfo
 from platefocus.models.registry import takes_offset
+from platefocus.restore.backends import with_backend
 from platefocus.restore.batching import choose_batch_size, prepare_model
 from platefocus.restore.device import (
     DeviceInput,
@@ -48,6 +49,7 @@ def restoring_model(
     model = prepare_model(model, config)
     context = info.context_planes
     batch = choose_batch_size(model, config, 1 + 2 * context, torch.device(device), most_tiles)
+    model = with_backend(model, config.backend, batch, torch.device(device))
     # graphs after the batch probe: each shape tried would otherwise keep its own graph
     model = with_cuda_graphs(model, config, torch.device(device))
     return model, info, replace(config, batch_size=batch)

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 from platefocus.dataset.normalise import DEFAULT_PERCENTILES
 
+#: ``restore.backend`` values: the CPU inference engines (:mod:`platefocus.restore.backends`).
+BACKENDS = ("torch", "onnxruntime", "openvino")
+
 
 @dataclass(frozen=True)
 class RestoreConfig:
@@ -50,6 +53,9 @@ class RestoreConfig:
     projection_regularisation : float or None
         The projection's Tikhonov lam (``consistency.projection_regularisation``; None:
         each plane's noise-to-signal power).
+    backend : {"torch", "onnxruntime", "openvino"}
+        The engine that runs the network (:mod:`platefocus.restore.backends`); the two
+        ONNX engines run on a CPU only.
     """
 
     tile: int = 256
@@ -65,6 +71,7 @@ class RestoreConfig:
     prefetch: bool | str = "auto"
     operator: str | None = None
     projection_regularisation: float | None = 1.0
+    backend: str = "torch"
 
     def __post_init__(self) -> None:
         if self.tile < 8:
@@ -85,6 +92,8 @@ class RestoreConfig:
             raise ValueError(
                 f"projection_regularisation must be >= 0, got {self.projection_regularisation}"
             )
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
         if self.skip_within_um is not None and self.skip_within_um < 0:
             raise ValueError(f"skip_within_um must be >= 0 or null, got {self.skip_within_um}")
 
@@ -104,4 +113,5 @@ class RestoreConfig:
             skip_within_um=restore.get("skip_within_um"),
             prefetch=restore.get("prefetch", "auto"),
             cuda_graphs=restore.get("cuda_graphs", "auto"),
+            backend=restore.get("backend", cls.backend),
         )

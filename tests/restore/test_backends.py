@@ -1,0 +1,88 @@
+"""CPU inference engines (``restore.backend``): the network exported to ONNX gives the
+torch output within 1e-4 on the normalised scale at the tile size restored, and a plate
+restored through an engine equals the torch one within a grey level."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from platefocus.errors import InputError
+from platefocus.model_io import load_model
+from platefocus.restore.backends import ExportedNetwork, with_backend
+from platefocus.restore.inference import restore_planes
+from platefocus.restore.settings import RestoreConfig
+
+ENGINES = {"onnxruntime": "onnxruntime", "openvino": "openvino"}
+
+
+@pytest.mark.parametrize("backend", sorted(ENGINES))
+def test_the_exported_network_equals_torch_at_the_tile_size(tiny_checkpoints, backend):
+    pytest.importorskip(ENGINES[backend])
+    pytest.importorskip("onnxscript")
+    model, _ = load_model(tiny_checkpoints["layer"])
+    exported = with_backend(model, backend, batch=4, device=torch.device("cpu"))
+    assert isinstance(exported, ExportedNetwork)
+    tiles = torch.rand(6, 1, 64, 64, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        expected = model(tiles)
+        got = exported(tiles)  # one full batch of 4, then 2 padded to 4
+    assert got.shape == expected.shape
+    assert float((got - expected).abs().max()) <= 1e-4
+    assert float((expected - tiles).abs().max()) > 1e-3  # the network does something
+
+
+def test_a_plane_restored_through_onnxruntime_equals_torch(tiny_checkpoints):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    model, _ = load_model(tiny_checkpoints["layer"])
+    stack = (np.random.default_rng(0).random((3, 100, 90)) * 4000).astype(np.uint16)
+    config = RestoreConfig(tile=64, overlap=16, batch_size=4)
+    expected = restore_planes(model, stack, [0, 2], config)
+    engine = with_backend(model, "onnxruntime", 4, torch.device("cpu"))
+    got = restore_planes(engine, stack, [0, 2], config)
+    assert np.abs(got.astype(int) - expected.astype(int)).max() <= 1
+
+
+def test_engines_refuse_what_they_cannot_run(tiny_checkpoints):
+    model, _ = load_model(tiny_checkpoints["layer"])
+    assert with_backend(model, "torch", 4, torch.device("cpu")) is model
+    with pytest.raises(InputError, match=r"restore\.backend: onnxruntime runs on the CPU"):
+        with_backend(model, "onnxruntime", 4, torch.device("cuda"))
+    with pytest.raises(ValueError, match="backend must be one of"):
+        RestoreConfig(backend="tensorrt")
+
+
+def test_a_plate_restored_through_onnxruntime_equals_the_torch_plate(
+    restored, pairs_dataset, tiny_checkpoints, tmp_path
+):
+    """The whole plate path (Dask threads sharing one engine) with ``backend:
+    onnxruntime``: every restored plane within a grey level of the torch plate."""
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    from platefocus.io.fields import field_array, list_fields
+    from platefocus.io.omezarr import Acquisition
+    from platefocus.io.plate_input import read_plate_manifest
+    from platefocus.restore import PlaneSelection, restore_plate
+
+    expected_plate, _ = restored
+    _, _, ctx = pairs_dataset
+    out = tmp_path / "ort.ome.zarr"
+    restore_plate(
+        ctx["plate"],
+        ctx["manifest"],
+        tiny_checkpoints["layer"],
+        out,
+        PlaneSelection(offsets=(-3, 3)),
+        RestoreConfig(tile=64, overlap=16, backend="onnxruntime"),
+        Acquisition(0.65, 2.0),
+        best=ctx["best"],
+        workers=2,
+        progress=False,
+    )
+    manifest, _ = read_plate_manifest(out)
+    for ref in list_fields(manifest):
+        got = np.asarray(field_array(out, ref)).astype(int)
+        expected = np.asarray(field_array(expected_plate, ref)).astype(int)
+        assert np.abs(got - expected).max() <= 1, ref
