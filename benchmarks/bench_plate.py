@@ -22,6 +22,7 @@ channel the stage reads) and adds ``--epochs`` training epochs. The bottleneck i
 stage with the largest projected time.
 
     python benchmarks/bench_plate.py [--wells 2] [--sites 1] [--device auto] [--workers 2]
+        [--backend torch|onnxruntime|openvino]
 
 Last line: ``ingest_mpix_s=.. focus_mpix_s=.. targets_mpix_s=.. restore_mpix_s=..
 segment_mpix_s=.. full_plate_hours=.. bottleneck=..``.
@@ -101,6 +102,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=20, help="training epochs projected")
     parser.add_argument("--batch", default=None, help="restore tiles per call, or auto")
+    parser.add_argument(
+        "--backend", default=None, help="restore.backend: torch, onnxruntime or openvino"
+    )
     args = parser.parse_args()
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
@@ -235,6 +239,8 @@ def run_stages(tmp: Path, args, config: dict) -> list[dict]:
     restore = dict(config["restore"])
     if args.batch:
         restore["batch_size"] = args.batch if args.batch == "auto" else int(args.batch)
+    if args.backend:
+        restore["backend"] = args.backend
     restore_config = RestoreConfig.from_config(restore, config["dataset"]["percentiles"])
     restored = tmp / "restored.ome.zarr"
     # One-off per process (model load, compile, the batch-size probe): its own row, once
