@@ -96,9 +96,9 @@ def restore_planes(
         config = dataclasses.replace(config, batch_size=batch)
     with_offsets = takes_offset(model)
     # Two tilers, kept on purpose: on a GPU the NumPy steps below would keep the device
-    # waiting; on a CPU the torch tiler's own work (pad, cut, blend, normalise) costs about
-    # 3x the NumPy one's (identity network: 14.9 against 45.5 Mpix/s), end to end they are
-    # equal with the demo Restormer (NumPy/torch 1.02) and give the same grey levels
+    # waiting; on a CPU the torch tiler's own work (pad, cut, blend, normalise) is slower
+    # than the NumPy one's (identity network: 31.4 against 53.1 Mpix/s), end to end they
+    # are equal with the demo Restormer (NumPy/torch 0.98) and give the same grey levels
     # (`python benchmarks/bench_tiler.py`, 2 cores, 2026-12-05). DDNM's per-plane offsets
     # run on the NumPy path only.
     if device.type != "cpu" and fits_on_device(stack.shape[1:], config) and not with_offsets:
