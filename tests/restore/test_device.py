@@ -80,6 +80,11 @@ def test_auto_batch_and_channels_last_restore_the_same_planes(tiny_checkpoints):
     config = RestoreConfig(tile=64, overlap=16, batch_size="auto", channels_last=True)
     other = restore_planes(prepare_model(model, config), stack, [0, 1], config)
     assert np.abs(plain.astype(int) - other.astype(int)).max() <= 1
+    # the process's shared model is not converted: later restores compute as before
+    shared, _ = load_model(tiny_checkpoints["layer"])
+    assert shared is model and all(p.is_contiguous() for p in shared.parameters())
+    again = restore_planes(shared, stack, [0, 1], RestoreConfig(tile=64, overlap=16, batch_size=4))
+    np.testing.assert_array_equal(again, plain)
 
 
 def test_fastest_batch_is_timed_among_the_candidates(monkeypatch):

@@ -124,9 +124,14 @@ def fastest_batch(
 
 
 def prepare_model(model: torch.nn.Module, config: RestoreConfig) -> torch.nn.Module:
-    """The model in channels-last format and/or compiled, as ``config`` asks."""
+    """The model in channels-last format and/or compiled, as ``config`` asks; ``model``
+    itself is left as it is (it is the process's shared copy,
+    :func:`platefocus.model_io.load_model`: converting it in place would change what
+    every later restore in the process computes, by a grey level here and there)."""
     if config.channels_last:
-        model = model.to(memory_format=torch.channels_last)
+        import copy
+
+        model = copy.deepcopy(model).to(memory_format=torch.channels_last)
     if config.compile:
         model = torch.compile(model)
     return model
