@@ -22,10 +22,15 @@ channel the stage reads) and adds ``--epochs`` training epochs. The bottleneck i
 stage with the largest projected time.
 
     python benchmarks/bench_plate.py [--wells 2] [--sites 1] [--device auto] [--workers 2]
-        [--backend torch|onnxruntime|openvino]
+        [--backend torch|onnxruntime|openvino] [--scaling]
+
+``--scaling`` runs every stage at 1 worker and at each power of two up to ``--workers``
+and reports, per stage, the rate at each and the parallel efficiency
+``rate(n) / (n * rate(1))``; the projection is the run with the most workers.
 
 Last line: ``ingest_mpix_s=.. focus_mpix_s=.. targets_mpix_s=.. restore_mpix_s=..
-segment_mpix_s=.. full_plate_hours=.. bottleneck=..``.
+segment_mpix_s=.. full_plate_hours=.. bottleneck=..`` (with ``--scaling`` also
+``<stage>_efficiency_<n>=`` for each stage and worker count above 1).
 """
 
 from __future__ import annotations
@@ -105,13 +110,23 @@ def main() -> None:
     parser.add_argument(
         "--backend", default=None, help="restore.backend: torch, onnxruntime or openvino"
     )
+    parser.add_argument(
+        "--scaling", action="store_true", help="every stage at 1, 2, 4.. workers too"
+    )
     args = parser.parse_args()
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
     with_defaults(config, schema)
-    with tempfile.TemporaryDirectory() as tmp:
-        rows = run_stages(Path(tmp), args, config)
-    report(rows, args)
+    counts = [args.workers]
+    if args.scaling:
+        counts = [n for n in (1, 2, 4, 8, 16, 32, 64) if n < args.workers] + [args.workers]
+    runs = {}
+    for n in counts:
+        with tempfile.TemporaryDirectory() as tmp:
+            runs[n] = run_stages(
+                Path(tmp), argparse.Namespace(**{**vars(args), "workers": n}), config
+            )
+    report(runs[args.workers], args, runs if args.scaling else None)
 
 
 def with_defaults(config: dict, schema: dict) -> None:
@@ -308,7 +323,26 @@ def run_stages(tmp: Path, args, config: dict) -> list[dict]:
     return rows
 
 
-def report(rows: list[dict], args) -> None:
+def scaling_table(runs: dict[int, list[dict]]) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Per stage, the rate at each worker count and ``rate(n) / (n * rate(1))``."""
+    rates = {
+        n: {r["stage"]: r["mpix_s"] for r in rows if r["mpix_s"] is not None}
+        for n, rows in runs.items()
+    }
+    one = rates[min(runs)]
+    table, keys = [], {}
+    for stage in one:
+        row = {"stage": stage}
+        for n in sorted(runs):
+            row[f"mpix_s_{n}"] = rates[n][stage]
+            if n > 1:
+                row[f"efficiency_{n}"] = rates[n][stage] / (n * one[stage])
+                keys[f"{stage}_efficiency_{n}"] = row[f"efficiency_{n}"]
+        table.append(row)
+    return pd.DataFrame(table), keys
+
+
+def report(rows: list[dict], args, runs: dict[int, list[dict]] | None = None) -> None:
     table = pd.DataFrame(rows)
     print()
     print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="-"))
@@ -320,11 +354,17 @@ def report(rows: list[dict], args) -> None:
         f"{total:.1f} h, bottleneck {bottleneck}"
     )
     rate = dict(zip(table["stage"], table["mpix_s"], strict=True))
+    efficiency = ""
+    if runs:
+        scaling, keys = scaling_table(runs)
+        print("\nparallel efficiency, rate(n) / (n * rate(1)):")
+        print(scaling.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+        efficiency = " " + " ".join(f"{k}={v:.2f}" for k, v in keys.items())
     print(
         f"ingest_mpix_s={rate['ingest']:.2f} focus_mpix_s={rate['focus']:.2f} "
         f"targets_mpix_s={rate['targets']:.2f} restore_mpix_s={rate['restore']:.3f} "
         f"segment_mpix_s={rate['segment']:.2f} full_plate_hours={total:.1f} "
-        f"bottleneck={bottleneck}"
+        f"bottleneck={bottleneck}{efficiency}"
     )
 
 
