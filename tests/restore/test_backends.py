@@ -31,6 +31,8 @@ def test_the_exported_network_equals_torch_at_the_tile_size(tiny_checkpoints, ba
     assert got.shape == expected.shape
     assert float((got - expected).abs().max()) <= 1e-4
     assert float((expected - tiles).abs().max()) > 1e-3  # the network does something
+    with torch.no_grad():  # the exporter traced a copy: the shared network is as it was
+        torch.testing.assert_close(model(tiles), expected, rtol=0, atol=0)
 
 
 def test_a_plane_restored_through_onnxruntime_equals_torch(tiny_checkpoints):

@@ -23,6 +23,10 @@ import torch
 from platefocus.errors import InputError
 from platefocus.restore.settings import BACKENDS
 
+#: The exporter is not thread-safe (torch.export patches the module it traces): one
+#: export at a time in a process, of a copy of the network, never of the shared one.
+_EXPORT_LOCK = threading.Lock()
+
 #: What to install for each engine.
 _EXTRA = {"onnxruntime": "platefocus[onnx]", "openvino": "platefocus[openvino]"}
 
@@ -70,12 +74,14 @@ def export_onnx(model: torch.nn.Module, shape: tuple[int, ...], path: str | Path
         raise InputError(
             "restore.backend", f"exporting to ONNX needs {_EXTRA['onnxruntime']}"
         ) from None
+    import copy
+
     example = torch.zeros(shape, dtype=torch.float32)
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)
-    with warnings.catch_warnings(), torch.no_grad():
+    with _EXPORT_LOCK, warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            model.eval(),
+            copy.deepcopy(model).eval(),
             (example,),
             str(path),
             input_names=["raw"],
