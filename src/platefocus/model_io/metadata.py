@@ -7,7 +7,7 @@ so reading what a model was trained on costs no import of the numerics.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -57,7 +57,6 @@ class ModelInfo:
     sha256: str
     path: str
     exported_from_sha256: str | None = None
-    history: tuple = field(default=(), repr=False)
 
     @classmethod
     def from_state(cls, state: dict, path: str, sha256: str) -> ModelInfo:
@@ -73,7 +72,6 @@ class ModelInfo:
             sha256=sha256,
             path=str(path),
             exported_from_sha256=state.get("checkpoint_sha256"),
-            history=_frozen(list(state.get("history") or [])),
         )
 
     @property
