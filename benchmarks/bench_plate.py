@@ -24,9 +24,14 @@ stage with the largest projected time.
     python benchmarks/bench_plate.py [--wells 2] [--sites 1] [--device auto] [--workers 2]
         [--backend torch|onnxruntime|openvino] [--scaling]
 
+A run of ``n`` workers is a job of ``n`` threads as Snakemake runs it: ``n`` Dask
+threads and ``n`` intra-op threads in torch and the ONNX engines (Snakemake sets
+``OMP_NUM_THREADS`` to a job's threads, and torch takes its default from it).
 ``--scaling`` runs every stage at 1 worker and at each power of two up to ``--workers``
 and reports, per stage, the rate at each and the parallel efficiency
-``rate(n) / (n * rate(1))``; the projection is the run with the most workers.
+``rate(n) / (n * rate(1))``; the projection is the run with the most workers. Stages are
+per-field Dask tasks: give at least as many fields (``--wells x --sites``) as workers, or
+the extra workers have nothing to do.
 
 Last line: ``ingest_mpix_s=.. focus_mpix_s=.. targets_mpix_s=.. restore_mpix_s=..
 segment_mpix_s=.. full_plate_hours=.. bottleneck=..`` (with ``--scaling`` also
@@ -126,7 +131,38 @@ def main() -> None:
             runs[n] = run_stages(
                 Path(tmp), argparse.Namespace(**{**vars(args), "workers": n}), config
             )
+    if args.scaling:  # what the cores give dense arithmetic, the reference for restore
+        for n in counts:
+            runs[n].append({"stage": "dense_matmul", "mpix_s": dense_rate(n)})
     report(runs[args.workers], args, runs if args.scaling else None)
+
+
+def dense_rate(workers: int, seconds: float = 4.0) -> float:
+    """GFLOP/s of float32 1024 x 1024 matrix products in ``workers`` threads, one torch
+    thread each: the ceiling this machine puts on parallel dense arithmetic (the restore
+    network's kind of work), measured beside the stages. Cores that share a physical core
+    or memory bandwidth show here as an efficiency below 1."""
+    import torch
+
+    before = torch.get_num_threads()
+    a = torch.rand(1024, 1024)
+    done = [0] * workers
+
+    def work(i: int) -> None:
+        torch.set_num_threads(1)  # a per-thread setting (see FieldJob.threads)
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            torch.mm(a, a)
+            done[i] += 1
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(workers)]
+    t0 = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    torch.set_num_threads(before)
+    return sum(done) * 2 * 1024**3 / 1e9 / (time.perf_counter() - t0)
 
 
 def with_defaults(config: dict, schema: dict) -> None:
@@ -163,7 +199,7 @@ def run_stages(tmp: Path, args, config: dict) -> list[dict]:
     from platefocus.train.loop import TrainConfig, train
 
     device = str(choose_device(args.device))
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    torch.set_num_threads(max(1, args.workers))  # a job of `workers` threads, as above
     columns = args.wells
     spec = preset("bbbc006", name="bench", rows=1, columns=columns, sites=args.sites, seed=0)
     print(
@@ -258,21 +294,21 @@ def run_stages(tmp: Path, args, config: dict) -> list[dict]:
         restore["backend"] = args.backend
     restore_config = RestoreConfig.from_config(restore, config["dataset"]["percentiles"])
     restored = tmp / "restored.ome.zarr"
-    # One-off per process (model load, compile, the batch-size probe): its own row, once
-    # for the whole plate, so the restore rate is the rate the plate's fields get.
+    # One-off per process (model load, compile, the batch-size probe, an engine's ONNX
+    # export): its own row, once for the whole plate, so the restore rate is the rate the
+    # plate's fields get.
     per_plane = len(plan_tiles((HEIGHT, WIDTH), restore_config.tile, restore_config.overlap).starts)
-    timed(
-        rows,
-        "restore_setup",
-        None,
-        None,
-        lambda: restoring_model(
-            str(tmp / "work" / "best.pt"),
-            device,
-            restore_config,
-            per_plane * PLANES,
-        ),
-    )
+
+    def setup():
+        model, info, resolved = restoring_model(
+            str(tmp / "work" / "best.pt"), device, restore_config, per_plane * PLANES
+        )
+        channels = 1 + 2 * info.context_planes
+        tile = restore_config.tile
+        with torch.no_grad():  # an engine exports at its first batch of this shape
+            model(torch.zeros(resolved.batch_size, channels, tile, tile, device=device))
+
+    timed(rows, "restore_setup", None, None, setup)
     rows[-1]["full_plate_h"] = rows[-1]["seconds"] / 3600
     timed(
         rows,
@@ -343,7 +379,7 @@ def scaling_table(runs: dict[int, list[dict]]) -> tuple[pd.DataFrame, dict[str, 
 
 
 def report(rows: list[dict], args, runs: dict[int, list[dict]] | None = None) -> None:
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame([r for r in rows if r["stage"] != "dense_matmul"])  # not a stage
     print()
     print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="-"))
     total = table["full_plate_h"].sum()
@@ -357,7 +393,10 @@ def report(rows: list[dict], args, runs: dict[int, list[dict]] | None = None) ->
     efficiency = ""
     if runs:
         scaling, keys = scaling_table(runs)
-        print("\nparallel efficiency, rate(n) / (n * rate(1)):")
+        print(
+            "\nparallel efficiency, rate(n) / (n * rate(1)) (dense_matmul: GFLOP/s of "
+            "float32 matrix products, the machine's own ceiling):"
+        )
         print(scaling.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
         efficiency = " " + " ".join(f"{k}={v:.2f}" for k, v in keys.items())
     print(
