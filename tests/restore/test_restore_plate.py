@@ -343,3 +343,41 @@ def test_a_field_reingested_between_kill_and_rerun_is_restored_again(
     again = restore_fields(*args)
     assert again["computed"] == 1 and again["skipped"] == first["fields"] - 1
     assert (partial_path(out) / ".done").exists()
+
+
+def test_each_worker_thread_restores_with_its_share_of_the_threads(
+    pairs_dataset, tiny_checkpoints, tmp_path, monkeypatch
+):
+    """torch keeps its thread count per thread: a Dask worker thread must set its share
+    of the job's threads itself, or it runs the network on every core (two workers on
+    two cores ran four threads)."""
+    import threading
+
+    import platefocus.restore.plate as plate_module
+
+    _, _, ctx = pairs_dataset
+    seen: list[tuple[int, bool]] = []
+    real = plate_module.restore_field
+
+    def recording(job):
+        path = real(job)
+        seen.append(
+            (torch.get_num_threads(), threading.current_thread() is threading.main_thread())
+        )
+        return path
+
+    monkeypatch.setattr(plate_module, "restore_field", recording)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # the job's threads (Snakemake: OMP_NUM_THREADS)
+    try:
+        restore_plate(
+            *(ctx["plate"], ctx["manifest"], tiny_checkpoints["layer"], tmp_path / "r.ome.zarr"),
+            *(SELECTION, RestoreConfig(tile=64, overlap=16), ACQ),
+            best=ctx["best"],
+            workers=2,
+            progress=False,
+        )
+    finally:
+        torch.set_num_threads(before)
+    assert len(seen) == 12
+    assert all(threads == 1 and not main for threads, main in seen)
