@@ -149,7 +149,7 @@ def dense_rate(workers: int, seconds: float = 4.0) -> float:
     done = [0] * workers
 
     def work(i: int) -> None:
-        torch.set_num_threads(1)  # a per-thread setting (see FieldJob.threads)
+        torch.set_num_threads(1)  # a per-thread setting (see platefocus.parallel)
         end = time.perf_counter() + seconds
         while time.perf_counter() < end:
             torch.mm(a, a)

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import dask
 
@@ -47,11 +49,26 @@ def compute(
     bar = ProgressBar(dt=1.0) if progress else None
     if bar:
         bar.register()
+    workers = max(1, workers)
     try:
-        return list(dask.compute(*tasks, scheduler="threads", num_workers=max(1, workers)))
+        with ThreadPoolExecutor(workers, initializer=_intra_op_share(workers)) as pool:
+            return list(dask.compute(*tasks, scheduler="threads", pool=pool))
     finally:
         if bar:
             bar.unregister()
+
+
+def _intra_op_share(workers: int) -> Callable[[], None] | None:
+    """What each worker thread runs first: torch set to its share of this process's
+    intra-op threads (Snakemake's ``OMP_NUM_THREADS``, the job's threads). torch (MKL,
+    OpenMP) keeps the setting per thread, so a worker thread otherwise ran its network on
+    every core: two workers, twice as many threads as cores
+    (``benchmarks/bench_plate.py --scaling``). Nothing when torch is not imported."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return None
+    threads = max(1, torch.get_num_threads() // workers)
+    return lambda: torch.set_num_threads(threads)
 
 
 def slurm_cluster_kwargs(jobqueue: dict) -> tuple[dict, int]:

@@ -76,11 +76,6 @@ class FieldJob:
     stamp: str
     defocus_um: list[float | None]
     most_tiles: int | None = None  # of any field of the plate, for batch_size "auto"
-    #: intra-op threads of the thread that restores this field (None: as they are). Torch
-    #: (MKL, OpenMP) keeps this setting per thread: one set in the main thread does not
-    #: reach a Dask worker thread, which ran the network on every core, so that two
-    #: workers ran twice as many threads as cores (``benchmarks/bench_plate.py``).
-    threads: int | None = None
 
     def planes(self) -> tuple[list[int], list[int], list[bool]]:
         """``(restore_at, copy_at, wanted)``: output positions restored and copied."""
@@ -174,8 +169,6 @@ def write_restored(
 
 def restore_field(job: FieldJob) -> str:
     """Read, restore and write one field (then its done marker), in this thread."""
-    if job.threads:
-        torch.set_num_threads(job.threads)
     data = read_field(job)
     return write_restored(job, data, infer_field(job, data))
 

@@ -178,10 +178,6 @@ def _run(
     most = most_tiles(jobs, config)  # for batch_size "auto": no batch beyond a field's tiles
     jobs = [replace(job, most_tiles=most) for job in jobs]
     if not streams(config, device, dask_settings):
-        # the job's threads (torch's setting here: Snakemake's OMP_NUM_THREADS) shared
-        # by its Dask workers, set in each worker thread (FieldJob.threads)
-        threads = max(1, torch.get_num_threads() // max(1, workers))
-        jobs = [replace(job, threads=threads) for job in jobs]
         compute(
             [dask.delayed(restore_field)(job) for job in jobs], workers, dask_settings, progress
         )
