@@ -22,7 +22,7 @@ channel the stage reads) and adds ``--epochs`` training epochs. The bottleneck i
 stage with the largest projected time.
 
     python benchmarks/bench_plate.py [--wells 2] [--sites 1] [--device auto] [--workers 2]
-        [--backend torch|onnxruntime|openvino] [--scaling]
+        [--backend torch|onnxruntime|openvino] [--cpu-bf16] [--scaling]
 
 A run of ``n`` workers is a job of ``n`` threads as Snakemake runs it: ``n`` Dask
 threads and ``n`` intra-op threads in torch and the ONNX engines (Snakemake sets
@@ -114,6 +114,9 @@ def main() -> None:
     parser.add_argument("--batch", default=None, help="restore tiles per call, or auto")
     parser.add_argument(
         "--backend", default=None, help="restore.backend: torch, onnxruntime or openvino"
+    )
+    parser.add_argument(
+        "--cpu-bf16", action="store_true", help="restore.cpu_bf16: bfloat16 on a CPU"
     )
     parser.add_argument(
         "--scaling", action="store_true", help="every stage at 1, 2, 4.. workers too"
@@ -292,6 +295,8 @@ def run_stages(tmp: Path, args, config: dict) -> list[dict]:
         restore["batch_size"] = args.batch if args.batch == "auto" else int(args.batch)
     if args.backend:
         restore["backend"] = args.backend
+    if args.cpu_bf16:
+        restore["cpu_bf16"] = True
     restore_config = RestoreConfig.from_config(restore, config["dataset"]["percentiles"])
     restored = tmp / "restored.ome.zarr"
     # One-off per process (model load, compile, the batch-size probe, an engine's ONNX

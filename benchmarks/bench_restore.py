@@ -120,7 +120,8 @@ def main() -> None:
 
         tiles = np.concatenate([cut_tiles(pad_plane(n, layout), layout) for n in normed])
         tiles = tiles[:, None].astype(np.float32)
-        run_batches(runner, tiles[: args.batch], args.batch, device, True)  # warm-up
+        bf16 = device.type == "cuda"
+        run_batches(runner, tiles[: args.batch], args.batch, device, bf16)  # warm-up
         t_eager = None
         if device.type == "cuda":  # the bare forward: tiles already on the device
             on_device = torch.from_numpy(tiles).to(device)
@@ -146,7 +147,7 @@ def main() -> None:
             t_eager = t_bare if graphed is runner else bare_with(runner)
         else:
             t_bare = best_of(
-                args.repeats, lambda: run_batches(runner, tiles, args.batch, device, True)
+                args.repeats, lambda: run_batches(runner, tiles, args.batch, device, bf16)
             )
 
         from monai.inferers import sliding_window_inference

@@ -88,3 +88,36 @@ def test_a_plate_restored_through_onnxruntime_equals_the_torch_plate(
         got = np.asarray(field_array(out, ref)).astype(int)
         expected = np.asarray(field_array(expected_plate, ref)).astype(int)
         assert np.abs(got - expected).max() <= 1, ref
+
+
+def test_cpu_bf16_runs_the_network_in_bfloat16_on_a_cpu(tiny_checkpoints):
+    """``restore.cpu_bf16``: the plane differs from float32 (bfloat16 was used) by a few
+    grey levels at most; off, the CPU ignores ``bf16`` (CUDA's setting)."""
+    model, _ = load_model(tiny_checkpoints["layer"])
+    stack = (np.random.default_rng(0).random((3, 100, 90)) * 4000).astype(np.uint16)
+    float32 = RestoreConfig(tile=64, overlap=16, batch_size=4, bf16=True)
+    expected = restore_planes(model, stack, [0, 2], float32)
+    got = restore_planes(model, stack, [0, 2], RestoreConfig(**{**vars(float32), "cpu_bf16": True}))
+    diff = np.abs(got.astype(int) - expected.astype(int))
+    assert diff.max() > 0
+    assert diff.max() <= 0.01 * int(stack.max())
+    assert float32.uses_bf16("cuda") and not float32.uses_bf16(torch.device("cpu"))
+
+
+def test_openvino_in_bfloat16_stays_near_float32(tiny_checkpoints):
+    pytest.importorskip("openvino")
+    pytest.importorskip("onnxscript")
+    model, _ = load_model(tiny_checkpoints["layer"])
+    tiles = torch.rand(4, 1, 64, 64, generator=torch.Generator().manual_seed(0))
+    engine = with_backend(model, "openvino", 4, torch.device("cpu"), bf16=True)
+    with torch.no_grad():
+        expected, got = model(tiles), engine(tiles)
+    assert 0 < float((got - expected).abs().max()) <= 0.05
+
+
+def test_onnxruntime_refuses_bfloat16(tiny_checkpoints):
+    model, _ = load_model(tiny_checkpoints["layer"])
+    with pytest.raises(InputError, match=r"restore\.cpu_bf16: onnxruntime runs float32 only"):
+        with_backend(model, "onnxruntime", 4, torch.device("cpu"), bf16=True)
+    with pytest.raises(ValueError, match="cpu_bf16 needs backend torch or openvino"):
+        RestoreConfig(backend="onnxruntime", cpu_bf16=True)

@@ -3,9 +3,10 @@
 
 The network is exported to ONNX once per process and tile shape (``torch.onnx.export``,
 the dynamo exporter: the networks pad their input in Python, which the exporter freezes at
-the tile size) and run by ONNX Runtime or OpenVINO (in float32: OpenVINO's CPU default is
-bfloat16 where the processor has it). The engines take one batch shape: the last, partial
-batch of a field is padded with zeros and its padding dropped. Both are optional extras
+the tile size) and run by ONNX Runtime or OpenVINO (in float32 unless ``restore.cpu_bf16``:
+OpenVINO's own CPU default is bfloat16 where the processor has it). The engines take one
+batch shape: the last, partial batch of a field is padded with zeros and its padding
+dropped. Both are optional extras
 (``pip install 'platefocus[onnx]'``, ``'platefocus[openvino]'``); a missing one is a
 one-line error naming it. Measured against eager PyTorch on the same tiles in
 ``benchmarks/bench_backends.py`` (the documentation's throughput page).
@@ -35,9 +36,11 @@ class ExportedNetwork(torch.nn.Module):
     """A network run by an ONNX engine on the CPU, called like the torch one:
     ``(B, C, T, T)`` float32 tiles in, ``(B, 1, T, T)`` out."""
 
-    def __init__(self, model: torch.nn.Module, backend: str, batch: int, threads: int) -> None:
+    def __init__(
+        self, model: torch.nn.Module, backend: str, batch: int, threads: int, bf16: bool = False
+    ) -> None:
         super().__init__()
-        self.backend, self.batch, self.threads = backend, batch, threads
+        self.backend, self.batch, self.threads, self.bf16 = backend, batch, threads, bf16
         self._model = [model]  # a list: not a submodule (its weights are not this one's)
         self._engines: dict[tuple[int, ...], object] = {}
         self._lock = threading.Lock()
@@ -59,7 +62,7 @@ class ExportedNetwork(torch.nn.Module):
             if shape not in self._engines:
                 path = Path(self._folder.name) / f"{'x'.join(map(str, shape))}.onnx"
                 export_onnx(self._model[0], shape, path)
-                self._engines[shape] = _load(self.backend, path, self.threads)
+                self._engines[shape] = _load(self.backend, path, self.threads, self.bf16)
             return self._engines[shape]
 
 
@@ -93,8 +96,9 @@ def export_onnx(model: torch.nn.Module, shape: tuple[int, ...], path: str | Path
     return Path(path)
 
 
-def _load(backend: str, path: Path, threads: int):
-    """A callable ``tiles -> output`` of the engine on the ONNX file."""
+def _load(backend: str, path: Path, threads: int, bf16: bool = False):
+    """A callable ``tiles -> output`` of the engine on the ONNX file (OpenVINO in
+    bfloat16 where ``bf16``, else float32)."""
     if backend == "onnxruntime":
         try:
             import onnxruntime as ort
@@ -111,16 +115,17 @@ def _load(backend: str, path: Path, threads: int):
     compiled = ov.Core().compile_model(
         str(path),
         "CPU",
-        {"INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "f32"},
+        {"INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32"},
     )
     # one infer request per call: a compiled model's own request is not thread-safe
     return lambda tiles: compiled.create_infer_request().infer({0: tiles})[0]
 
 
 def with_backend(
-    model: torch.nn.Module, backend: str, batch: int, device: torch.device
+    model: torch.nn.Module, backend: str, batch: int, device: torch.device, bf16: bool = False
 ) -> torch.nn.Module:
-    """``model`` as ``restore.backend`` runs it (``torch``: unchanged)."""
+    """``model`` as ``restore.backend`` runs it (``torch``: unchanged; its bfloat16 is
+    the caller's autocast). ``bf16``: OpenVINO in bfloat16; ONNX Runtime refuses it."""
     from platefocus.models.registry import takes_offset
 
     if backend not in BACKENDS:
@@ -133,4 +138,6 @@ def with_backend(
         raise InputError(
             "restore.backend", f"{backend} cannot pass each plane's offset: use torch (DDNM)"
         )
-    return ExportedNetwork(model, backend, batch, torch.get_num_threads())
+    if bf16 and backend == "onnxruntime":
+        raise InputError("restore.cpu_bf16", "onnxruntime runs float32 only: use torch or openvino")
+    return ExportedNetwork(model, backend, batch, torch.get_num_threads(), bf16)

@@ -100,7 +100,7 @@ def fastest_batch(
         if device.type == "cuda":
             torch.cuda.synchronize(device)
 
-    use_bf16 = config.bf16 and device.type == "cuda"
+    use_bf16 = config.uses_bf16(device)
     rates: dict[int, float] = {}
     for batch in candidates:
         if (

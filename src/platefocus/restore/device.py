@@ -149,7 +149,7 @@ def launch_on_device(
     n_planes, n_tiles = tiles.shape[:2]
     tiles = tiles.reshape(n_planes * n_tiles, *tiles.shape[2:])
     predictions = torch.empty((len(tiles), t, t), device=device)
-    use_bf16 = config.bf16 and cuda
+    use_bf16 = config.uses_bf16(device)
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
     for i in range(0, len(tiles), config.batch_size):
         xb = tiles[i : i + config.batch_size].contiguous(memory_format=memory_format)

@@ -49,7 +49,9 @@ def restoring_model(
     model = prepare_model(model, config)
     context = info.context_planes
     batch = choose_batch_size(model, config, 1 + 2 * context, torch.device(device), most_tiles)
-    model = with_backend(model, config.backend, batch, torch.device(device))
+    model = with_backend(
+        model, config.backend, batch, torch.device(device), config.uses_bf16(device)
+    )
     # graphs after the batch probe: each shape tried would otherwise keep its own graph
     model = with_cuda_graphs(model, config, torch.device(device))
     return model, info, replace(config, batch_size=batch)

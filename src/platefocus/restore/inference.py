@@ -45,15 +45,16 @@ def run_batches(
     dz: np.ndarray | None = None,
 ) -> np.ndarray:
     """Model output for (N, C, T, T) float32 tiles, ``batch_size`` at a time -> (N, T, T).
+    ``bf16``: run the network under bfloat16 autocast (on ``device``, whatever it is:
+    see :meth:`RestoreConfig.uses_bf16`).
     ``dz`` (N,): each tile's plane offset from focus, for networks that take it (DDNM)."""
     out = np.empty((len(tiles), *tiles.shape[2:]), dtype=np.float32)
-    use_bf16 = bf16 and device.type == "cuda"
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     for i in range(0, len(tiles), batch_size):
         xb = torch.from_numpy(tiles[i : i + batch_size]).to(device, non_blocking=True)
         xb = xb.contiguous(memory_format=memory_format)
         offsets = None if dz is None else torch.as_tensor(dz[i : i + batch_size], device=device)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             pred = apply_model(model, xb, offsets)
         out[i : i + len(xb)] = pred[:, 0].float().cpu().numpy()
     return out
@@ -121,7 +122,7 @@ def restore_planes(
         per_plane = [0 if d is None else int(d) for d in (offsets or [0] * len(planes))]
         dz = np.repeat(np.asarray(per_plane, np.int64), len(layout.starts))
     predictions = run_batches(
-        model, batch, config.batch_size, device, config.bf16, config.channels_last, dz
+        model, batch, config.batch_size, device, config.uses_bf16(device), config.channels_last, dz
     )
     out = np.empty((len(planes), *stack.shape[1:]), dtype=stack.dtype)
     for i, (lo, hi) in enumerate(norms):

@@ -28,6 +28,12 @@ class RestoreConfig:
         Normalisation percentiles (use the training ones).
     bf16 : bool
         bfloat16 autocast on CUDA.
+    cpu_bf16 : bool
+        bfloat16 on a CPU too: torch autocast, or OpenVINO's bf16 inference precision
+        (ONNX Runtime runs float32 only). About twice as fast where the processor has
+        bfloat16 instructions (AVX-512 BF16, AMX); the held-out PSNR change is measured
+        by ``benchmarks/bench_precision.py``. Off by default: outputs differ from
+        float32 in the last grey levels.
     border : {"odd", "even"}
         How planes are continued beyond their border for the network's context:
         point reflection (default, no rim) or plain mirror (see
@@ -63,6 +69,7 @@ class RestoreConfig:
     batch_size: int | str = 4
     percentiles: tuple[float, float] = DEFAULT_PERCENTILES
     bf16: bool = True
+    cpu_bf16: bool = False
     border: str = "odd"
     channels_last: bool = False
     compile: bool = False
@@ -94,6 +101,8 @@ class RestoreConfig:
             )
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
+        if self.cpu_bf16 and self.backend == "onnxruntime":
+            raise ValueError("cpu_bf16 needs backend torch or openvino: onnxruntime runs float32")
         if self.skip_within_um is not None and self.skip_within_um < 0:
             raise ValueError(f"skip_within_um must be >= 0 or null, got {self.skip_within_um}")
 
@@ -114,4 +123,11 @@ class RestoreConfig:
             prefetch=restore.get("prefetch", "auto"),
             cuda_graphs=restore.get("cuda_graphs", "auto"),
             backend=restore.get("backend", cls.backend),
+            cpu_bf16=restore.get("cpu_bf16", cls.cpu_bf16),
         )
+
+    def uses_bf16(self, device: str | object) -> bool:
+        """Whether the network runs in bfloat16 on ``device`` (``bf16`` on CUDA,
+        ``cpu_bf16`` on a CPU)."""
+        kind = getattr(device, "type", str(device).split(":")[0])
+        return self.bf16 if kind == "cuda" else self.cpu_bf16
