@@ -121,3 +121,50 @@ def test_onnxruntime_refuses_bfloat16(tiny_checkpoints):
         with_backend(model, "onnxruntime", 4, torch.device("cpu"), bf16=True)
     with pytest.raises(ValueError, match="cpu_bf16 needs backend torch or openvino"):
         RestoreConfig(backend="onnxruntime", cpu_bf16=True)
+
+
+def test_each_worker_thread_runs_its_own_engine_on_its_share(tiny_checkpoints, monkeypatch):
+    """Dask worker threads sharing one engine ran each call on all the job's threads (two
+    workers: twice as many threads as cores): each thread gets its own engine, loaded
+    with its torch share, from the one export."""
+    import threading
+
+    import dask
+
+    from platefocus.parallel import compute
+    from platefocus.restore import backends
+
+    pytest.importorskip("onnxscript")
+    loaded: list[tuple[int, int]] = []
+    exported: list[tuple[int, ...]] = []
+    real_export = backends.export_onnx
+
+    def fake_load(backend, path, threads, bf16=False):
+        loaded.append((threading.get_ident(), threads))
+        return lambda tiles: tiles[:, :1] * 2
+
+    def counting_export(model, shape, path):
+        exported.append(shape)
+        return real_export(model, shape, path)
+
+    monkeypatch.setattr(backends, "_load", fake_load)
+    monkeypatch.setattr(backends, "export_onnx", counting_export)
+    model, _ = load_model(tiny_checkpoints["layer"])
+    engine = with_backend(model, "onnxruntime", 4, torch.device("cpu"))
+    both_started = threading.Barrier(2, timeout=60)
+    tiles = torch.rand(4, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+
+    def run() -> float:
+        both_started.wait()  # two worker threads, not one taking both tasks
+        return float(engine(tiles).sum())
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # the job's threads
+    try:
+        sums = compute([dask.delayed(run)(), dask.delayed(run)()], workers=2, progress=False)
+    finally:
+        torch.set_num_threads(before)
+    assert sums[0] == pytest.approx(float(tiles.sum() * 2))
+    assert exported == [(4, 1, 32, 32)]  # exported once
+    assert len({ident for ident, _ in loaded}) == 2  # an engine per thread
+    assert [threads for _, threads in loaded] == [1, 1]  # each on its share of 2

@@ -34,15 +34,21 @@ _EXTRA = {"onnxruntime": "platefocus[onnx]", "openvino": "platefocus[openvino]"}
 
 class ExportedNetwork(torch.nn.Module):
     """A network run by an ONNX engine on the CPU, called like the torch one:
-    ``(B, C, T, T)`` float32 tiles in, ``(B, 1, T, T)`` out."""
+    ``(B, C, T, T)`` float32 tiles in, ``(B, 1, T, T)`` out.
 
-    def __init__(
-        self, model: torch.nn.Module, backend: str, batch: int, threads: int, bf16: bool = False
-    ) -> None:
+    Exported once per tile shape; each calling thread runs its own engine with that
+    thread's torch thread count (:func:`platefocus.parallel.compute` gives each Dask worker
+    thread its share of the job's threads). One engine shared by the workers ran each call
+    on all of the job's threads at once: two workers, twice as many threads as cores
+    (OpenVINO in bfloat16, 2 cores: restore efficiency 0.51 at 2 workers,
+    ``benchmarks/bench_plate.py --scaling``)."""
+
+    def __init__(self, model: torch.nn.Module, backend: str, batch: int, bf16: bool = False):
         super().__init__()
-        self.backend, self.batch, self.threads, self.bf16 = backend, batch, threads, bf16
+        self.backend, self.batch, self.bf16 = backend, batch, bf16
         self._model = [model]  # a list: not a submodule (its weights are not this one's)
-        self._engines: dict[tuple[int, ...], object] = {}
+        self._exported: dict[tuple[int, ...], Path] = {}
+        self._local = threading.local()  # this thread's engines, by tile shape
         self._lock = threading.Lock()
         self._folder = tempfile.TemporaryDirectory(prefix="platefocus-onnx-")
 
@@ -58,12 +64,15 @@ class ExportedNetwork(torch.nn.Module):
         return torch.from_numpy(np.ascontiguousarray(run(np.ascontiguousarray(tiles))[:n]))
 
     def _engine(self, shape: tuple[int, ...]):
-        with self._lock:  # one export per shape, however many threads ask at once
-            if shape not in self._engines:
-                path = Path(self._folder.name) / f"{'x'.join(map(str, shape))}.onnx"
-                export_onnx(self._model[0], shape, path)
-                self._engines[shape] = _load(self.backend, path, self.threads, self.bf16)
-            return self._engines[shape]
+        engines = self._local.__dict__.setdefault("engines", {})
+        if shape not in engines:
+            with self._lock:  # one export per shape, however many threads ask at once
+                if shape not in self._exported:
+                    path = Path(self._folder.name) / f"{'x'.join(map(str, shape))}.onnx"
+                    self._exported[shape] = export_onnx(self._model[0], shape, path)
+            threads = torch.get_num_threads()  # this thread's share
+            engines[shape] = _load(self.backend, self._exported[shape], threads, self.bf16)
+        return engines[shape]
 
 
 def export_onnx(model: torch.nn.Module, shape: tuple[int, ...], path: str | Path) -> Path:
@@ -115,10 +124,17 @@ def _load(backend: str, path: Path, threads: int, bf16: bool = False):
     compiled = ov.Core().compile_model(
         str(path),
         "CPU",
-        {"INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32"},
+        {
+            "INFERENCE_NUM_THREADS": threads,
+            "INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32",
+            "NUM_STREAMS": 1,
+            # one engine per worker thread: pinned, each would take the same first cores
+            "ENABLE_CPU_PINNING": False,
+        },
     )
-    # one infer request per call: a compiled model's own request is not thread-safe
-    return lambda tiles: compiled.create_infer_request().infer({0: tiles})[0]
+    # one request per engine, an engine per thread; outputs are copies (share_outputs off)
+    request = compiled.create_infer_request()
+    return lambda tiles: request.infer({0: tiles})[0]
 
 
 def with_backend(
@@ -140,4 +156,4 @@ def with_backend(
         )
     if bf16 and backend == "onnxruntime":
         raise InputError("restore.cpu_bf16", "onnxruntime runs float32 only: use torch or openvino")
-    return ExportedNetwork(model, backend, batch, torch.get_num_threads(), bf16)
+    return ExportedNetwork(model, backend, batch, bf16)
