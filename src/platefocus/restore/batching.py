@@ -11,8 +11,11 @@ from platefocus.restore.settings import RestoreConfig
 
 log = logging.getLogger(__name__)
 
-#: Tiles per call on a CPU: the fastest measured (benchmarks/bench_restore.py, cache-bound).
-CPU_BATCH = 4
+#: Tiles per call on a CPU: the fastest measured as a restore job runs the network, one
+#: intra-op thread per Dask worker (``benchmarks/bench_cpu_batch.py``, 2 cores: one tile
+#: per call 1.50x the tiles per second of four, the same output). Cache-bound: a larger
+#: batch's feature maps spill out of each core's own cache.
+CPU_BATCH = 1
 #: Share of the device's free memory that tile batches may take, and the largest batch.
 MEMORY_SHARE, MAX_BATCH = 0.5, 1024
 #: Tiles in the probe batch that measures memory per tile.

@@ -66,7 +66,7 @@ class RestoreConfig:
 
     tile: int = 256
     overlap: int = 32
-    batch_size: int | str = 4
+    batch_size: int | str = "auto"
     percentiles: tuple[float, float] = DEFAULT_PERCENTILES
     bf16: bool = True
     cpu_bf16: bool = False
