@@ -20,3 +20,18 @@ def best_of_interleaved(repeats: int, *fns) -> list[float]:
             fn()
             best[i] = min(best[i], time.perf_counter() - t0)
     return best
+
+
+def time_engines(engines: dict, tiles, batch: int, repeats: int) -> tuple[dict, list[float]]:
+    """Each engine (a callable ``(B, C, T, T)`` tensor -> ``(B, 1, T, T)``) over ``tiles``,
+    ``batch`` per call: its output (the first call, also the warm-up: exports, compiles)
+    and its best wall time of ``repeats`` interleaved rounds, in the engines' order."""
+    import torch
+
+    def run(engine):
+        with torch.no_grad():
+            return torch.cat([engine(tiles[i : i + batch]) for i in range(0, len(tiles), batch)])
+
+    outputs = {name: run(engine) for name, engine in engines.items()}
+    times = best_of_interleaved(repeats, *[lambda e=e: run(e) for e in engines.values()])
+    return outputs, times

@@ -19,7 +19,7 @@ import argparse
 from pathlib import Path
 
 import torch
-from _timing import best_of_interleaved
+from _timing import time_engines
 
 from platefocus.restore.backends import with_backend
 
@@ -63,14 +63,7 @@ def main() -> None:
         except Exception as err:  # an engine not installed: say so, measure the others
             print(f"{name}: not measured ({err})")
 
-    def run(engine):
-        with torch.no_grad():
-            return torch.cat(
-                [engine(tiles[i : i + args.batch]) for i in range(0, len(tiles), args.batch)]
-            )
-
-    outputs = {name: run(engine) for name, engine in engines.items()}  # warm-up, export
-    times = best_of_interleaved(args.repeats, *[lambda e=e: run(e) for e in engines.values()])
+    outputs, times = time_engines(engines, tiles, args.batch, args.repeats)
     mpix = args.tiles * args.tile**2 / 1e6
     print(f"network: {source}; {args.tiles} tiles of {args.tile} x {args.tile}, "
           f"{args.batch} per call, {args.threads} threads, best of {args.repeats}")  # fmt: skip

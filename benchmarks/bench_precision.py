@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from _timing import best_of_interleaved
+from _timing import time_engines
 
 from platefocus.errors import InputError
 from platefocus.restore.backends import with_backend
@@ -87,14 +87,7 @@ def main() -> None:
         args.tiles, 1, args.tile, args.tile, generator=torch.Generator().manual_seed(1)
     )
 
-    def run(engine):
-        with torch.no_grad():
-            return torch.cat(
-                [engine(tiles[i : i + args.batch]) for i in range(0, len(tiles), args.batch)]
-            )
-
-    outputs = {name: run(engine) for name, engine in engines.items()}  # warm-up, export
-    times = best_of_interleaved(args.repeats, *[lambda e=e: run(e) for e in engines.values()])
+    outputs, times = time_engines(engines, tiles, args.batch, args.repeats)
     mpix = args.tiles * args.tile**2 / 1e6
     print(
         f"network: {args.checkpoint}; {args.tiles} tiles of {args.tile} x {args.tile}, "
