@@ -16,30 +16,12 @@ largest difference from PyTorch's output, normalised units).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import torch
+from _network import demo_network
 from _timing import time_engines
 
 from platefocus.restore.backends import with_backend
-
-REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / "results" / "demo" / "models" / "restormer" / "checkpoint.pt"
-
-
-def _network(checkpoint: str | None) -> tuple[torch.nn.Module, str]:
-    from platefocus.model_io import load_model
-    from platefocus.models import build_model
-
-    path = checkpoint or (DEMO if DEMO.exists() else None)
-    if path is not None:
-        return load_model(path)[0], str(path)
-    torch.manual_seed(0)
-    model = build_model("restormer", spatial_dims=2, in_channels=1, levels=3, width=16)
-    with torch.no_grad():
-        for p in model.parameters():  # a residual network starts as the identity
-            p.add_(torch.randn_like(p) * 0.05)
-    return model.eval(), "random weights"
 
 
 def main() -> None:
@@ -52,7 +34,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timing rounds")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    model, source = _network(args.checkpoint)
+    model, source = demo_network(args.checkpoint)
     tiles = torch.rand(
         args.tiles, 1, args.tile, args.tile, generator=torch.Generator().manual_seed(1)
     )

@@ -21,25 +21,11 @@ from __future__ import annotations
 import argparse
 import threading
 import time
-from pathlib import Path
 
 import torch
+from _network import demo_network
 
-REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / "results" / "demo" / "models" / "restormer" / "checkpoint.pt"
 BATCHES = (1, 2, 4, 8)
-
-
-def _network(checkpoint: str | None) -> tuple[torch.nn.Module, str]:
-    from platefocus.model_io import load_model
-    from platefocus.models import build_model
-
-    path = checkpoint or (DEMO if DEMO.exists() else None)
-    if path is not None:
-        return load_model(path)[0].eval(), str(path)
-    torch.manual_seed(0)
-    model = build_model("restormer", spatial_dims=2, in_channels=1, levels=3, width=16)
-    return model.eval(), "random weights"
 
 
 def _rate(model: torch.nn.Module, batch: int, workers: int, tiles: int, tile: int) -> float:
@@ -73,7 +59,7 @@ def main() -> None:
     parser.add_argument("--tiles", type=int, default=16, help="tiles per worker per round")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    model, source = _network(args.checkpoint)
+    model, source = demo_network(args.checkpoint)
     x = torch.rand(8, 1, args.tile, args.tile, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         whole = model(x)

@@ -27,14 +27,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from _network import DEMO, DEMO_CHECKPOINT
 from _timing import time_engines
 
 from platefocus.errors import InputError
 from platefocus.restore.backends import with_backend
 from platefocus.train.evaluate import evaluate_split
-
-REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / "results" / "demo"
 
 
 class Autocast(torch.nn.Module):
@@ -52,7 +50,7 @@ class Autocast(torch.nn.Module):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", default=str(DEMO / "models/restormer/checkpoint.pt"))
+    parser.add_argument("--checkpoint", default=str(DEMO_CHECKPOINT))
     parser.add_argument("--dataset", default=str(DEMO / "dataset"), help="pairs.zarr + .parquet")
     parser.add_argument("--tiles", type=int, default=16, help="tiles timed per call")
     parser.add_argument("--tile", type=int, default=160, help="tile side, pixels (the demo's)")

@@ -120,7 +120,7 @@ def main() -> None:
 
         tiles = np.concatenate([cut_tiles(pad_plane(n, layout), layout) for n in normed])
         tiles = tiles[:, None].astype(np.float32)
-        bf16 = device.type == "cuda"
+        bf16 = config.uses_bf16(device)  # as the pipeline decides it
         run_batches(runner, tiles[: args.batch], args.batch, device, bf16)  # warm-up
         t_eager = None
         if device.type == "cuda":  # the bare forward: tiles already on the device
@@ -153,10 +153,9 @@ def main() -> None:
         from monai.inferers import sliding_window_inference
 
         batch = torch.from_numpy(np.stack(normed)[:, None]).to(device)
-        use_bf16 = device.type == "cuda"
 
         def sliding():
-            with torch.no_grad(), torch.autocast(device.type, torch.bfloat16, enabled=use_bf16):
+            with torch.no_grad(), torch.autocast(device.type, torch.bfloat16, enabled=bf16):
                 for i in range(len(batch)):
                     sliding_window_inference(
                         batch[i : i + 1],
