@@ -107,3 +107,25 @@ def test_object_focus_curves_sum_energy_over_grown_masks():
     # object 1: 4 px grown by one pixel each side = 16 px; object 2: 1 px -> 9 px
     np.testing.assert_allclose(curves[0], [16, 9])
     np.testing.assert_allclose(curves[1], [32, 18])
+
+
+def test_stack_focus_curves_equal_the_whole_stack_energy_exactly():
+    """Plane by plane, for several label images at once: the same numbers, bit for bit, as
+    the curves of the whole stack's gradient energy (targets' outputs stay unchanged)."""
+    from platefocus.focus.metrics import gradient_energy
+    from platefocus.focus.targets import stack_focus_curves
+
+    rng = np.random.default_rng(3)
+    stack = rng.integers(0, 4000, (5, 40, 50)).astype(np.uint16)
+    first = np.zeros((40, 50), int)
+    first[5:12, 5:15], first[20:30, 30:45] = 1, 2
+    second = np.zeros((40, 50), int)
+    second[30:38, 2:9] = 1
+    empty = np.zeros((40, 50), int)
+    curves = stack_focus_curves(stack, [first, second, empty], grow_px=2)
+    energy = gradient_energy(stack)
+    for labels, got in zip([first, second, empty], curves, strict=True):
+        expected = object_focus_curves(energy, labels, grow_px=2)
+        assert got.shape == expected.shape == (5, labels.max())
+        assert np.array_equal(got, expected)
+    assert curves[0][:, 0].min() > 0

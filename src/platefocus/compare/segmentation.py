@@ -29,7 +29,7 @@ from skimage.segmentation import clear_border
 
 from platefocus.dataset.normalise import intensity_span, percentile_range
 from platefocus.focus.metrics import gradient_energy
-from platefocus.io.fields import FieldRef, field_array, list_fields
+from platefocus.io.fields import FieldRef, list_fields, read_field_channel
 from platefocus.io.omezarr import open_image, read_platefocus_attrs
 from platefocus.parallel import compute
 from platefocus.segment.matching import match_objects
@@ -104,7 +104,7 @@ def compare_field(
     (:func:`platefocus.consistency.planes.plane_consistency`): consistency columns per
     plane, ``support`` and ``flagged`` per restored object; and measured again after the
     data-consistency projection with ``projection_regularisation`` (``*_projected``)."""
-    stack = np.asarray(field_array(raw_plate, ref)[ref.channels.index(channel)])
+    stack = read_field_channel(raw_plate, ref, ref.channels.index(channel))
     restored = np.asarray(open_image(restored_plate, ref.path)[0])
     meta = read_platefocus_attrs(restored_plate, ref.path)
     if len(stack) == 1:

@@ -17,7 +17,7 @@ import pandas as pd
 from platefocus.focus.bestplane import GROUP
 from platefocus.focus.metrics import METRICS, score_stack, tile_grid
 from platefocus.focus.targets import TargetConfig, select_field_targets
-from platefocus.io.fields import FieldRef, field_array, list_fields
+from platefocus.io.fields import FieldRef, list_fields, read_field_channel
 from platefocus.parallel import compute
 from platefocus.segment.nuclei import SegmentationConfig
 
@@ -28,10 +28,9 @@ def score_field(
     plate_path: str | os.PathLike, ref: FieldRef, grid: Sequence[int], window: int
 ) -> pd.DataFrame:
     """Plane scores of every channel, plane and region of one field (one row each)."""
-    image = field_array(plate_path, ref).compute()
     frames = []
     for ci, channel in enumerate(ref.channels):
-        s = score_stack(image[ci], grid, window=window)
+        s = score_stack(read_field_channel(plate_path, ref, ci), grid, window=window)
         n_z, n_r = s["focus_score"].shape
         frame = pd.DataFrame(
             {
@@ -96,7 +95,7 @@ def select_plate_targets(
             return pd.DataFrame()
         rows = tiles_best[(tiles_best["well"] == ref.well) & (tiles_best["site"] == ref.site)]
         rows = rows.assign(plane=[ref.z_indices.index(z) for z in rows["best_z"]])
-        image = field_array(plate_path, ref)[ref.channels.index(channel)].compute()
+        image = read_field_channel(plate_path, ref, ref.channels.index(channel))
         tiles = tile_grid(image.shape[1], image.shape[2], grid)
         verdict = select_field_targets(image, tiles, rows, segmentation, config)
         return rows.drop(columns="plane").merge(verdict, on="region")

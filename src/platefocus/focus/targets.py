@@ -75,14 +75,52 @@ def object_focus_curves(energy: np.ndarray, labels: np.ndarray, grow_px: int) ->
     -------
     curves : (Z, N) float64
     """
-    n = int(labels.max())
-    if n == 0:
-        return np.zeros((len(energy), 0))
-    grown = labels
-    if grow_px > 0:
-        grown = np.where(labels > 0, labels, ndimage.grey_dilation(labels, size=2 * grow_px + 1))
-    flat = grown.ravel()
-    return np.stack([np.bincount(flat, weights=e.ravel(), minlength=n + 1)[1:] for e in energy])
+    return _summed_per_object(energy, [_grown(labels, grow_px)])[0]
+
+
+def stack_focus_curves(
+    stack: np.ndarray, labels: Sequence[np.ndarray], grow_px: int
+) -> list[np.ndarray]:
+    """:func:`object_focus_curves` of several label images over one stack.
+
+    The gradient energy is computed one plane at a time and summed for every label image
+    as it goes, never held for the whole stack: a field's float64 energy is 100 MB, and two
+    workers spent their time on its page faults and memory traffic (targets stage at 0.71
+    of linear at 2 workers, ``benchmarks/bench_plate.py --scaling``). Same numbers as
+    :func:`object_focus_curves` on :func:`gradient_energy` of the stack.
+
+    Parameters
+    ----------
+    stack : (Z, Y, X) array
+    labels : sequence of (Y, X) int
+        Each with objects 1..N_i.
+
+    Returns
+    -------
+    list of (Z, N_i) float64, one per label image.
+    """
+    energy = (gradient_energy(stack[z : z + 1])[0] for z in range(len(stack)))
+    return _summed_per_object(energy, [_grown(lab, grow_px) for lab in labels])
+
+
+def _grown(labels: np.ndarray, grow_px: int) -> np.ndarray:
+    """Labels grown by ``grow_px`` pixels into the background (objects keep their pixels)."""
+    if grow_px <= 0 or not labels.max():
+        return labels
+    return np.where(labels > 0, labels, ndimage.grey_dilation(labels, size=2 * grow_px + 1))
+
+
+def _summed_per_object(energy, grown: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Per plane of ``energy`` (iterable of (Y, X)), the sum over each object of each label
+    image in ``grown``: a (Z, N_i) float64 per label image."""
+    flats = [g.ravel() for g in grown]
+    counts = [int(g.max()) for g in grown]
+    curves: list[list[np.ndarray]] = [[] for _ in grown]
+    for plane in energy:
+        weights = plane.ravel()
+        for flat, n, out in zip(flats, counts, curves, strict=True):
+            out.append(np.bincount(flat, weights=weights, minlength=n + 1)[1:])
+    return [np.stack(c) if c else np.zeros((0, n)) for c, n in zip(curves, counts, strict=True)]
 
 
 def select_field_targets(
@@ -110,23 +148,23 @@ def select_field_targets(
         One row per tile: ``region, n_objects, n_in_focus, fraction_in_focus,
         median_relative_sharpness, keep, reason``.
     """
-    energy = gradient_energy(stack)
-    labels_at: dict[int, np.ndarray] = {}
-    rows = []
     by_region = tile_best.set_index("region")
-    for tile in tiles:
-        if tile.name not in by_region.index:
-            continue
+    judged = [tile for tile in tiles if tile.name in by_region.index]
+    # each best plane segmented, and its objects' focus curves summed, once per field
+    planes = sorted({int(by_region.loc[tile.name, "plane"]) for tile in judged})
+    labels_at = {k: segment_planes([stack[k]], segmentation)[0] for k in planes}
+    per_plane = stack_focus_curves(stack, [labels_at[k] for k in planes], config.grow_px)
+    curves_at = dict(zip(planes, per_plane, strict=True))
+    rows = []
+    for tile in judged:
         best = by_region.loc[tile.name]
         k = int(best["plane"])
-        if k not in labels_at:
-            labels_at[k] = segment_planes([stack[k]], segmentation)[0]
         labels = labels_at[k]
         cy, cx = object_centroids(labels).T if labels.max() else (np.zeros(0), np.zeros(0))
         inside = (
             (cy >= tile.y.start) & (cy < tile.y.stop) & (cx >= tile.x.start) & (cx < tile.x.stop)
         )
-        curves = object_focus_curves(energy, labels, config.grow_px)[:, inside]
+        curves = curves_at[k][:, inside]
         relative = curves[k] / np.maximum(curves.max(axis=0), 1e-300)
         n = int(inside.sum())
         n_focus = int((relative >= config.min_relative_sharpness).sum())
