@@ -14,8 +14,11 @@ falls on both; rates are megapixels of raw planes per second.
 check a rerun makes before skipping a field, the writer lock): a fresh ingest makes all but
 the damaged-chunk check, so (c) / (b) bounds their cost from above.
 
+(a) and (b) also run on one thread, in the same rounds: the parallel efficiency of the
+decoding alone (the floor) and of the ingest, ``rate(n) / (n * rate(1))``.
+
 Last line: ``ingest_over_tifffile=<x> ingest_mpix_s=<y> tifffile_mpix_s=<z>
-integrity_fraction=<(c)/(b)>``.
+integrity_fraction=<(c)/(b)> decode_efficiency_<n>=.. ingest_efficiency_<n>=..``.
 """
 
 from __future__ import annotations
@@ -50,24 +53,26 @@ def main() -> None:
             tifffile.imwrite(path, tifffile.imread(path), compression="lzw")
         mpix = sum(tifffile.TiffFile(f).pages[0].size for f in files) / 1e6
 
-        def decode():
-            with ThreadPoolExecutor(args.workers) as pool:
+        def decode(workers: int = args.workers):
+            with ThreadPoolExecutor(workers) as pool:
                 list(pool.map(tifffile.imread, files))
 
-        runs = iter(range(args.repeats))
+        runs = iter(range(4 * args.repeats))
 
-        def ingest():
+        def ingest(workers: int = args.workers):
             found = discover_planes(DiscoveryConfig(root=raw / "images", layout="bbbc006"))
             ingest_plate(
                 found,
                 tmp / f"plate{next(runs)}.ome.zarr",
                 Acquisition(0.65, 2.0),
-                workers=args.workers,
+                workers=workers,
                 pyramid_levels=args.pyramid_levels,
                 progress=False,
             )
 
-        t_decode, t_ingest = best_of_interleaved(args.repeats, decode, ingest)
+        t_decode, t_ingest, t_decode_1, t_ingest_1 = best_of_interleaved(
+            args.repeats, decode, ingest, lambda: decode(1), lambda: ingest(1)
+        )
         t_checks = integrity_checks(raw / "images", tmp / "plate0.ome.zarr", args.repeats)
     print(
         f"ingest of {len(files)} LZW TIFF planes of 520 x 696 ({mpix:.1f} Mpix), "
@@ -77,9 +82,18 @@ def main() -> None:
     print(f"{'(a) tifffile.imread alone (decode)':<40}{t_decode:>10.2f}{mpix / t_decode:>10.1f}")
     print(f"{'(b) platefocus ingest to OME-Zarr':<40}{t_ingest:>10.2f}{mpix / t_ingest:>10.1f}")
     print(f"{'(c) integrity checks of (b), all fields':<40}{t_checks:>10.3f}{'':>10}")
+    n = args.workers
+    decode_efficiency, ingest_efficiency = t_decode_1 / (n * t_decode), t_ingest_1 / (n * t_ingest)
+    print(
+        f"on 1 thread: (a) {mpix / t_decode_1:.1f} Mpix/s, (b) {mpix / t_ingest_1:.1f} Mpix/s; "
+        f"parallel efficiency at {n}, rate({n}) / ({n} * rate(1)): (a) {decode_efficiency:.2f}, "
+        f"(b) {ingest_efficiency:.2f}"
+    )
     print(
         f"ingest_over_tifffile={t_decode / t_ingest:.2f} ingest_mpix_s={mpix / t_ingest:.1f} "
-        f"tifffile_mpix_s={mpix / t_decode:.1f} integrity_fraction={t_checks / t_ingest:.4f}"
+        f"tifffile_mpix_s={mpix / t_decode:.1f} integrity_fraction={t_checks / t_ingest:.4f} "
+        f"decode_efficiency_{n}={decode_efficiency:.2f} "
+        f"ingest_efficiency_{n}={ingest_efficiency:.2f}"
     )
 
 
