@@ -23,7 +23,8 @@ Parts of one field, in the order ``select_field_targets`` runs them:
 
 Last line: ``targets_efficiency_2=.. read_efficiency_2=.. segment_efficiency_2=..
 seeds_efficiency_2=.. curves_efficiency_2=.. segment_share=..`` (``segment_share``:
-the segmentations' part of a field's serial time in the whole stage).
+the segmentations' part of a field's serial time in the whole stage; ``focus_efficiency_2``:
+focus scoring of the same plate, its stage before, timed in the same rounds).
 """
 
 from __future__ import annotations
@@ -144,14 +145,20 @@ def main() -> None:
             "curves": lambda i: stack_focus_curves(stacks[i], [labels[i]], targets.grow_px),
         }
         rows = {name: serial_and_threaded(work, args.repeats) for name, work in parts.items()}
-        one = two = float("inf")
-        for _ in range(args.repeats):  # the whole stage, 1 and 2 workers in turn
+        one = two = focus_one = focus_two = float("inf")
+        for _ in range(args.repeats):  # the whole stages, 1 and 2 workers in turn
             start = time.perf_counter()
             whole(1)
             one = min(one, time.perf_counter() - start)
             start = time.perf_counter()
             whole(2)
             two = min(two, time.perf_counter() - start)
+            start = time.perf_counter()
+            score_plate(plate, manifest, grid, workers=1, progress=False)
+            focus_one = min(focus_one, time.perf_counter() - start)
+            start = time.perf_counter()
+            score_plate(plate, manifest, grid, workers=2, progress=False)
+            focus_two = min(focus_two, time.perf_counter() - start)
         n_segmented = sum(len(set(tiles[tiles["well"] == r.well]["best_z"])) for r in refs)
     field_seconds = one / len(refs)
     segment_share = rows["segment"][0] / 2 * n_segmented / len(refs) / field_seconds
@@ -161,6 +168,8 @@ def main() -> None:
     )
     print(f"{'part':<34}{'serial, s':>11}{'2 threads, s':>14}{'efficiency':>12}")
     print(f"{'whole stage (1 vs 2 workers)':<34}{one:>11.3f}{two:>14.3f}{one / two / 2:>12.2f}")
+    focus = focus_one / focus_two / 2
+    print(f"{'focus scoring, both channels':<34}{focus_one:>11.3f}{focus_two:>14.3f}{focus:>12.2f}")
     for name, (serial, threaded) in rows.items():
         print(f"{name:<34}{serial:>11.3f}{threaded:>14.3f}{serial / threaded / 2:>12.2f}")
     print(
@@ -168,7 +177,10 @@ def main() -> None:
         f"{segment_share:.0%} ({n_segmented / len(refs):.1f} best planes per field)"
     )
     keys = " ".join(f"{name}_efficiency_2={s / t / 2:.2f}" for name, (s, t) in rows.items())
-    print(f"targets_efficiency_2={one / two / 2:.2f} {keys} segment_share={segment_share:.2f}")
+    print(
+        f"targets_efficiency_2={one / two / 2:.2f} {keys} segment_share={segment_share:.2f} "
+        f"focus_efficiency_2={focus:.2f}"
+    )
 
 
 if __name__ == "__main__":
