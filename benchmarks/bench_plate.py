@@ -193,8 +193,8 @@ def run_stages(tmp: Path, args, config: dict) -> list[dict]:
 
     from platefocus.compare.segmentation import compare_plate
     from platefocus.dataset.pairs import DatasetConfig, build_dataset
-    from platefocus.focus.bestplane import BestPlaneConfig, best_planes
-    from platefocus.focus.plate import score_plate, select_plate_targets
+    from platefocus.focus.bestplane import BestPlaneConfig
+    from platefocus.focus.plate import plate_best_planes, score_plate, select_plate_targets
     from platefocus.focus.targets import TargetConfig
     from platefocus.io.discover import DiscoveryConfig, discover_planes
     from platefocus.io.ingest import ingest_plate
@@ -254,14 +254,7 @@ def run_stages(tmp: Path, args, config: dict) -> list[dict]:
     segmentation = SegmentationConfig.from_config(config["segmentation"])
 
     def targets():
-        best = (
-            scores[["plate", "well", "row", "column", "site", "field"]]
-            .drop_duplicates()
-            .merge(
-                best_planes(scores, BestPlaneConfig.from_config(config["focus"])),
-                on=["plate", "well", "site"],
-            )
-        )
+        best = plate_best_planes(scores, BestPlaneConfig.from_config(config["focus"]))
         kept = select_plate_targets(
             plate,
             manifest,

@@ -39,8 +39,8 @@ from pathlib import Path
 import yaml
 from bench_plate import REPO, with_defaults
 
-from platefocus.focus.bestplane import BestPlaneConfig, best_planes
-from platefocus.focus.plate import score_plate, select_plate_targets
+from platefocus.focus.bestplane import BestPlaneConfig
+from platefocus.focus.plate import plate_best_planes, score_plate, select_plate_targets
 from platefocus.focus.targets import TargetConfig, stack_focus_curves
 from platefocus.io.discover import DiscoveryConfig, discover_planes
 from platefocus.io.fields import list_fields, read_field_channel
@@ -91,14 +91,7 @@ def main() -> None:
         ingested = ingest_plate(found, plate, Acquisition(0.65, 2.0), workers=2, progress=False)
         manifest = ingested.manifest
         scores = score_plate(plate, manifest, grid, workers=2, progress=False)
-        best = (
-            scores[["plate", "well", "row", "column", "site", "field"]]
-            .drop_duplicates()
-            .merge(
-                best_planes(scores, BestPlaneConfig.from_config(config["focus"])),
-                on=["plate", "well", "site"],
-            )
-        )
+        best = plate_best_planes(scores, BestPlaneConfig.from_config(config["focus"]))
         refs = list_fields(manifest)
         index = refs[0].channels.index(channel)
         stacks = [read_field_channel(plate, ref, index) for ref in refs[:2]]

@@ -11,7 +11,12 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "bestplane": ["BestPlaneConfig", "FLAGS", "best_planes", "compare_to_truth"],
         "fieldmap": ["field_focus_map"],
         "metrics": ["METRICS", "Region", "gradient_energy", "score_stack", "tile_grid"],
-        "plate": ["score_plate", "select_plate_targets"],
-        "targets": ["TargetConfig", "object_focus_curves", "select_field_targets"],
+        "plate": ["plate_best_planes", "score_plate", "select_plate_targets"],
+        "targets": [
+            "TargetConfig",
+            "object_focus_curves",
+            "select_field_targets",
+            "stack_focus_curves",
+        ],
     },
 )

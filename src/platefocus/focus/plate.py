@@ -14,7 +14,7 @@ import dask
 import numpy as np
 import pandas as pd
 
-from platefocus.focus.bestplane import GROUP
+from platefocus.focus.bestplane import GROUP, BestPlaneConfig, best_planes
 from platefocus.focus.metrics import METRICS, score_stack, tile_grid
 from platefocus.focus.targets import TargetConfig, select_field_targets
 from platefocus.io.fields import FieldRef, list_fields, read_field_channel
@@ -65,6 +65,14 @@ def score_plate(
     tasks = [dask.delayed(score_field)(plate_path, r, tuple(grid), window) for r in refs]
     log.info("scoring %d fields with %d workers", len(refs), workers)
     return pd.concat(compute(tasks, workers, dask_settings, progress=progress), ignore_index=True)
+
+
+def plate_best_planes(scores: pd.DataFrame, config: BestPlaneConfig) -> pd.DataFrame:
+    """The best plane of every field, channel and region of a plate's ``scores``
+    (:func:`platefocus.focus.bestplane.best_planes`), with each field's position columns
+    (``plate, well, row, column, site, field``) in front."""
+    position = scores[["plate", "well", "row", "column", "site", "field"]].drop_duplicates()
+    return position.merge(best_planes(scores, config), on=["plate", "well", "site"])
 
 
 def select_plate_targets(

@@ -15,7 +15,6 @@ from platefocus.io.blocks import block_manifest
 log = logging.getLogger(__name__)
 
 #: Columns that name a field (a best-plane row gets them from the scores).
-FIELD_COLUMNS = ["plate", "well", "row", "column", "site", "field"]
 
 
 def score_focus(
@@ -66,14 +65,13 @@ def select_targets(
 ) -> None:
     """Choose the best plane of every region, then judge every tile as a training target
     (``judge_targets``; a plate that does not train gets an empty target table)."""
-    from platefocus.focus.bestplane import BestPlaneConfig, best_planes
-    from platefocus.focus.plate import select_plate_targets
+    from platefocus.focus.bestplane import BestPlaneConfig
+    from platefocus.focus.plate import plate_best_planes, select_plate_targets
     from platefocus.focus.targets import TargetConfig
     from platefocus.segment.nuclei import SegmentationConfig
 
     scores = pd.read_parquet(scores_path)
-    best = best_planes(scores, BestPlaneConfig.from_config(focus))
-    best = scores[FIELD_COLUMNS].drop_duplicates().merge(best, on=["plate", "well", "site"])
+    best = plate_best_planes(scores, BestPlaneConfig.from_config(focus))
     if not judge_targets:
         write_table(best, out_best)
         write_table(pd.DataFrame(), out_targets)
