@@ -14,8 +14,6 @@ from platefocus.io.blocks import block_manifest
 
 log = logging.getLogger(__name__)
 
-#: Columns that name a field (a best-plane row gets them from the scores).
-
 
 def score_focus(
     plate_path: str | Path,
