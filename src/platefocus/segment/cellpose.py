@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +25,14 @@ from platefocus.errors import InputError
 KEY = "segmentation.cellpose.model"
 #: Cellpose's file names of its built-in models, by the name users give them.
 BUILTIN_FILES = {"nuclei": "nucleitorch_0", "cyto": "cytotorch_0", "cyto2": "cyto2torch_0"}
+#: One model call at a time per process. Stages run fields on threads (targets, the
+#: segmentation comparison), and Cellpose is not safe there: on a CPU it converts its
+#: network to MKL-DNN modules on every call, which compiles them with torch.jit, and
+#: torch.jit compiling the same class from two threads at once fails ("Can't redefine
+#: method: __getstate__ on class ... MkldnnBatchNorm"); the model object is also shared
+#: through :func:`load_model`'s cache. Little is lost: the network uses every core through
+#: torch's own threads, and a GPU runs one batch at a time anyway.
+_EVAL_LOCK = threading.Lock()
 
 
 def model_folder() -> Path:
@@ -86,13 +95,14 @@ def cellpose_labels(
 
     low, high = diameter_px
     model = load_model(str(model_path))
-    masks, _, _ = model.eval(
-        [np.asarray(p, dtype=np.float32) for p in planes],
-        channels=[0, 0],
-        diameter=float(np.sqrt(low * high)),
-        batch_size=batch_size,
-        progress=False,
-    )
+    with _EVAL_LOCK:
+        masks, _, _ = model.eval(
+            [np.asarray(p, dtype=np.float32) for p in planes],
+            channels=[0, 0],
+            diameter=float(np.sqrt(low * high)),
+            batch_size=batch_size,
+            progress=False,
+        )
     out = []
     for labels in masks:
         labels = np.asarray(labels, dtype=np.int32)
