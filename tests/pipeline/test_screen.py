@@ -4,6 +4,7 @@ with selective restoration on (planes within 2 um of focus copied)."""
 
 import hashlib
 
+import numpy as np
 import pandas as pd
 import pytest
 import zarr
@@ -86,6 +87,14 @@ def test_selective_restoration_in_the_workflow(screen_run):
         screen_run / "results" / "shot" / "segmentation" / "restormer" / "fields.parquet"
     )
     assert fields["estimated_defocus_um"].notna().all()
+    # each restored single plane is checked against its observation with the training
+    # plate's operator where that has a kernel at its estimated distance (+-2 planes here)
+    planes = np.floor(fields["estimated_defocus_um"] / 2.0 + 0.5)
+    checked = fields["restored"] & (planes == 2)
+    assert checked.any()
+    assert fields.loc[checked, "consistency_score"].notna().all()
+    assert fields.loc[checked, "operator_dz"].abs().eq(2).all()
+    assert fields.loc[~checked, "consistency_score"].isna().all()
 
 
 def test_twenty_plates_share_one_trained_model_in_a_dry_run(tmp_path):

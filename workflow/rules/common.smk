@@ -198,10 +198,12 @@ def restoring_checkpoint(wildcards):
 
 
 def operator_file(wildcards):
-    """The defocus operator of the models' training plate, when consistency is on and the
-    models were trained in this run (not for a checkpoint from elsewhere)."""
-    if not config["consistency"]["enabled"] or config["restore"].get("checkpoint"):
+    """The defocus operator of the models' training plate, when consistency is on: this
+    run's, or for a checkpoint from elsewhere the one ``consistency.operator`` names."""
+    if not config["consistency"]["enabled"]:
         return []
+    if config["restore"].get("checkpoint"):
+        return config["consistency"]["operator"] or []
     return f"results/{model_plate()}/models/operator.npz"
 
 

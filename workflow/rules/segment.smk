@@ -27,6 +27,8 @@ rule compare_segmentation:
         channel=config["focus"]["target_channel"],
         truth_root=truth_root,
         projection_regularisation=config["consistency"]["projection_regularisation"],
+        z_step_um=config["acquisition"]["z_step_um"],
+        single_plane_defocus_um=config["reliability"]["single_plane_defocus_um"],
     script:
         "../scripts/compare_segmentation.py"
 

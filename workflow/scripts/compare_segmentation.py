@@ -21,6 +21,8 @@ run_step(
         dask_settings=snakemake.config["dask"],
         operator_path=snakemake.input.get("operator") or None,
         projection_regularisation=snakemake.params.projection_regularisation,
+        z_step_um=snakemake.params.z_step_um,
+        single_plane_defocus_um=snakemake.params.single_plane_defocus_um,
     ),
     snakemake.log[0],
 )

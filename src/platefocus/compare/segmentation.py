@@ -9,7 +9,8 @@ recorded, plus one row per object.
 A field of one plane (a screen plate acquired fast) has no in-focus reference: its raw and
 restored plane are segmented and their counts and sharpness (mean Tenengrad) recorded;
 F1 only against true labels (a synthetic plate's), and no PSNR/SSIM (``reference`` says
-``none``).
+``none``). With the defocus operator and the plane's distance from focus (estimated, or
+stated by the acquisition), it is checked against its observation as a stack's planes are.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from scipy import ndimage
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from skimage.segmentation import clear_border
 
+from platefocus.compare.distance import SinglePlaneDistance
 from platefocus.dataset.normalise import intensity_span, percentile_range
 from platefocus.focus.metrics import gradient_energy
 from platefocus.io.fields import FieldRef, list_fields, read_field_channel
@@ -96,6 +98,7 @@ def compare_field(
     truth_labels: np.ndarray | None = None,
     kernels: dict[int, np.ndarray] | None = None,
     projection_regularisation: float | None = 1.0,
+    single_plane: SinglePlaneDistance | None = None,
 ) -> FieldComparison:
     """Compare raw, restored and in-focus planes of one field (see module docstring).
 
@@ -108,11 +111,10 @@ def compare_field(
     restored = np.asarray(open_image(restored_plate, ref.path)[0])
     meta = read_platefocus_attrs(restored_plate, ref.path)
     if len(stack) == 1:
-        single = _compare_single_plane(ref, stack[0], restored[0], segmentation, truth_labels)
-        return _with_selection(single, meta)
+        single = (segmentation, truth_labels, kernels, single_plane)
+        return _single_plane_field(ref, stack[0], restored[0], meta, *single)
     best = stack[ref.z_indices.index(best_z)]
-    # One diameter range per field (estimated from the in-focus plane when not given), so
-    # that raw, restored and in-focus planes are segmented with identical settings.
+    # One diameter range per field (from the in-focus plane): identical settings for all.
     segmentation = with_diameter(segmentation, best)
     compared, raws, best_labels, raw_all, out_all = _segment_field(
         stack, restored, best, ref, meta, segmentation
@@ -273,17 +275,44 @@ def _sharpness(image: np.ndarray) -> float:
     return float(gradient_energy(image.astype(np.float64)).mean())
 
 
+def _single_plane_field(
+    ref: FieldRef,
+    raw: np.ndarray,
+    restored: np.ndarray,
+    meta: dict,
+    segmentation: SegmentationConfig,
+    truth_labels: np.ndarray | None,
+    kernels: dict[int, np.ndarray] | None,
+    single_plane: SinglePlaneDistance | None,
+) -> FieldComparison:
+    """A field of one plane, checked (with ``kernels``) at its estimated distance from
+    focus (restore's, in ``meta``), else the one ``single_plane`` states; not a plane
+    that selective restoration copied (nothing was restored to check)."""
+    estimated = meta.get("estimated_defocus_um", [None])[0]
+    restored_here = meta.get("restored", [True])[0]
+    checked = kernels and single_plane and restored_here
+    offsets = single_plane.offsets(estimated) if checked else []
+    single = _compare_single_plane(ref, raw, restored, segmentation, truth_labels, kernels, offsets)
+    return _with_selection(single, meta)
+
+
 def _compare_single_plane(
     ref: FieldRef,
     raw: np.ndarray,
     restored: np.ndarray,
     segmentation: SegmentationConfig,
     truth_labels: np.ndarray | None,
+    kernels: dict[int, np.ndarray] | None = None,
+    offsets: list[int] | None = None,
 ) -> FieldComparison:
     """A field of one plane: no in-focus plane to compare with. The diameter range, when
     estimated, comes from the raw plane, as the objects' expected diameter does: a
     restored plane of split nuclei would otherwise set its own, too small, standard (and
-    let the spots through the range)."""
+    let the spots through the range).
+
+    With ``kernels`` and ``offsets`` (the plane's possible offsets from focus, planes),
+    the restored plane is checked against its observation as a stack's planes are, with
+    the kernel of the offset that gives the lower consistency score (``operator_dz``)."""
     segmentation = with_diameter(segmentation, raw)
     expected = _range_middle(segmentation.diameter_px)
     raw_labels, out_labels = segment_planes([raw, restored], segmentation)
@@ -316,11 +345,20 @@ def _compare_single_plane(
             **_match_columns(m_raw, m_out),
             truth="true labels",
         )
-    confidence = _confidence(out_labels, raw_labels, expected, {}, truth_labels)
+    checks = [
+        (dz, *_consistency(raw, restored, out_labels, kernels, dz, truth_labels))
+        for dz in offsets or []
+    ]
+    checks = [c for c in checks if c[1]]  # offsets the operator has a kernel for
+    support = {}
+    if checks:
+        dz, consistency, support = min(checks, key=lambda c: c[1]["consistency_score"])
+        row.update(consistency, operator_dz=dz)
+    confidence = _confidence(out_labels, raw_labels, expected, support, truth_labels)
     row["count_reliable"] = int(sum(c["reliable"] for c in confidence.values()))
     objects = [dict(key, dz=nan, **r) for r in object_rows(raw_labels, raw, "raw")]
     objects += [
-        dict(key, dz=nan, **r, **confidence[r["label"]])
+        dict(key, dz=nan, **r, **support.get(r["label"], {}), **confidence[r["label"]])
         for r in object_rows(out_labels, restored, "restored")
     ]
     return FieldComparison(pd.DataFrame([row]), pd.DataFrame(objects))
@@ -340,10 +378,12 @@ def compare_plate(
     workers: int = 1,
     dask_settings: dict | None = None,
     progress: bool = True,
+    single_plane: SinglePlaneDistance | None = None,
 ) -> FieldComparison:
     """:func:`compare_field` for every field, as Dask tasks; adds the well's dataset split
     (``train``/``val``/``test``, ``unused`` if it gave no pairs) so that held-out wells
-    can be reported on their own. ``kernels``: the defocus operator (consistency)."""
+    can be reported on their own. ``kernels``: the defocus operator (consistency);
+    ``single_plane``: the distance from focus of one-plane fields, for their check."""
     field_best = best[(best["region"] == "field") & (best["channel"] == channel)]
     best_of = {
         (w, s): int(z)
@@ -365,6 +405,7 @@ def compare_plate(
                 labels,
                 kernels,
                 projection_regularisation,
+                single_plane,
             )
         )
     results = compute(tasks, workers, dask_settings, progress)

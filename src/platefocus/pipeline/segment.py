@@ -32,13 +32,18 @@ def compare_segmentation(
     dask_settings: dict | None = None,
     operator_path: str | Path | None = None,
     projection_regularisation: float | None = 1.0,
+    z_step_um: float | None = None,
+    single_plane_defocus_um: float | None = None,
 ) -> None:
     """Segment raw, restored and in-focus planes of every field (of one block of wells).
 
     ``pairs_path``: the plate's pair table, whose split says which wells training held
     out; None for a plate that did not train, whose wells are all held out (``test``).
     ``operator_path``: the training plate's defocus kernels (``operator.npz``): each
-    restored plane is then checked against its observation (hallucination flags)."""
+    restored plane is then checked against its observation (hallucination flags); the
+    plane of a one-plane field at its estimated distance from focus, else
+    ``single_plane_defocus_um`` (over ``z_step_um``, both micrometres)."""
+    from platefocus.compare.distance import SinglePlaneDistance
     from platefocus.compare.segmentation import compare_plate
 
     if pairs_path is None:
@@ -59,6 +64,7 @@ def compare_segmentation(
         projection_regularisation=projection_regularisation,
         workers=workers,
         dask_settings=dask_settings,
+        single_plane=SinglePlaneDistance(z_step_um, single_plane_defocus_um) if z_step_um else None,
     )
     write_table(result.planes, out_fields)
     write_table(result.objects, out_objects)

@@ -56,9 +56,27 @@ def _single_plane_headline(planes: pd.DataFrame) -> str:
 <tr><td>objects found{of_truth}</td><td>{planes["count_raw"].sum():.0f}</td>
 <td>{planes["count_restored"].sum():.0f}{_beyond_mark(planes)}</td></tr>{f1}
 <tr><td>sharpness (mean Tenengrad)</td><td>{planes["sharpness_raw"].mean():.4g}</td>
-<td>{planes["sharpness_restored"].mean():.4g}</td></tr>{_reliable_rows(planes)}
+<td>{planes["sharpness_restored"].mean():.4g}</td></tr>{_consistency_rows(planes)}\
+{_reliable_rows(planes)}
 </table><p><b>No in-focus reference</b>: this plate has one plane per field, so neither
 SSIM nor PSNR can be measured and more objects are not shown to be real objects.</p></div>"""
+
+
+def _consistency_rows(planes: pd.DataFrame) -> str:
+    """What the check against the observation found (one-plane fields checked with the
+    defocus operator at their distance from focus); nothing where none was checked."""
+    if "consistency_score" not in planes or planes["consistency_score"].isna().all():
+        return ""
+    checked = planes[planes["consistency_score"].notna()]
+    offsets = ", ".join(f"{abs(d):g}" for d in sorted(checked["operator_dz"].abs().unique()))
+    return (
+        f"<tr><td>restored objects with no support in the observation (flagged)</td><td></td>"
+        f"<td>{checked['count_flagged'].sum():.0f} of {checked['count_restored'].sum():.0f}"
+        f"</td></tr><tr><td>consistency score (RMS residual in noise units, median of"
+        f" {len(checked)} fields; near 1: the restored plane, blurred by the operator at"
+        f" |dz| = {offsets} planes, explains the observation)</td><td></td>"
+        f"<td>{checked['consistency_score'].median():.2f}</td></tr>"
+    )
 
 
 def _source_banner(source: str, synthetic: bool) -> str:

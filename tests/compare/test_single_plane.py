@@ -1,0 +1,102 @@
+"""A field of one plane checked against its observation at its distance from focus."""
+
+import numpy as np
+import pytest
+from scipy import ndimage
+from skimage.draw import disk
+
+from platefocus.compare.distance import SinglePlaneDistance
+from platefocus.compare.segmentation import _compare_single_plane
+from platefocus.consistency import blur
+from platefocus.io.fields import FieldRef
+from platefocus.segment.nuclei import SegmentationConfig
+
+REF = FieldRef("p", "A01", "A", 1, 0, 0, (0,), (0,))
+SEGMENTATION = SegmentationConfig(diameter_px=(10, 30))
+
+
+def gaussian_kernel(sigma: float, size: int = 41) -> np.ndarray:
+    c = size // 2
+    yy, xx = np.indices((size, size))
+    k = np.exp(-((yy - c) ** 2 + (xx - c) ** 2) / (2 * sigma**2))
+    return k / k.sum()
+
+
+def scene(seed: int = 0):
+    """In-focus nuclei (disks of 8 px radius), their labels, and the plane observed
+    through a Gaussian blur of 4 px with noise of 5."""
+    rng = np.random.default_rng(seed)
+    shape = (192, 192)
+    focused = np.full(shape, 100.0)
+    labels = np.zeros(shape, np.int32)
+    centres = [(40, 40), (40, 150), (100, 90), (150, 40), (150, 150)]
+    for i, centre in enumerate(centres, start=1):
+        rr, cc = disk(centre, 8, shape=shape)
+        focused[rr, cc] = 1100.0
+        labels[rr, cc] = i
+    observed = blur(focused, gaussian_kernel(4.0)) + rng.normal(0, 5.0, shape)
+    return focused, labels, observed
+
+
+def test_offsets_of_a_single_plane_come_from_its_estimate_else_the_stated_distance():
+    distance = SinglePlaneDistance(z_step_um=2.0, stated_um=32.0)
+    assert distance.offsets(6.2) == [-3, 3]
+    assert distance.offsets(5.0) == [-3, 3]  # half way rounds away from focus
+    assert distance.offsets(None) == [-16, 16]
+    assert distance.offsets(float("nan")) == [-16, 16]
+    assert distance.offsets(0.6) == []  # within a plane of focus: nothing to check
+    assert SinglePlaneDistance(z_step_um=2.0).offsets(None) == []
+
+
+def test_a_consistent_single_plane_is_checked_with_the_kernel_that_explains_it():
+    focused, labels, observed = scene()
+    kernels = {-3: gaussian_kernel(4.0), 3: gaussian_kernel(9.0)}  # the side that fits: -3
+    result = _compare_single_plane(
+        REF, observed, focused, SEGMENTATION, labels, kernels, offsets=[-3, 3]
+    )
+    row = result.planes.iloc[0]
+    assert row["operator_dz"] == -3
+    assert row["consistency_score"] == pytest.approx(1.0, abs=0.2)
+    assert row["count_flagged"] == 0 and row["count_restored"] == 5
+    restored = result.objects[result.objects["source"] == "restored"]
+    assert restored["support"].notna().all() and not restored["flagged"].any()
+
+
+def test_an_invention_over_background_in_a_single_plane_is_flagged_and_not_reliable():
+    focused, labels, observed = scene()
+    invented = focused.copy()
+    free = np.argwhere(ndimage.distance_transform_edt(labels == 0) > 30)
+    rr, cc = disk(tuple(free[len(free) // 2]), 8, shape=focused.shape)
+    invented[rr, cc] = 1100.0
+    result = _compare_single_plane(
+        REF, observed, invented, SEGMENTATION, labels, {-3: gaussian_kernel(4.0)}, [-3, 3]
+    )
+    row = result.planes.iloc[0]
+    assert row["operator_dz"] == -3  # +3 has no kernel: checked on the side there is
+    assert row["count_restored"] == 6 and row["count_flagged"] == 1
+    restored = result.objects[result.objects["source"] == "restored"]
+    fake = restored[restored["flagged"]]
+    assert len(fake) == 1 and not fake["real"].any() and not fake["reliable"].any()
+
+
+def test_a_single_plane_without_a_kernel_at_its_distance_is_not_checked():
+    focused, labels, observed = scene()
+    result = _compare_single_plane(
+        REF, observed, focused, SEGMENTATION, labels, {-5: gaussian_kernel(4.0)}, [-3, 3]
+    )
+    assert "consistency_score" not in result.planes
+    assert "flagged" not in result.objects
+
+
+def test_the_summary_page_shows_what_the_check_of_single_planes_found():
+    from platefocus.report.summary_page import _single_plane_headline
+
+    focused, labels, observed = scene()
+    checked = _compare_single_plane(
+        REF, observed, focused, SEGMENTATION, labels, {-3: gaussian_kernel(4.0)}, [-3, 3]
+    ).planes
+    card = _single_plane_headline(checked)
+    assert "no support in the observation (flagged)" in card and "0 of 5" in card
+    assert "|dz| = 3 planes" in card
+    unchecked = _compare_single_plane(REF, observed, focused, SEGMENTATION, labels).planes
+    assert "flagged" not in _single_plane_headline(unchecked)
