@@ -23,6 +23,11 @@ from conftest import REPO, snakemake
             "training: {models: {fast: {architecture: resnet9, loss: {mse: 1.0}}}}",
             "training.models.fast: unknown architecture 'resnet9'",
         ),
+        ("consistency: {operator: op.npz}", "consistency.operator: given without restore."),
+        (
+            f"restore: {{checkpoint: {REPO / 'LICENSE'}}}\nconsistency: {{operator: op.npz}}",
+            "consistency.operator: op.npz: no such file",
+        ),
     ],
 )
 def test_bad_value_stops_the_dry_run_with_the_key_named(tmp_path, bad, message):

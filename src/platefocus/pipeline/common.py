@@ -70,6 +70,19 @@ def check_config(config: dict) -> None:
 
         if not Path(restore["checkpoint"]).exists():
             raise InputError("restore.checkpoint", f"{restore['checkpoint']}: no such file")
+        operator = config["consistency"].get("operator")
+        if operator and config["consistency"]["enabled"] and not Path(operator).is_file():
+            raise InputError(
+                "consistency.operator",
+                f"{operator}: no such file (the operator.npz of the plate the model"
+                " trained on, results/<plate>/models/operator.npz of that run)",
+            )
+    elif config["consistency"].get("operator"):
+        raise InputError(
+            "consistency.operator",
+            "given without restore.checkpoint: models trained in this run are checked"
+            " with their own training plate's operator; remove it",
+        )
     elif restore["model"] not in training["models"]:
         raise InputError(
             "restore.model",
