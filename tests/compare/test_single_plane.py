@@ -48,6 +48,15 @@ def test_offsets_of_a_single_plane_come_from_its_estimate_else_the_stated_distan
     assert SinglePlaneDistance(z_step_um=2.0).offsets(None) == []
 
 
+def test_distances_in_um_take_each_estimate_else_the_stated_distance():
+    estimated = np.array([6.2, np.nan, -4.0])
+    stated = SinglePlaneDistance(z_step_um=2.0, stated_um=32.0).distance_um(estimated)
+    np.testing.assert_array_equal(stated, [6.2, 32.0, -4.0])
+    unknown = SinglePlaneDistance(z_step_um=2.0).distance_um(estimated)
+    np.testing.assert_array_equal(unknown, [6.2, np.nan, -4.0])
+    assert float(SinglePlaneDistance(2.0, 32.0).distance_um(None)) == 32.0
+
+
 def test_a_consistent_single_plane_is_checked_with_the_kernel_that_explains_it():
     focused, labels, observed = scene()
     kernels = {-3: gaussian_kernel(4.0), 3: gaussian_kernel(9.0)}  # the side that fits: -3

@@ -103,16 +103,16 @@ def compare_field(
     """Compare raw, restored and in-focus planes of one field (see module docstring).
 
     With ``kernels`` (the defocus operator, ``dz -> kernel``), each restored plane whose
-    offset has a kernel is also checked against its observation
-    (:func:`platefocus.consistency.planes.plane_consistency`): consistency columns per
-    plane, ``support`` and ``flagged`` per restored object; and measured again after the
-    data-consistency projection with ``projection_regularisation`` (``*_projected``)."""
+    offset has a kernel is checked against its observation (:func:`platefocus.consistency.
+    planes.plane_consistency`: consistency columns per plane, ``support`` and ``flagged``
+    per object), and measured after the projection (``*_projected``)."""
     stack = read_field_channel(raw_plate, ref, ref.channels.index(channel))
     restored = np.asarray(open_image(restored_plate, ref.path)[0])
     meta = read_platefocus_attrs(restored_plate, ref.path)
     if len(stack) == 1:
-        single = (segmentation, truth_labels, kernels, single_plane)
-        return _single_plane_field(ref, stack[0], restored[0], meta, *single)
+        return _single_plane_field(
+            ref, stack[0], restored[0], meta, segmentation, truth_labels, kernels, single_plane
+        )
     best = stack[ref.z_indices.index(best_z)]
     # One diameter range per field (from the in-focus plane): identical settings for all.
     segmentation = with_diameter(segmentation, best)

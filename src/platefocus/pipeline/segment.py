@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from platefocus.io.atomic import concat_tables, read_table, write_table
@@ -97,6 +98,7 @@ def summarise_segmentation(
     ``out_reliability``, the reliability table of the objects' confidence.
     ``reliability``: the workflow's section (``min_f1``; ``single_plane_defocus_um``, the
     stated distance of single planes whose distance was not estimated)."""
+    from platefocus.compare.distance import SinglePlaneDistance
     from platefocus.compare.reliability import (
         MIN_F1,
         apply_reliable_range,
@@ -110,11 +112,13 @@ def summarise_segmentation(
     reliability = reliability or {}
     reference = read_table(reference_fields) if reference_fields else planes
     range_dz = reliable_range(reference, reliability.get("min_f1", MIN_F1))
-    stated = reliability.get("single_plane_defocus_um")
-    if stated is not None and "estimated_defocus_um" in planes:  # the acquisition says it
+    if "estimated_defocus_um" in planes:  # a single plane: estimated, else stated
         single = planes["dz"].isna()
-        estimated = planes.loc[single, "estimated_defocus_um"]
-        planes.loc[single, "estimated_defocus_um"] = estimated.fillna(stated)
+        stated = reliability.get("single_plane_defocus_um")
+        distance = SinglePlaneDistance(z_step_um or np.nan, stated)
+        planes.loc[single, "estimated_defocus_um"] = distance.distance_um(
+            planes.loc[single, "estimated_defocus_um"].to_numpy(dtype=float)
+        )
     planes, objects = apply_reliable_range(planes, objects, range_dz, z_step_um)
     write_table(planes, out_fields)
     write_table(objects, out_objects)
