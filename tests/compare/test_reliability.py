@@ -8,6 +8,7 @@ import pytest
 
 from platefocus.compare.reliability import (
     apply_reliable_range,
+    consistency_against_held_out,
     reliability_table,
     reliable_range,
 )
@@ -114,3 +115,26 @@ def test_reliability_table_bins_confidence_against_real():
     assert list(table["objects"]) == [2, 4, 4]
     assert list(table["fraction_real"]) == pytest.approx([0.0, 0.75, 0.75])
     assert reliability_table(objects.drop(columns="real")).empty
+
+
+def test_consistency_is_set_against_the_held_out_planes_at_the_same_distance():
+    reference = pd.DataFrame(
+        dict(
+            dz=[-2, 2, 2, 4, 4, 2],
+            consistency_score=[2.0, 4.0, 6.0, 10.0, 10.0, 50.0],
+            split=["test"] * 5 + ["train"],  # training planes are not the yardstick
+            truth="true labels",
+        )
+    )
+    planes = pd.DataFrame(
+        dict(
+            dz=[-2.0, np.nan, np.nan, 6.0],
+            operator_dz=[np.nan, -4.0, np.nan, np.nan],  # single plane checked at |dz| 4
+            consistency_score=[8.0, 10.0, np.nan, 3.0],
+        )
+    )
+    out = consistency_against_held_out(planes, reference)
+    np.testing.assert_allclose(out["consistency_vs_held_out"], [2.0, 1.0, np.nan, np.nan])
+    np.testing.assert_allclose(out["consistency_vs_held_out_max"], [1.5, 1.0, np.nan, np.nan])
+    without = consistency_against_held_out(planes, reference.drop(columns="consistency_score"))
+    assert without.isna().all().all() and list(without.index) == list(planes.index)

@@ -107,5 +107,10 @@ def test_the_summary_page_shows_what_the_check_of_single_planes_found():
     card = _single_plane_headline(checked)
     assert "no support in the observation (flagged)" in card and "0 of 5" in card
     assert "|dz| = 3 planes" in card
+    assert "held-out planes' median" not in card  # no held-out scores to set it against
+    ratio = dict(consistency_vs_held_out=[1.6], consistency_vs_held_out_max=[1.25])
+    card = _single_plane_headline(checked.assign(**ratio))
+    assert "held-out planes themselves reach 1.25" in card
+    assert "1.60" in card and "1 of 1 fields above every held-out plane" in card
     unchecked = _compare_single_plane(REF, observed, focused, SEGMENTATION, labels).planes
     assert "flagged" not in _single_plane_headline(unchecked)

@@ -95,6 +95,10 @@ def test_selective_restoration_in_the_workflow(screen_run):
     assert fields.loc[checked, "consistency_score"].notna().all()
     assert fields.loc[checked, "operator_dz"].abs().eq(2).all()
     assert fields.loc[~checked, "consistency_score"].isna().all()
+    # and set against the training plate's held-out planes at that distance
+    ratio = fields.loc[checked, "consistency_vs_held_out"]
+    assert ratio.notna().all() and ratio.gt(0).all()
+    assert fields.loc[~checked, "consistency_vs_held_out"].isna().all()
 
 
 def test_twenty_plates_share_one_trained_model_in_a_dry_run(tmp_path):

@@ -49,6 +49,36 @@ def plane_distance(planes: pd.DataFrame, z_step_um: float | None) -> pd.Series:
     return distance
 
 
+def consistency_against_held_out(planes: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """Each plane's consistency score against the held-out planes' (split ``test``, true
+    labels, in ``reference``) at the same distance from focus: ``|dz|``, or for a plane of
+    one per field the offset it was checked at, ``|operator_dz|`` (planes).
+
+    ``consistency_vs_held_out``: the plane's score over the held-out planes' median score
+    at that distance (near 1: its restoration explains its observation as well as
+    restorations that scored against truth did; above 1: worse, which on a real plane is
+    evidence that its optics or objects differ from the training plate's);
+    ``consistency_vs_held_out_max``: the largest held-out plane's ratio at that distance,
+    the spread the held-out planes themselves show. NaN where either is unknown."""
+    columns = ["consistency_vs_held_out", "consistency_vs_held_out_max"]
+    out = pd.DataFrame(np.nan, index=planes.index, columns=columns)
+    if "consistency_score" not in planes or "consistency_score" not in reference:
+        return out
+    held = reference[(reference["split"] == "test") & (reference["truth"] == "true labels")]
+    held = held.dropna(subset=["dz", "consistency_score"])
+    if held.empty:
+        return out
+    by_distance = held.groupby(held["dz"].abs())["consistency_score"]
+    median, largest = by_distance.median(), by_distance.max()
+    distance = planes["dz"].abs()
+    if "operator_dz" in planes:
+        distance = distance.fillna(planes["operator_dz"].abs())
+    typical = distance.map(median).astype(float)
+    out["consistency_vs_held_out"] = planes["consistency_score"].astype(float) / typical
+    out["consistency_vs_held_out_max"] = distance.map(largest / median).astype(float)
+    return out
+
+
 #: The columns that name one plane in the comparison's tables.
 PLANE_KEY = ["plate", "well", "site", "dz"]
 

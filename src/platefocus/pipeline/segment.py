@@ -95,13 +95,16 @@ def summarise_segmentation(
     (from this plate's held-out wells, or ``reference_fields``: the comparison of the
     plate the model trained on; a plane of one per field by its estimated defocus over
     ``z_step_um``) and summarise by split and |dz|; with
-    ``out_reliability``, the reliability table of the objects' confidence.
+    ``out_reliability``, the reliability table of the objects' confidence. Each plane's
+    consistency score is also set against the held-out planes' at its distance
+    (:func:`platefocus.compare.reliability.consistency_against_held_out`).
     ``reliability``: the workflow's section (``min_f1``; ``single_plane_defocus_um``, the
     stated distance of single planes whose distance was not estimated)."""
     from platefocus.compare.distance import SinglePlaneDistance
     from platefocus.compare.reliability import (
         MIN_F1,
         apply_reliable_range,
+        consistency_against_held_out,
         reliability_table,
         reliable_range,
     )
@@ -120,6 +123,7 @@ def summarise_segmentation(
             planes.loc[single, "estimated_defocus_um"].to_numpy(dtype=float)
         )
     planes, objects = apply_reliable_range(planes, objects, range_dz, z_step_um)
+    planes = planes.join(consistency_against_held_out(planes, reference))
     write_table(planes, out_fields)
     write_table(objects, out_objects)
     summary = summarise(planes)

@@ -75,7 +75,26 @@ def _consistency_rows(planes: pd.DataFrame) -> str:
         f"</td></tr><tr><td>consistency score (RMS residual in noise units, median of"
         f" {len(checked)} fields; near 1: the restored plane, blurred by the operator at"
         f" |dz| = {offsets} planes, explains the observation)</td><td></td>"
-        f"<td>{checked['consistency_score'].median():.2f}</td></tr>"
+        f"<td>{checked['consistency_score'].median():.2f}</td></tr>{_held_out_row(checked)}"
+    )
+
+
+def _held_out_row(checked: pd.DataFrame) -> str:
+    """The checked planes' consistency scores against the held-out planes' at the same
+    distance (the model's training plate); nothing without held-out scores there."""
+    ratio = checked.get("consistency_vs_held_out")
+    if ratio is None or ratio.isna().all():
+        return ""
+    known = checked[ratio.notna()]
+    spread = known["consistency_vs_held_out_max"]
+    above = int((known["consistency_vs_held_out"] > spread).sum())
+    return (
+        f"<tr><td>consistency score over the held-out planes' median at the same distance"
+        f" (median of {len(known)} fields; the held-out planes themselves reach"
+        f" {spread.max():.2f}; above it, the restoration explains its observation worse than"
+        f" on any plane it was scored on: its optics or objects may differ)</td><td></td>"
+        f"<td>{ratio.median():.2f}<br><small>{above} of {len(known)} fields above every"
+        f" held-out plane</small></td></tr>"
     )
 
 
