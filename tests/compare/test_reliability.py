@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from platefocus.compare.reliability import (
+    apply_held_out_consistency,
     apply_reliable_range,
     consistency_against_held_out,
     reliability_table,
@@ -138,3 +139,36 @@ def test_consistency_is_set_against_the_held_out_planes_at_the_same_distance():
     np.testing.assert_allclose(out["consistency_vs_held_out_max"], [1.5, 1.0, np.nan, np.nan])
     without = consistency_against_held_out(planes, reference.drop(columns="consistency_score"))
     assert without.isna().all().all() and list(without.index) == list(planes.index)
+
+
+def test_a_plane_without_truth_unlike_the_held_out_planes_keeps_no_reliable_object():
+    key = dict(plate="p", well="a01", site=1)
+    planes = pd.DataFrame(
+        [
+            dict(key, dz=np.nan, truth="none", consistency_vs_held_out=1.6),  # unlike
+            dict(key, site=2, dz=np.nan, truth="none", consistency_vs_held_out=1.05),
+            dict(key, dz=4.0, truth="true labels", consistency_vs_held_out=1.6),  # truth
+            dict(key, site=3, dz=np.nan, truth="none", consistency_vs_held_out=np.nan),
+        ]
+    ).assign(consistency_vs_held_out_max=1.2, count_reliable=1)
+    objects = pd.DataFrame(
+        [
+            dict(key, site=s, dz=dz, source="restored", reliable=True)
+            for s, dz in [(1, np.nan), (2, np.nan), (1, 4.0), (3, np.nan)]
+        ]
+        + [dict(key, dz=np.nan, source="raw", reliable=np.nan)]
+    )
+    planes, objects = apply_held_out_consistency(planes, objects)
+    assert planes["unlike_held_out"].tolist() == [True, False, pd.NA, pd.NA]
+    assert planes["count_reliable"].tolist() == [0, 1, 1, 1]
+    restored = objects[objects["source"] == "restored"]
+    assert restored["reliable"].tolist() == [False, True, True, True]
+
+
+def test_without_consistency_ratios_nothing_is_judged():
+    planes = pd.DataFrame(dict(plate="p", well="a01", site=[1], dz=[np.nan], truth="none"))
+    objects = pd.DataFrame(
+        dict(plate="p", well="a01", site=[1], dz=[np.nan], source="restored", reliable=True)
+    )
+    planes, objects = apply_held_out_consistency(planes, objects)
+    assert planes["unlike_held_out"].isna().all() and objects["reliable"].all()

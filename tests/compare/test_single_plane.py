@@ -1,6 +1,7 @@
 """A field of one plane checked against its observation at its distance from focus."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import ndimage
 from skimage.draw import disk
@@ -114,3 +115,21 @@ def test_the_summary_page_shows_what_the_check_of_single_planes_found():
     assert "1.60" in card and "1 of 1 fields above every held-out plane" in card
     unchecked = _compare_single_plane(REF, observed, focused, SEGMENTATION, labels).planes
     assert "flagged" not in _single_plane_headline(unchecked)
+
+
+def test_the_summary_page_says_which_planes_the_reliable_range_does_not_carry_over_to():
+    from platefocus.report.summary_page import _reliable_rows
+
+    planes = pd.DataFrame(
+        dict(
+            count_reliable=[0, 5],
+            count_restored=[7, 6],
+            beyond_reliable_range=[False, False],
+            reliable_range_dz=16.0,
+            unlike_held_out=pd.array([True, False], dtype="boolean"),
+        )
+    )
+    rows = _reliable_rows(planes)
+    assert "5 of 13" in rows and "0 of 2 planes lie beyond it" in rows
+    assert "1 of 2 planes explain their observation worse than every held-out plane" in rows
+    assert "worse than every" not in _reliable_rows(planes.drop(columns="unlike_held_out"))

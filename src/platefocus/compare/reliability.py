@@ -100,7 +100,6 @@ def apply_reliable_range(
     objects of planes beyond it made unreliable, and ``count_reliable`` per plane
     recounted."""
     planes = planes.copy()
-    objects = objects.copy()
     planes["reliable_range_dz"] = np.nan if range_dz is None else float(range_dz)
     distance = plane_distance(planes, z_step_um)
     verdict = pd.Series(pd.NA, index=planes.index, dtype="boolean")
@@ -108,15 +107,47 @@ def apply_reliable_range(
         known = distance.notna()
         verdict[known] = distance[known] > range_dz
     planes["beyond_reliable_range"] = verdict
+    return _unreliable_on(planes, objects, "beyond_reliable_range")
+
+
+def apply_held_out_consistency(
+    planes: pd.DataFrame, objects: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Whether the reliable range carries over to each plane without true labels.
+
+    The range is earned on held-out synthetic planes; a plane with no truth of its own (a
+    real plate) inherits it only while its restoration explains its observation about as
+    well as theirs did. ``unlike_held_out``: True where its ``consistency_vs_held_out``
+    (:func:`consistency_against_held_out`) exceeds every held-out plane's at its distance,
+    and none of its objects is then reliable; False where it does not; missing where
+    either is unknown, or the plane has true labels (its objects are judged against them
+    and the verdict would not add to that)."""
+    planes = planes.copy()
+    verdict = pd.Series(pd.NA, index=planes.index, dtype="boolean")
+    if {"consistency_vs_held_out", "consistency_vs_held_out_max"} <= set(planes):
+        ratio = planes["consistency_vs_held_out"]
+        spread = planes["consistency_vs_held_out_max"]
+        no_truth = planes["truth"] != "true labels" if "truth" in planes else True
+        known = ratio.notna() & spread.notna() & no_truth
+        verdict[known] = ratio[known] > spread[known]
+    planes["unlike_held_out"] = verdict
+    return _unreliable_on(planes, objects, "unlike_held_out")
+
+
+def _unreliable_on(
+    planes: pd.DataFrame, objects: pd.DataFrame, verdict: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Restored objects of the planes whose ``verdict`` column is True made unreliable,
+    and ``count_reliable`` per plane recounted."""
     if "reliable" not in objects or objects.empty:
         return planes, objects
-    beyond = pd.Series(
-        planes["beyond_reliable_range"].fillna(False).astype(bool).to_numpy(),
-        index=_plane_keys(planes),
+    objects = objects.copy()
+    marked = pd.Series(
+        planes[verdict].fillna(False).astype(bool).to_numpy(), index=_plane_keys(planes)
     )
     restored = objects["source"] == "restored"
-    out_of_range = beyond.reindex(_plane_keys(objects[restored])).fillna(False).to_numpy()
-    reliable = objects.loc[restored, "reliable"].astype(bool) & ~out_of_range
+    on_marked = marked.reindex(_plane_keys(objects[restored])).fillna(False).to_numpy()
+    reliable = objects.loc[restored, "reliable"].astype(bool) & ~on_marked
     objects.loc[restored, "reliable"] = reliable
     counts = pd.Series(1, index=_plane_keys(objects[restored][reliable.to_numpy()]))
     counts = counts.groupby(level=list(range(len(PLANE_KEY)))).size()

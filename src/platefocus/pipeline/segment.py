@@ -97,12 +97,15 @@ def summarise_segmentation(
     ``z_step_um``) and summarise by split and |dz|; with
     ``out_reliability``, the reliability table of the objects' confidence. Each plane's
     consistency score is also set against the held-out planes' at its distance
-    (:func:`platefocus.compare.reliability.consistency_against_held_out`).
+    (:func:`platefocus.compare.reliability.consistency_against_held_out`); a plane
+    without truth that explains its observation worse than every held-out plane keeps no
+    reliable object (:func:`~platefocus.compare.reliability.apply_held_out_consistency`).
     ``reliability``: the workflow's section (``min_f1``; ``single_plane_defocus_um``, the
     stated distance of single planes whose distance was not estimated)."""
     from platefocus.compare.distance import SinglePlaneDistance
     from platefocus.compare.reliability import (
         MIN_F1,
+        apply_held_out_consistency,
         apply_reliable_range,
         consistency_against_held_out,
         reliability_table,
@@ -124,6 +127,7 @@ def summarise_segmentation(
         )
     planes, objects = apply_reliable_range(planes, objects, range_dz, z_step_um)
     planes = planes.join(consistency_against_held_out(planes, reference))
+    planes, objects = apply_held_out_consistency(planes, objects)
     write_table(planes, out_fields)
     write_table(objects, out_objects)
     summary = summarise(planes)

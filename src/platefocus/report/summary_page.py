@@ -146,6 +146,14 @@ def _reliable_rows(part: pd.DataFrame) -> str:
             f"<b>{beyond} of {len(part)} planes lie beyond it</b>, and none of their"
             " objects is counted as reliable."
         )
+    unlike = part.get("unlike_held_out")
+    if unlike is not None and unlike.fillna(False).astype(bool).any():
+        count = int(unlike.fillna(False).astype(bool).sum())
+        note += (
+            f" <b>{count} of {len(part)} planes explain their observation worse than every"
+            " held-out plane</b> at their distance, so the range does not carry over to"
+            " them, and none of their objects is counted as reliable."
+        )
     return f'{row}<tr><td colspan="3" style="text-align: left">{note}</td></tr>'
 
 
