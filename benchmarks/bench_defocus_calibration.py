@@ -33,6 +33,7 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 import tifffile
+from _real_pair import REALDATA, real_pair
 
 from platefocus.consistency.calibrate import fit_aperture, isolated_nucleus_profiles
 from platefocus.consistency.operator import estimate_kernel, kernel_width_px
@@ -44,7 +45,6 @@ from platefocus.segment.nuclei import (
 from platefocus.synth import generate_plate, preset
 from platefocus.synth.psf import Optics
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 TOLERANCE = 0.25
 DISTANCE_UM = 32.0
 APERTURES = np.round(np.arange(0.35, 0.751, 0.025), 3)
@@ -122,7 +122,7 @@ def all_figures(near: list, far: list, optics: Optics) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fields", type=int, default=6, help="synthetic fields per aperture")
-    parser.add_argument("--real", type=Path, default=REAL)
+    parser.add_argument("--real", type=Path, default=REALDATA)
     parser.add_argument(
         "--apertures", type=float, nargs="*", default=[], help="more apertures to compare"
     )
@@ -130,8 +130,7 @@ def main() -> None:
     args = parser.parse_args()
 
     calibration = args.real / "bbbc006_calibration"
-    near = iio.imread(next((calibration / "near_focus").glob("*a01__s1*.png")))
-    far = tifffile.imread(next((calibration / "pair_a01_s1").glob("*.tif")))
+    near, far = real_pair(args.real)
     optics = Optics()
     real = pair_figures(near.astype(float), far.astype(float), optics)
     real.update(

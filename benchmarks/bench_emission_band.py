@@ -19,16 +19,14 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-import imageio.v3 as iio
 import numpy as np
-import tifffile
+from _real_pair import REALDATA, real_pair
 
 from platefocus.consistency.calibrate import prediction_residual
 from platefocus.consistency.hallucination import noise_sigma
 from platefocus.consistency.operator import kernel_width_px
 from platefocus.synth.psf import Optics, widefield_psf
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 DISTANCE_UM = -32.0  # the pair's far plane lies below focus
 BANDS = {"single": (0.46, 0.46, 1), "dapi": (0.42, 0.50, 5), "open": (0.40, 0.56, 9)}
 APERTURES = (0.5, 0.55, 0.575, 0.6, 0.625)
@@ -51,11 +49,9 @@ def band_kernel(optics: Optics, low_um: float, high_um: float, samples: int) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--real", type=Path, default=REAL)
+    parser.add_argument("--real", type=Path, default=REALDATA)
     args = parser.parse_args()
-    calibration = args.real / "bbbc006_calibration"
-    near = iio.imread(next((calibration / "near_focus").glob("*a01__s1*.png"))).astype(float)
-    far = tifffile.imread(next((calibration / "pair_a01_s1").glob("*.tif"))).astype(float)
+    near, far = (plane.astype(float) for plane in real_pair(args.real))
     sigma = noise_sigma(far)
     rows = []
     for name, (low, high, samples) in BANDS.items():

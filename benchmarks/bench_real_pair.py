@@ -17,11 +17,9 @@ restored_objects=...``.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-import imageio.v3 as iio
 import numpy as np
-import tifffile
+from _real_pair import real_pair
 from skimage.segmentation import clear_border
 
 from platefocus.model_io.checkpoint import load_model
@@ -31,7 +29,6 @@ from platefocus.segment.matching import match_objects
 from platefocus.segment.nuclei import SegmentationConfig, with_diameter
 from platefocus.segment.planes import segment_planes
 
-PAIR = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "bbbc006_calibration"
 SEGMENTATION = SegmentationConfig(diameter_px=None)
 
 
@@ -39,8 +36,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", required=True, help="a trained restoration checkpoint")
     args = parser.parse_args()
-    far = tifffile.imread(next((PAIR / "pair_a01_s1").glob("00_*.tif"))).astype(np.float32)
-    near = iio.imread(PAIR / "near_focus" / "BBBC006_z_aligned__a01__s1__w1_10.png")
+    near, far = real_pair()
+    far = far.astype(np.float32)
     model, _ = load_model(args.checkpoint)
     restored = restore_planes(model, far[None], [0], RestoreConfig())[0].astype(np.float32)
     reference = clear_border(

@@ -123,15 +123,24 @@ def apply_held_out_consistency(
     either is unknown, or the plane has true labels (its objects are judged against them
     and the verdict would not add to that)."""
     planes = planes.copy()
+    verdict = worse_than_held_out(planes)
+    if "truth" in planes:
+        verdict[planes["truth"] == "true labels"] = pd.NA
+    planes["unlike_held_out"] = verdict
+    return _unreliable_on(planes, objects, "unlike_held_out")
+
+
+def worse_than_held_out(planes: pd.DataFrame) -> pd.Series:
+    """Per plane, whether its ``consistency_vs_held_out`` exceeds every held-out plane's
+    at its distance (``consistency_vs_held_out_max``); missing where either is unknown
+    or the columns are absent."""
     verdict = pd.Series(pd.NA, index=planes.index, dtype="boolean")
     if {"consistency_vs_held_out", "consistency_vs_held_out_max"} <= set(planes):
         ratio = planes["consistency_vs_held_out"]
         spread = planes["consistency_vs_held_out_max"]
-        no_truth = planes["truth"] != "true labels" if "truth" in planes else True
-        known = ratio.notna() & spread.notna() & no_truth
+        known = ratio.notna() & spread.notna()
         verdict[known] = ratio[known] > spread[known]
-    planes["unlike_held_out"] = verdict
-    return _unreliable_on(planes, objects, "unlike_held_out")
+    return verdict
 
 
 def _unreliable_on(

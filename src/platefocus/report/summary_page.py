@@ -85,9 +85,11 @@ def _held_out_row(checked: pd.DataFrame) -> str:
     ratio = checked.get("consistency_vs_held_out")
     if ratio is None or ratio.isna().all():
         return ""
+    from platefocus.compare.reliability import worse_than_held_out
+
     known = checked[ratio.notna()]
     spread = known["consistency_vs_held_out_max"]
-    above = int((known["consistency_vs_held_out"] > spread).sum())
+    above = int(worse_than_held_out(known).fillna(False).sum())
     return (
         f"<tr><td>consistency score over the held-out planes' median at the same distance"
         f" (median of {len(known)} fields; the held-out planes themselves reach"
