@@ -7,7 +7,7 @@ from scipy import ndimage
 from skimage.draw import disk
 
 from platefocus.compare.distance import SinglePlaneDistance
-from platefocus.compare.segmentation import _compare_single_plane
+from platefocus.compare.segmentation import compare_single_plane
 from platefocus.consistency import blur
 from platefocus.io.fields import FieldRef
 from platefocus.segment.nuclei import SegmentationConfig
@@ -61,7 +61,7 @@ def test_distances_in_um_take_each_estimate_else_the_stated_distance():
 def test_a_consistent_single_plane_is_checked_with_the_kernel_that_explains_it():
     focused, labels, observed = scene()
     kernels = {-3: gaussian_kernel(4.0), 3: gaussian_kernel(9.0)}  # the side that fits: -3
-    result = _compare_single_plane(
+    result = compare_single_plane(
         REF, observed, focused, SEGMENTATION, labels, kernels, offsets=[-3, 3]
     )
     row = result.planes.iloc[0]
@@ -78,7 +78,7 @@ def test_an_invention_over_background_in_a_single_plane_is_flagged_and_not_relia
     free = np.argwhere(ndimage.distance_transform_edt(labels == 0) > 30)
     rr, cc = disk(tuple(free[len(free) // 2]), 8, shape=focused.shape)
     invented[rr, cc] = 1100.0
-    result = _compare_single_plane(
+    result = compare_single_plane(
         REF, observed, invented, SEGMENTATION, labels, {-3: gaussian_kernel(4.0)}, [-3, 3]
     )
     row = result.planes.iloc[0]
@@ -91,7 +91,7 @@ def test_an_invention_over_background_in_a_single_plane_is_flagged_and_not_relia
 
 def test_a_single_plane_without_a_kernel_at_its_distance_is_not_checked():
     focused, labels, observed = scene()
-    result = _compare_single_plane(
+    result = compare_single_plane(
         REF, observed, focused, SEGMENTATION, labels, {-5: gaussian_kernel(4.0)}, [-3, 3]
     )
     assert "consistency_score" not in result.planes
@@ -102,7 +102,7 @@ def test_the_summary_page_shows_what_the_check_of_single_planes_found():
     from platefocus.report.summary_page import _single_plane_headline
 
     focused, labels, observed = scene()
-    checked = _compare_single_plane(
+    checked = compare_single_plane(
         REF, observed, focused, SEGMENTATION, labels, {-3: gaussian_kernel(4.0)}, [-3, 3]
     ).planes
     card = _single_plane_headline(checked)
@@ -113,7 +113,7 @@ def test_the_summary_page_shows_what_the_check_of_single_planes_found():
     card = _single_plane_headline(checked.assign(**ratio))
     assert "held-out planes themselves reach 1.25" in card
     assert "1.60" in card and "1 of 1 fields above every held-out plane" in card
-    unchecked = _compare_single_plane(REF, observed, focused, SEGMENTATION, labels).planes
+    unchecked = compare_single_plane(REF, observed, focused, SEGMENTATION, labels).planes
     assert "flagged" not in _single_plane_headline(unchecked)
 
 

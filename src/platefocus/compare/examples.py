@@ -112,7 +112,7 @@ def example_fields(
     restored = np.asarray(open_image(restored_plate, ref.path)[0])
     if len(stack) == 1:
         images = dict(raw=stack[0], restored=restored[0])
-        same = with_diameter(segmentation, images["raw"])  # as _compare_single_plane
+        same = with_diameter(segmentation, images["raw"])  # as compare_single_plane
         example = {**images, "title": f"{ref.well} site {ref.site}, one plane (no reference)"}
         example.update(
             {

@@ -292,11 +292,11 @@ def _single_plane_field(
     restored_here = meta.get("restored", [True])[0]
     checked = kernels and single_plane and restored_here
     offsets = single_plane.offsets(estimated) if checked else []
-    single = _compare_single_plane(ref, raw, restored, segmentation, truth_labels, kernels, offsets)
+    single = compare_single_plane(ref, raw, restored, segmentation, truth_labels, kernels, offsets)
     return _with_selection(single, meta)
 
 
-def _compare_single_plane(
+def compare_single_plane(
     ref: FieldRef,
     raw: np.ndarray,
     restored: np.ndarray,

@@ -1,0 +1,185 @@
+"""Real nuclei under a known blur: restoration and its confidence on real objects.
+
+The synthetic plate's nuclei are drawn; the real z = 00 planes have no truth. Between the
+two: the 8 real near-focus BBBC006 planes of ``../../shared/realdata/bbbc006_calibration/
+near_focus`` (sites a02-a09 s1, read in place) are blurred with a known kernel, brought to
+the real z = 00 planes' intensity scale (the gain and offset of the real a01 s1 pair) and
+noise level (Gaussian noise up to the median noise of the 21 real z = 00 planes,
+:func:`platefocus.consistency.hallucination.noise_sigma`), then restored with a trained
+checkpoint and judged against the segmentation of the plane they were made from. The
+objects are real (their shapes, textures, crowding, the plate's background); the blur is
+either the widefield model's (``NA 0.45``, the default optics; ``NA 0.575``, the aperture
+fitted to the real pair, ``bench_defocus_calibration.py``) at 16, 24 and 32 um, or the
+kernel estimated from the real a01 s1 pair itself (``measured``, 32 um; a01 is therefore
+left out of the fields). What this leaves out of real defocus: whatever a convolution of
+the near-focus plane cannot make (depth within the nuclei, light from above and below the
+near plane, photon noise that varies with intensity).
+
+Each plane goes through the screen path's own comparison of a one-plane field
+(:func:`platefocus.compare.segmentation.compare_single_plane`: ``diameter_px: auto``
+estimated from the raw plane, support against the operator, confidence, ``reliable``),
+with the operator the pipeline would hold for a real plate: the model's kernel at the
+default optics for the stated distance, whatever blur made the plane. The reference is a
+segmentation of a near-focus plane, not expert masks, and objects touching the border are
+left out of it, as the pipeline does with true labels.
+
+Run from ``benchmarks/``: ``python bench_real_nuclei_blurred.py --checkpoint
+../results/wholestack/models/restormer/checkpoint.pt`` (``make wholestack`` makes it).
+Last line: ``raw_f1_<blur>_<um>=``, ``restored_f1_<blur>_<um>=`` and
+``real_given_reliable_<blur>_<um>=`` for every condition.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import imageio.v3 as iio
+import numpy as np
+import pandas as pd
+import tifffile
+from _real_pair import REALDATA, real_pair
+
+from platefocus.compare.segmentation import compare_single_plane
+from platefocus.consistency.hallucination import noise_sigma
+from platefocus.consistency.operator import estimate_kernel, physical_kernel
+from platefocus.consistency.projection import blur
+from platefocus.io.fields import FieldRef
+from platefocus.model_io.checkpoint import load_model
+from platefocus.restore.inference import restore_planes
+from platefocus.restore.settings import RestoreConfig
+from platefocus.segment.nuclei import SegmentationConfig, with_diameter
+from platefocus.segment.planes import segment_planes
+from platefocus.synth.psf import Optics
+
+SEGMENTATION = SegmentationConfig(diameter_px=None)  # the screen path's default (auto)
+KERNEL_PX = 81
+DISTANCES_UM = (16, 24, 32)
+APERTURES = (0.45, 0.575)
+REF = FieldRef("real-nuclei", "A01", "A", 1, 1, 0, (1,), (0,))
+
+
+def pair_scale(near: np.ndarray, far: np.ndarray, kernel: np.ndarray) -> tuple[float, float]:
+    """``(gain, offset)`` with ``far ~ gain * (kernel * near) + offset``, least squares over
+    the pair's interior (a kernel's width from the border)."""
+    pad = kernel.shape[0] // 2
+    predicted = blur(near.astype(np.float64), kernel)[pad:-pad, pad:-pad].ravel()
+    observed = far.astype(np.float64)[pad:-pad, pad:-pad].ravel()
+    design = np.stack([predicted, np.ones_like(predicted)], axis=1)
+    (gain, offset), *_ = np.linalg.lstsq(design, observed, rcond=None)
+    return float(gain), float(offset)
+
+
+def defocused(
+    near: np.ndarray, kernel: np.ndarray, scale: tuple[float, float], noise: float, seed: int
+) -> np.ndarray:
+    """The near-focus plane blurred by ``kernel``, on the real far plane's scale, with
+    Gaussian noise added up to a noise level of ``noise`` (intensity units)."""
+    gain, offset = scale
+    plane = gain * blur(near.astype(np.float64), kernel) + offset
+    extra = np.sqrt(max(noise**2 - noise_sigma(plane) ** 2, 0.0))
+    return plane + np.random.default_rng(seed).normal(0.0, extra, plane.shape)
+
+
+def blurs(near_pair: np.ndarray, far_pair: np.ndarray) -> dict[tuple[str, int], np.ndarray]:
+    """``(blur name, distance um) -> kernel`` of every condition."""
+    conditions = {
+        (f"NA {na}", um): physical_kernel(Optics(numerical_aperture=na), -um, KERNEL_PX)
+        for na in APERTURES
+        for um in DISTANCES_UM
+    }
+    conditions["measured", 32] = estimate_kernel(
+        [(near_pair, far_pair)], size=KERNEL_PX, regularisation=0.1
+    )
+    return conditions
+
+
+def judge(model, near: np.ndarray, observed: np.ndarray, distance_um: int):
+    """One plane through the screen path's one-plane comparison: ``(row, objects)``."""
+    observed = observed.astype(np.float32)
+    restored = restore_planes(model, observed[None], [0], RestoreConfig())[0]
+    reference = segment_planes([near.astype(np.float64)], with_diameter(SEGMENTATION, near))[0]
+    dz = round(distance_um / Optics().z_step_um)
+    operator = {dz: physical_kernel(Optics(), -distance_um, KERNEL_PX)}
+    result = compare_single_plane(
+        REF, observed, restored.astype(np.float32), SEGMENTATION, reference, operator, [dz]
+    )
+    return result.planes.iloc[0], result.objects[result.objects["source"] == "restored"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", required=True, help="a trained restoration checkpoint")
+    parser.add_argument("--fields", type=int, default=8, help="near-focus planes to use (1-8)")
+    args = parser.parse_args()
+    t0 = time.perf_counter()
+    near_pair, far_pair = real_pair()
+    calibration = REALDATA / "bbbc006_calibration" / "near_focus"
+    nears = [iio.imread(p) for p in sorted(calibration.glob("*.png")) if "a01__" not in p.name]
+    nears = nears[: args.fields]
+    far_noise = [noise_sigma(tifffile.imread(p)) for p in REALDATA.glob("bbbc006/*_z_00/*.tif")]
+    noise = float(np.median(far_noise))
+    conditions = blurs(near_pair, far_pair)
+    scale = pair_scale(near_pair, far_pair, conditions["measured", 32])
+    model, _ = load_model(args.checkpoint)
+    rows, objects = [], []
+    for (name, um), kernel in conditions.items():
+        for i, near in enumerate(nears):
+            observed = defocused(near, kernel, scale, noise, seed=i)
+            row, table = judge(model, near, observed, um)
+            rows.append(dict(row, blur=name, distance_um=um))
+            objects.append(table.assign(blur=name, distance_um=um))
+    planes, objects = pd.DataFrame(rows), pd.concat(objects, ignore_index=True)
+    print(
+        f"{len(nears)} real near-focus planes, blurred, scaled (gain {scale[0]:.3f}, offset "
+        f"{scale[1]:.0f}), noise to {noise:.2f} (median of {len(far_noise)} real z = 00 "
+        f"planes); {time.perf_counter() - t0:.0f} s\n"
+    )
+    summary = summarise(planes, objects)
+    print(summary.round(3).to_markdown(index=False))
+    keys = []
+    for r in summary.itertuples():
+        tag = f"{r.blur.replace('NA ', 'na').replace('.', '')}_{r.distance_um}"
+        keys += [
+            f"raw_f1_{tag}={r.f1_raw:.3f}",
+            f"restored_f1_{tag}={r.f1_restored:.3f}",
+            f"real_given_reliable_{tag}={r.real_given_reliable:.3f}",
+        ]
+    print(" ".join(keys))
+
+
+def summarise(planes: pd.DataFrame, objects: pd.DataFrame) -> pd.DataFrame:
+    """One row per (blur, distance): F1 (mean over planes), counts summed, the
+    reliable objects and the fraction of them (and of the rest) that match a reference
+    nucleus."""
+    keys = ["blur", "distance_um"]
+    counts = planes.groupby(keys, sort=False).agg(
+        reference=("count_truth", "sum"),
+        objects_raw=("count_raw", "sum"),
+        objects_restored=("count_restored", "sum"),
+        f1_raw=("f1_raw", "mean"),
+        f1_restored=("f1_restored", "mean"),
+        consistency=("consistency_score", "median"),
+    )
+    objects = objects.assign(
+        reliable=objects["reliable"].astype(bool), real=objects["real"].astype(float)
+    )
+    reliable = objects.groupby(keys, sort=False).apply(
+        lambda g: pd.Series(
+            dict(
+                reliable=int(g["reliable"].sum()),
+                real_given_reliable=_mean(g.loc[g["reliable"], "real"]),
+                real_given_unreliable=_mean(g.loc[~g["reliable"], "real"]),
+            )
+        ),
+        include_groups=False,
+    )
+    return counts.join(reliable).reset_index()
+
+
+def _mean(values: pd.Series) -> float:
+    return float(values.mean()) if len(values) else float("nan")
+
+
+if __name__ == "__main__":
+    main()
