@@ -19,14 +19,18 @@ Each plane goes through the screen path's own comparison of a one-plane field
 (:func:`platefocus.compare.segmentation.compare_single_plane`: ``diameter_px: auto``
 estimated from the raw plane, support against the operator, confidence, ``reliable``),
 with the operator the pipeline would hold for a real plate: the model's kernel at the
-default optics for the stated distance, whatever blur made the plane. The reference is a
+default optics for the stated distance, whatever blur made the plane. ``confident``: the
+objects' own verdict (confidence >= 0.5); ``reliable``: what is left of it after the plane
+verdicts the summary stage gives a plate without truth (:func:`as_real_plate`: beyond the
+reliable range the training plate's held-out planes earned, or unlike them in
+consistency), which is what a real plate's report counts. The reference is a
 segmentation of a near-focus plane, not expert masks, and objects touching the border are
 left out of it, as the pipeline does with true labels.
 
 Run from ``benchmarks/``: ``python bench_real_nuclei_blurred.py --checkpoint
 ../results/wholestack/models/restormer/checkpoint.pt`` (``make wholestack`` makes it).
-Last line: ``raw_f1_<blur>_<um>=``, ``restored_f1_<blur>_<um>=`` and
-``real_given_reliable_<blur>_<um>=`` for every condition.
+Last line: ``raw_f1_<blur>_<um>=``, ``restored_f1_<blur>_<um>=``,
+``real_given_confident_<blur>_<um>=`` and ``reliable_<blur>_<um>=`` for every condition.
 """
 
 from __future__ import annotations
@@ -40,6 +44,12 @@ import pandas as pd
 import tifffile
 from _real_pair import REALDATA, real_pair
 
+from platefocus.compare.reliability import (
+    apply_held_out_consistency,
+    apply_reliable_range,
+    consistency_against_held_out,
+    reliable_range,
+)
 from platefocus.compare.segmentation import compare_single_plane
 from platefocus.consistency.hallucination import noise_sigma
 from platefocus.consistency.operator import estimate_kernel, physical_kernel
@@ -110,6 +120,11 @@ def judge(model, near: np.ndarray, observed: np.ndarray, distance_um: int):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", required=True, help="a trained restoration checkpoint")
+    parser.add_argument(
+        "--reference",
+        default="../results/wholestack/segmentation/restormer/fields.parquet",
+        help="the training plate's fields table (held-out planes: reliable range, consistency)",
+    )
     parser.add_argument("--fields", type=int, default=8, help="near-focus planes to use (1-8)")
     args = parser.parse_args()
     t0 = time.perf_counter()
@@ -127,9 +142,12 @@ def main() -> None:
         for i, near in enumerate(nears):
             observed = defocused(near, kernel, scale, noise, seed=i)
             row, table = judge(model, near, observed, um)
-            rows.append(dict(row, blur=name, distance_um=um))
-            objects.append(table.assign(blur=name, distance_um=um))
+            key = dict(plate=f"{name} {um} um", site=i, blur=name, distance_um=um)
+            rows.append(dict(row, **key))
+            objects.append(table.assign(**key))
     planes, objects = pd.DataFrame(rows), pd.concat(objects, ignore_index=True)
+    objects = objects.assign(confident=objects["reliable"].astype(bool))
+    planes, objects = as_real_plate(planes, objects, pd.read_parquet(args.reference))
     print(
         f"{len(nears)} real near-focus planes, blurred, scaled (gain {scale[0]:.3f}, offset "
         f"{scale[1]:.0f}), noise to {noise:.2f} (median of {len(far_noise)} real z = 00 "
@@ -143,9 +161,24 @@ def main() -> None:
         keys += [
             f"raw_f1_{tag}={r.f1_raw:.3f}",
             f"restored_f1_{tag}={r.f1_restored:.3f}",
-            f"real_given_reliable_{tag}={r.real_given_reliable:.3f}",
+            f"real_given_confident_{tag}={r.real_given_confident:.3f}",
+            f"reliable_{tag}={int(r.reliable)}",
         ]
     print(" ".join(keys))
+
+
+def as_real_plate(
+    planes: pd.DataFrame, objects: pd.DataFrame, reference: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The plane verdicts the summary stage gives a plate without truth, as
+    ``pipeline.segment.summarise_segmentation`` applies them: beyond the reliable range the
+    training plate's held-out planes earned (each plane at its stated distance), or unlike
+    those planes in consistency. The reference segmentation stays in ``real``."""
+    planes = planes.assign(estimated_defocus_um=planes["distance_um"], truth="none")
+    range_dz = reliable_range(reference)
+    planes, objects = apply_reliable_range(planes, objects, range_dz, Optics().z_step_um)
+    planes = planes.join(consistency_against_held_out(planes, reference))
+    return apply_held_out_consistency(planes, objects)
 
 
 def summarise(planes: pd.DataFrame, objects: pd.DataFrame) -> pd.DataFrame:
@@ -160,6 +193,8 @@ def summarise(planes: pd.DataFrame, objects: pd.DataFrame) -> pd.DataFrame:
         f1_raw=("f1_raw", "mean"),
         f1_restored=("f1_restored", "mean"),
         consistency=("consistency_score", "median"),
+        beyond_range=("beyond_reliable_range", "sum"),
+        unlike_held_out=("unlike_held_out", "sum"),
     )
     objects = objects.assign(
         reliable=objects["reliable"].astype(bool), real=objects["real"].astype(float)
@@ -167,9 +202,11 @@ def summarise(planes: pd.DataFrame, objects: pd.DataFrame) -> pd.DataFrame:
     reliable = objects.groupby(keys, sort=False).apply(
         lambda g: pd.Series(
             dict(
+                confident=int(g["confident"].sum()),
+                real_given_confident=_mean(g.loc[g["confident"], "real"]),
+                real_given_not_confident=_mean(g.loc[~g["confident"], "real"]),
                 reliable=int(g["reliable"].sum()),
                 real_given_reliable=_mean(g.loc[g["reliable"], "real"]),
-                real_given_unreliable=_mean(g.loc[~g["reliable"], "real"]),
             )
         ),
         include_groups=False,
