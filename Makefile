@@ -52,7 +52,7 @@ real: $(VENV)/.installed
 # A model for the whole stack (to 32 um on both sides of focus) trained on the calibrated,
 # randomised synthetic plate and exported as a bioimage.io package; then the real
 # z = 00 planes (../shared/realdata, read in place) restored with that package as a screen
-# is (config/protocols/whole_stack.yaml, config/real_z00.yaml). About 35 minutes on 2 cores.
+# is (config/protocols/whole_stack.yaml, config/real_z00.yaml). About 30 minutes on 2 cores.
 wholestack: $(VENV)/.installed
 	$(BIN)/platefocus unlock
 	$(BIN)/snakemake --cores $(CORES) --configfile config/config.yaml \
