@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 import imageio.v3 as iio
 import numpy as np
@@ -58,7 +59,7 @@ from platefocus.io.fields import FieldRef
 from platefocus.model_io.checkpoint import load_model
 from platefocus.restore.inference import restore_planes
 from platefocus.restore.settings import RestoreConfig
-from platefocus.segment.nuclei import SegmentationConfig, with_diameter
+from platefocus.segment.nuclei import DECLUMP, SegmentationConfig, with_diameter
 from platefocus.segment.planes import segment_planes
 from platefocus.synth.psf import Optics
 
@@ -104,15 +105,22 @@ def blurs(near_pair: np.ndarray, far_pair: np.ndarray) -> dict[tuple[str, int], 
     return conditions
 
 
-def judge(model, near: np.ndarray, observed: np.ndarray, distance_um: int):
-    """One plane through the screen path's one-plane comparison: ``(row, objects)``."""
+def judge(
+    model,
+    near: np.ndarray,
+    observed: np.ndarray,
+    distance_um: int,
+    segmentation: SegmentationConfig = SEGMENTATION,
+):
+    """One plane through the screen path's one-plane comparison, the reference segmented
+    with the same settings: ``(row, objects)``."""
     observed = observed.astype(np.float32)
     restored = restore_planes(model, observed[None], [0], RestoreConfig())[0]
-    reference = segment_planes([near.astype(np.float64)], with_diameter(SEGMENTATION, near))[0]
+    reference = segment_planes([near.astype(np.float64)], with_diameter(segmentation, near))[0]
     dz = round(distance_um / Optics().z_step_um)
     operator = {dz: physical_kernel(Optics(), -distance_um, KERNEL_PX)}
     result = compare_single_plane(
-        REF, observed, restored.astype(np.float32), SEGMENTATION, reference, operator, [dz]
+        REF, observed, restored.astype(np.float32), segmentation, reference, operator, [dz]
     )
     return result.planes.iloc[0], result.objects[result.objects["source"] == "restored"]
 
@@ -124,6 +132,12 @@ def main() -> None:
         "--reference",
         default="../results/wholestack/segmentation/restormer/fields.parquet",
         help="the training plate's fields table (held-out planes: reliable range, consistency)",
+    )
+    parser.add_argument(
+        "--declump",
+        choices=DECLUMP,
+        default=SEGMENTATION.declump,
+        help="segmentation.declump for every plane, reference included",
     )
     parser.add_argument("--fields", type=int, default=8, help="near-focus planes to use (1-8)")
     args = parser.parse_args()
@@ -137,11 +151,12 @@ def main() -> None:
     conditions = blurs(near_pair, far_pair)
     scale = pair_scale(near_pair, far_pair, conditions["measured", 32])
     model, _ = load_model(args.checkpoint)
+    segmentation = replace(SEGMENTATION, declump=args.declump)
     rows, objects = [], []
     for (name, um), kernel in conditions.items():
         for i, near in enumerate(nears):
             observed = defocused(near, kernel, scale, noise, seed=i)
-            row, table = judge(model, near, observed, um)
+            row, table = judge(model, near, observed, um, segmentation)
             key = dict(plate=f"{name} {um} um", site=i, blur=name, distance_um=um)
             rows.append(dict(row, **key))
             objects.append(table.assign(**key))
