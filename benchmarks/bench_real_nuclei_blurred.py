@@ -107,22 +107,27 @@ def blurs(near_pair: np.ndarray, far_pair: np.ndarray) -> dict[tuple[str, int], 
 
 def judge(
     model,
-    near: np.ndarray,
+    reference: np.ndarray,
     observed: np.ndarray,
-    distance_um: int,
+    operator: dict[int, np.ndarray],
     segmentation: SegmentationConfig = SEGMENTATION,
 ):
-    """One plane through the screen path's one-plane comparison, the reference segmented
-    with the same settings: ``(row, objects)``."""
+    """One plane through the screen path's one-plane comparison against ``reference``
+    (labels of the plane it was made from), checked with ``operator`` (``dz -> kernel``,
+    one offset): ``(row, objects)``."""
     observed = observed.astype(np.float32)
     restored = restore_planes(model, observed[None], [0], RestoreConfig())[0]
-    reference = segment_planes([near.astype(np.float64)], with_diameter(segmentation, near))[0]
-    dz = round(distance_um / Optics().z_step_um)
-    operator = {dz: physical_kernel(Optics(), -distance_um, KERNEL_PX)}
     result = compare_single_plane(
-        REF, observed, restored.astype(np.float32), segmentation, reference, operator, [dz]
+        REF, observed, restored.astype(np.float32), segmentation, reference, operator, [*operator]
     )
     return result.planes.iloc[0], result.objects[result.objects["source"] == "restored"]
+
+
+def model_operator(distance_um: int) -> dict[int, np.ndarray]:
+    """The operator a real plate's check would hold for a plane ``distance_um`` from focus:
+    the model's kernel at the default optics, keyed by the offset in planes."""
+    dz = round(distance_um / Optics().z_step_um)
+    return {dz: physical_kernel(Optics(), -distance_um, KERNEL_PX)}
 
 
 def main() -> None:
@@ -152,11 +157,16 @@ def main() -> None:
     scale = pair_scale(near_pair, far_pair, conditions["measured", 32])
     model, _ = load_model(args.checkpoint)
     segmentation = replace(SEGMENTATION, declump=args.declump)
+    references = [
+        segment_planes([near.astype(np.float64)], with_diameter(segmentation, near))[0]
+        for near in nears
+    ]
+    operators = {um: model_operator(um) for um in DISTANCES_UM}
     rows, objects = [], []
     for (name, um), kernel in conditions.items():
-        for i, near in enumerate(nears):
+        for i, (near, reference) in enumerate(zip(nears, references, strict=True)):
             observed = defocused(near, kernel, scale, noise, seed=i)
-            row, table = judge(model, near, observed, um, segmentation)
+            row, table = judge(model, reference, observed, operators[um], segmentation)
             key = dict(plate=f"{name} {um} um", site=i, blur=name, distance_um=um)
             rows.append(dict(row, **key))
             objects.append(table.assign(**key))
