@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from platefocus.synth.psf import Optics, psf_to_otf, raw_widefield_psf, widefield_psf
+from platefocus.synth.psf import (
+    Optics,
+    best_focus_um,
+    psf_to_otf,
+    raw_widefield_psf,
+    widefield_psf,
+)
 
 OPTICS = Optics(numerical_aperture=0.75, emission_wavelength_um=0.46, pixel_size_um=0.65)
 DEFOCUS = np.array([-12.0, -6.0, -2.0, 0.0, 2.0, 6.0, 12.0])
@@ -84,7 +90,13 @@ def test_otf_convolution_matches_direct():
 
 
 @pytest.mark.parametrize(
-    "kwargs", [dict(numerical_aperture=1.2), dict(pixel_size_um=0.0), dict(z_step_um=-1)]
+    "kwargs",
+    [
+        dict(numerical_aperture=1.2),
+        dict(pixel_size_um=0.0),
+        dict(z_step_um=-1),
+        dict(bottom_mismatch_um=-10.0),
+    ],
 )
 def test_bad_optics_rejected(kwargs):
     with pytest.raises(ValueError):
@@ -94,3 +106,24 @@ def test_bad_optics_rejected(kwargs):
 def test_even_size_rejected():
     with pytest.raises(ValueError, match="odd"):
         raw_widefield_psf(OPTICS, [0.0], 32)
+
+
+def test_thick_bottom_makes_the_two_sides_of_focus_differ():
+    # Spherical aberration of glass the objective is not corrected for: the sharpest plane
+    # moves off the paraxial focus, and 32 um to one side the light spreads farther (a
+    # core and wide wings) than 32 um to the other (a compact disk); without it, neither.
+    from platefocus.consistency.operator import kernel_width_px, physical_kernel
+
+    corrected = Optics(numerical_aperture=0.45)
+    thick = Optics(numerical_aperture=0.45, bottom_mismatch_um=800.0)
+    assert best_focus_um(corrected) == 0.0
+    assert abs(best_focus_um(thick)) >= 2.0
+    ee80 = {
+        (o, side): kernel_width_px(physical_kernel(o, side * 32.0, 81), 0.8)
+        for o in (corrected, thick)
+        for side in (-1, 1)
+    }
+    assert ee80[corrected, -1] == pytest.approx(ee80[corrected, 1], rel=1e-6)
+    wide, narrow = max(ee80[thick, -1], ee80[thick, 1]), min(ee80[thick, -1], ee80[thick, 1])
+    assert wide > 1.5 * narrow
+    assert narrow < ee80[corrected, 1] < wide

@@ -88,3 +88,33 @@ def test_randomised_fields_differ_in_blur(tmp_path):
             np.mean(np.square(np.diff(image, axis=1))) / max(signal.mean(), 1e-9) ** 2
         )
     assert np.median(sharpness[0.7]) < np.median(sharpness[0.3])
+
+
+def test_bottom_mismatch_adds_aberrated_variants_focused_at_the_best_plane(tmp_path):
+    """Each aperture again with spherical aberration (half the fields stay unaberrated),
+    written to the truth; an aberrated field is still sharpest at its best plane, since
+    the PSF's defocus is counted from its sharpest plane, not the paraxial focus."""
+    ranges = {"numerical_aperture": [0.4, 0.5], "bottom_mismatch_um": [400, 800]}
+    spec = preset("demo", **{**SMALL, "columns": 4}, randomise={**ranges, "optics_variants": 2})
+    variants = [(o.numerical_aperture, o.bottom_mismatch_um) for o in optics_variants(spec)]
+    np.testing.assert_allclose(variants, [(0.4, 0.0), (0.5, 0.0), (0.4, 800.0), (0.5, 400.0)])
+    plate = generate_plate(spec, tmp_path / "p", progress=False)
+    physics = pd.read_csv(plate / "truth" / "field_physics.csv")
+    assert set(physics["bottom_mismatch_um"]) <= {0.0, 800.0, 400.0}
+    aberrated = physics[physics["bottom_mismatch_um"] != 0]
+    assert len(aberrated) >= 1
+    for row in aberrated.itertuples():
+        tenengrad = []
+        for z in range(SMALL["planes"]):
+            (path,) = plate.glob(f"images/*_z_{z:02d}/*_{row.well}_s{row.site}_w1*.tif")
+            image = tifffile.imread(path).astype(float)
+            tenengrad.append(np.mean(np.square(np.diff(image, axis=0))))
+        # the paraxial focus lies 7-8 um (4 planes) away; jitter and tilt move it 1
+        assert abs(int(np.argmax(tenengrad)) - int(SMALL["best_plane"])) <= 1, tenengrad
+
+
+@pytest.mark.parametrize("bad", [[500, 100], [-200, 500]])
+def test_bottom_mismatch_range_may_start_at_zero_not_below(bad):
+    preset("demo", **SMALL, randomise={"bottom_mismatch_um": [0, 500]})
+    with pytest.raises(ValueError, match=r"randomise\.bottom_mismatch_um"):
+        preset("demo", **SMALL, randomise={"bottom_mismatch_um": bad})

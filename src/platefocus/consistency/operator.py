@@ -91,12 +91,15 @@ def physical_kernel(
     optics, defocus_um: float, size: int = 31, regularisation: float = 1e-3
 ) -> np.ndarray:
     """The kernel from the in-focus plane to the plane ``defocus_um`` away, from the
-    widefield PSF model of ``optics`` (:class:`platefocus.synth.psf.Optics`)."""
-    from platefocus.synth.psf import centred_transfer, psf_size_for, widefield_psf
+    widefield PSF model of ``optics`` (:class:`platefocus.synth.psf.Optics`); with
+    aberration, both measured from the sharpest plane
+    (:func:`platefocus.synth.psf.best_focus_um`)."""
+    from platefocus.synth.psf import best_focus_um, centred_transfer, psf_size_for, widefield_psf
 
     side = max(psf_size_for(optics, abs(defocus_um)), size)
     side += 1 - side % 2
-    psf = widefield_psf(optics, np.array([0.0, defocus_um]), side)
+    focus = best_focus_um(optics)
+    psf = widefield_psf(optics, np.array([focus, focus + defocus_um]), side)
     canvas = (2 * side, 2 * side)
     otf = centred_transfer(psf, canvas)
     focus, defocused = otf[0], otf[1]
@@ -119,12 +122,9 @@ def radial_profile(kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def kernel_width_px(kernel: np.ndarray, fraction: float = 0.5) -> float:
-    """Encircled-energy radius of a unit-sum kernel: the radius (pixels) of the centred
-    disk holding ``fraction`` of its mass, interpolated between pixels. Robust to a faint
-    noise floor in the tail, which dominates an RMS radius."""
-    c = kernel.shape[0] // 2
-    yy, xx = np.indices(kernel.shape)
-    r = np.hypot(yy - c, xx - c).ravel()
-    order = np.argsort(r, kind="stable")
-    cumulative = np.cumsum(kernel.ravel()[order]) / kernel.sum()
-    return float(np.interp(fraction, cumulative, r[order]))
+    """Encircled-energy radius of a unit-sum kernel (pixels; the PSF module owns the
+    measure, :func:`platefocus.synth.psf.encircled_radius_px`). Robust to a faint noise
+    floor in the tail, which dominates an RMS radius."""
+    from platefocus.synth.psf import encircled_radius_px
+
+    return encircled_radius_px(kernel, fraction)

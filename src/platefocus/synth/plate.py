@@ -39,7 +39,7 @@ from platefocus.synth.objects import (
     render_layers,
     sample_nuclei,
 )
-from platefocus.synth.psf import psf_size_for, psf_to_otf, widefield_psf
+from platefocus.synth.psf import best_focus_um, psf_size_for, psf_to_otf, widefield_psf
 from platefocus.synth.randomise import FieldPhysics, field_physics, optics_variants
 from platefocus.synth.spec import EMISSION_UM, Camera, PlateSpec
 
@@ -147,7 +147,9 @@ def _plan_imaging(spec: PlateSpec, fields: list[_Field], pad: int, psf_size: int
         otfs.append([])
         for ch in range(spec.channels):
             ch_optics = dataclasses.replace(optics, emission_wavelength_um=EMISSION_UM[ch])
-            psf = widefield_psf(ch_optics, defocus_idx * layer_step, psf_size)
+            # defocus from the sharpest plane (the paraxial focus without aberration)
+            focus = best_focus_um(ch_optics)
+            psf = widefield_psf(ch_optics, focus + defocus_idx * layer_step, psf_size)
             otfs[-1].append(psf_to_otf(psf, canvas))
     return _Imaging(
         pad=pad,
@@ -222,8 +224,7 @@ def _psf_size(spec: PlateSpec) -> int:
     z_margin = spec.field_tilt_um + spec.field_curvature_um + 4 * spec.well_jitter_um
     z_margin += abs(spec.plate_tilt_um) + spec.nuclei.thickness_um
     z_margin += max((abs(v) for v in spec.well_offsets_um.values()), default=0.0)
-    widest = max(optics_variants(spec), key=lambda o: o.numerical_aperture)
-    return psf_size_for(widest, stack_span + z_margin)
+    return max(psf_size_for(o, stack_span + z_margin) for o in optics_variants(spec))
 
 
 def generate_plate(
@@ -293,6 +294,11 @@ def _physics_row(spec: PlateSpec, f: _Field) -> dict:
         diameter_um=f.physics.nuclei.diameter_um[0],
         peak_electrons=f.physics.camera.peak_electrons,
         background_electrons=f.physics.camera.background_electrons,
+        **(
+            dict(bottom_mismatch_um=optics.bottom_mismatch_um)
+            if "bottom_mismatch_um" in spec.randomise
+            else {}
+        ),
     )
 
 

@@ -13,7 +13,12 @@ What is drawn (uniformly, from the plate's seed, independently of every other dr
 plate without ``randomise`` is byte-identical to before): the objective aperture (as
 ``optics_variants`` apertures spread over the range, each field imaged with one of them,
 since every aperture costs a PSF stack), the mean nuclear diameter (micrometres), the
-camera's expected photo-electrons of an in-focus nucleus and of the background.
+camera's expected photo-electrons of an in-focus nucleus and of the background, and the
+plate bottom's glass beyond the objective's design (``bottom_mismatch_um``, spherical
+aberration: :class:`platefocus.synth.psf.Optics`): that adds as many aberrated variants
+as there are apertures, each aperture again with one mismatch of the range (spread evenly,
+interleaved so that apertures and mismatches do not rise together), so half the fields
+stay unaberrated.
 """
 
 from __future__ import annotations
@@ -29,7 +34,10 @@ RANGES = {
     "diameter_um": "mean nuclear diameter, micrometres",
     "peak_electrons": "expected photo-electrons of an in-focus nucleus",
     "background_electrons": "expected photo-electrons of the background, per pixel",
+    "bottom_mismatch_um": "glass beyond the objective's design, micrometres (0: none)",
 }
+#: Ranges drawn per optics variant (a PSF stack each), not per field.
+VARIANT_KEYS = ("numerical_aperture", "bottom_mismatch_um")
 
 
 @dataclass(frozen=True)
@@ -54,23 +62,34 @@ def check_ranges(randomise: dict) -> dict[str, tuple[float, float]]:
                 f"randomise.{key}: unknown; choose from {sorted(RANGES)} or optics_variants"
             )
         low, high = (float(v) for v in value)
-        if not 0 < low <= high:
-            raise ValueError(f"randomise.{key} must be [low, high] with 0 < low <= high")
+        zero_allowed = key == "bottom_mismatch_um"  # 0: no aberration
+        if not (0 <= low <= high if zero_allowed else 0 < low <= high):
+            bound = "0 <= low <= high" if zero_allowed else "0 < low <= high"
+            raise ValueError(f"randomise.{key} must be [low, high] with {bound}")
         ranges[key] = (low, high)
     return ranges
 
 
 def optics_variants(spec) -> list:
     """The :class:`platefocus.synth.psf.Optics` every field is imaged with: the spec's
-    own, or ``optics_variants`` apertures evenly spread over the randomised range."""
+    own, or ``optics_variants`` apertures evenly spread over the randomised range; then,
+    with ``bottom_mismatch_um``, the same again, each with one mismatch (module doc)."""
     ranges = check_ranges(spec.randomise)
-    if "numerical_aperture" not in ranges:
-        return [spec.optics]
     count = int(spec.randomise.get("optics_variants", 4))
-    return [
-        dataclasses.replace(spec.optics, numerical_aperture=float(na))
-        for na in np.linspace(*ranges["numerical_aperture"], count)
-    ]
+    variants = [spec.optics]
+    if "numerical_aperture" in ranges:
+        variants = [
+            dataclasses.replace(spec.optics, numerical_aperture=float(na))
+            for na in np.linspace(*ranges["numerical_aperture"], count)
+        ]
+    if "bottom_mismatch_um" in ranges:
+        mismatches = np.linspace(*ranges["bottom_mismatch_um"], count)
+        interleaved = np.r_[np.arange(1, count, 2), np.arange(0, count, 2)]
+        variants += [
+            dataclasses.replace(variants[i % len(variants)], bottom_mismatch_um=float(m))
+            for i, m in enumerate(mismatches[interleaved])
+        ]
+    return variants
 
 
 def field_physics(spec, well_index: int, site: int) -> FieldPhysics:
@@ -79,9 +98,13 @@ def field_physics(spec, well_index: int, site: int) -> FieldPhysics:
     if not ranges:
         return FieldPhysics(0, spec.nuclei, spec.camera)
     rng = np.random.default_rng(np.random.SeedSequence([spec.seed, 7_919, well_index, site]))
-    draw = {key: rng.uniform(*bounds) for key, bounds in sorted(ranges.items())}
+    draw = {
+        key: rng.uniform(*bounds)
+        for key, bounds in sorted(ranges.items())
+        if key != "bottom_mismatch_um"
+    }
     variant = 0
-    if "numerical_aperture" in ranges:
+    if any(key in ranges for key in VARIANT_KEYS):
         variant = int(rng.integers(len(optics_variants(spec))))
     nuclei = spec.nuclei
     if "diameter_um" in draw:
