@@ -9,11 +9,22 @@ noise level (Gaussian noise up to the median noise of the 21 real z = 00 planes,
 checkpoint and judged against the segmentation of the plane they were made from. The
 objects are real (their shapes, textures, crowding, the plate's background); the blur is
 either the widefield model's (``NA 0.45``, the default optics; ``NA 0.575``, the aperture
-fitted to the real pair, ``bench_defocus_calibration.py``) at 16, 24 and 32 um, or the
-kernel estimated from the real a01 s1 pair itself (``measured``, 32 um; a01 is therefore
-left out of the fields). What this leaves out of real defocus: whatever a convolution of
-the near-focus plane cannot make (depth within the nuclei, light from above and below the
-near plane, photon noise that varies with intensity).
+fitted to the real pair, ``bench_defocus_calibration.py``) at 16, 24 and 32 um, the same
+model at NA 0.45 through a 1 mm glass plate bottom (0.83 mm more than the objective's
+0.17 mm design: spherical aberration, ``Optics.bottom_mismatch_um``) on its ``wide`` and
+``narrow`` side of focus, or the kernel estimated from the real a01 s1 pair itself
+(``measured``, 32 um; a01 is therefore left out of the fields). What this leaves out of
+real defocus: whatever a convolution of the near-focus plane cannot make (depth within
+the nuclei, light from above and below the near plane, photon noise that varies with
+intensity).
+
+A second table asks which of these blurs the 21 real z = 00 planes are like, by figures
+that need no truth, measured the same way on the blurred planes at 32 um and on the real
+planes: isolated nuclei's half width and peak over background
+(``bench_defocus_calibration.defocused_figures``), objects per raw plane and the diameter
+estimated from it, and what the model makes of them (restored objects per raw object,
+their median diameter). Object counts depend on how crowded the fields are, which differs
+between the near-focus fields and the real z = 00 ones; the other figures much less.
 
 Each plane goes through the screen path's own comparison of a one-plane field
 (:func:`platefocus.compare.segmentation.compare_single_plane`: ``diameter_px: auto``
@@ -29,7 +40,8 @@ left out of it, as the pipeline does with true labels.
 
 Run from ``benchmarks/``: ``python bench_real_nuclei_blurred.py --checkpoint
 ../results/wholestack/models/restormer/checkpoint.pt`` (``make wholestack`` makes it).
-Last line: ``raw_f1_<blur>_<um>=``, ``restored_f1_<blur>_<um>=``,
+Last line: ``hwhm_ratio_<blur>=`` and ``restored_per_raw_ratio_<blur>=`` (to the real
+z = 00 planes, 32 um), then ``raw_f1_<blur>_<um>=``, ``restored_f1_<blur>_<um>=``,
 ``real_given_confident_<blur>_<um>=`` and ``reliable_<blur>_<um>=`` for every condition.
 """
 
@@ -44,6 +56,7 @@ import numpy as np
 import pandas as pd
 import tifffile
 from _real_pair import REALDATA, real_pair
+from bench_defocus_calibration import defocused_figures
 
 from platefocus.compare.reliability import (
     apply_held_out_consistency,
@@ -52,14 +65,20 @@ from platefocus.compare.reliability import (
     reliable_range,
 )
 from platefocus.compare.segmentation import compare_single_plane
+from platefocus.consistency.calibrate import prediction_residual
 from platefocus.consistency.hallucination import noise_sigma
-from platefocus.consistency.operator import estimate_kernel, physical_kernel
+from platefocus.consistency.operator import estimate_kernel, kernel_width_px, physical_kernel
 from platefocus.consistency.projection import blur
 from platefocus.io.fields import FieldRef
 from platefocus.model_io.checkpoint import load_model
 from platefocus.restore.inference import restore_planes
 from platefocus.restore.settings import RestoreConfig
-from platefocus.segment.nuclei import DECLUMP, SegmentationConfig, with_diameter
+from platefocus.segment.nuclei import (
+    DECLUMP,
+    SegmentationConfig,
+    estimate_diameter,
+    with_diameter,
+)
 from platefocus.segment.planes import segment_planes
 from platefocus.synth.psf import Optics
 
@@ -67,18 +86,20 @@ SEGMENTATION = SegmentationConfig(diameter_px=None)  # the screen path's default
 KERNEL_PX = 81
 DISTANCES_UM = (16, 24, 32)
 APERTURES = (0.45, 0.575)
+#: Glass beyond the objective's design, micrometres (a 1 mm plate bottom, 0.17 mm design).
+THICK_BOTTOM_UM = 830.0
+THICK_NAME = "NA 0.45 1mm-bottom"
+#: The distance of the real z = 00 planes, where blurs are compared with them.
+LIKENESS_UM = 32
+REAL_NAME = "real z = 00"
 REF = FieldRef("real-nuclei", "A01", "A", 1, 1, 0, (1,), (0,))
 
 
 def pair_scale(near: np.ndarray, far: np.ndarray, kernel: np.ndarray) -> tuple[float, float]:
-    """``(gain, offset)`` with ``far ~ gain * (kernel * near) + offset``, least squares over
-    the pair's interior (a kernel's width from the border)."""
-    pad = kernel.shape[0] // 2
-    predicted = blur(near.astype(np.float64), kernel)[pad:-pad, pad:-pad].ravel()
-    observed = far.astype(np.float64)[pad:-pad, pad:-pad].ravel()
-    design = np.stack([predicted, np.ones_like(predicted)], axis=1)
-    (gain, offset), *_ = np.linalg.lstsq(design, observed, rcond=None)
-    return float(gain), float(offset)
+    """``(gain, offset)`` with ``far ~ gain * (kernel * near) + offset``: the least-squares
+    fit of :func:`platefocus.consistency.calibrate.prediction_residual`."""
+    _, gain, offset = prediction_residual(near, far, kernel, sigma=1.0)
+    return gain, offset
 
 
 def defocused(
@@ -102,7 +123,20 @@ def blurs(near_pair: np.ndarray, far_pair: np.ndarray) -> dict[tuple[str, int], 
     conditions["measured", 32] = estimate_kernel(
         [(near_pair, far_pair)], size=KERNEL_PX, regularisation=0.1
     )
+    # Spherical aberration of a plate bottom thicker than the objective's design: the two
+    # sides of focus blur differently (a core and wide wings; a compact disk)
+    thick = Optics(bottom_mismatch_um=THICK_BOTTOM_UM)
+    for um in DISTANCES_UM:
+        below, above = (physical_kernel(thick, sign * um, KERNEL_PX) for sign in (-1, 1))
+        wide, narrow = sorted((below, above), key=lambda k: -kernel_width_px(k, 0.8))
+        conditions[f"{THICK_NAME} wide", um] = wide
+        conditions[f"{THICK_NAME} narrow", um] = narrow
     return conditions
+
+
+def blur_tag(name: str) -> str:
+    """A blur's name as it appears in the last line's keys."""
+    return name.replace("NA ", "na").replace(".", "").replace(" ", "_")
 
 
 def judge(
@@ -151,7 +185,8 @@ def main() -> None:
     calibration = REALDATA / "bbbc006_calibration" / "near_focus"
     nears = [iio.imread(p) for p in sorted(calibration.glob("*.png")) if "a01__" not in p.name]
     nears = nears[: args.fields]
-    far_noise = [noise_sigma(tifffile.imread(p)) for p in REALDATA.glob("bbbc006/*_z_00/*.tif")]
+    fars = [tifffile.imread(p) for p in sorted(REALDATA.glob("bbbc006/*_z_00/*.tif"))]
+    far_noise = [noise_sigma(far) for far in fars]
     noise = float(np.median(far_noise))
     conditions = blurs(near_pair, far_pair)
     scale = pair_scale(near_pair, far_pair, conditions["measured", 32])
@@ -162,10 +197,12 @@ def main() -> None:
         for near in nears
     ]
     operators = {um: model_operator(um) for um in DISTANCES_UM}
-    rows, objects = [], []
+    rows, objects, observed_far = [], [], {}
     for (name, um), kernel in conditions.items():
         for i, (near, reference) in enumerate(zip(nears, references, strict=True)):
             observed = defocused(near, kernel, scale, noise, seed=i)
+            if um == LIKENESS_UM:
+                observed_far.setdefault(name, []).append(observed)
             row, table = judge(model, reference, observed, operators[um], segmentation)
             key = dict(plate=f"{name} {um} um", site=i, blur=name, distance_um=um)
             rows.append(dict(row, **key))
@@ -180,9 +217,17 @@ def main() -> None:
     )
     summary = summarise(planes, objects)
     print(summary.round(3).to_markdown(index=False))
-    keys = []
+    likeness = blur_likeness(observed_far, planes, objects, real_z00(fars, model, segmentation))
+    print(f"\nWhich blur the real z = 00 planes are like ({LIKENESS_UM} um; ratios to real):\n")
+    print(likeness.round(3).to_markdown(index=False))
+    keys = [
+        f"{figure}_ratio_{blur_tag(r.blur)}={getattr(r, figure + '_ratio'):.3f}"
+        for r in likeness.itertuples()
+        if r.blur != REAL_NAME
+        for figure in ("hwhm", "restored_per_raw")
+    ]
     for r in summary.itertuples():
-        tag = f"{r.blur.replace('NA ', 'na').replace('.', '')}_{r.distance_um}"
+        tag = f"{blur_tag(r.blur)}_{r.distance_um}"
         keys += [
             f"raw_f1_{tag}={r.f1_raw:.3f}",
             f"restored_f1_{tag}={r.f1_restored:.3f}",
@@ -190,6 +235,62 @@ def main() -> None:
             f"reliable_{tag}={int(r.reliable)}",
         ]
     print(" ".join(keys))
+
+
+def real_z00(
+    fars: list[np.ndarray], model, segmentation: SegmentationConfig
+) -> tuple[list[np.ndarray], pd.DataFrame, pd.DataFrame]:
+    """The real z = 00 planes through the same one-plane comparison (no reference, no
+    operator): ``(planes, rows, restored objects)``."""
+    rows, objects = [], []
+    for far in fars:
+        plane = far.astype(np.float32)
+        restored = restore_planes(model, plane[None], [0], RestoreConfig())[0]
+        result = compare_single_plane(REF, plane, restored.astype(np.float32), segmentation, None)
+        rows.append(result.planes.iloc[0])
+        objects.append(result.objects[result.objects["source"] == "restored"])
+    return fars, pd.DataFrame(rows), pd.concat(objects, ignore_index=True)
+
+
+def blur_likeness(
+    observed_far: dict[str, list[np.ndarray]],
+    planes: pd.DataFrame,
+    objects: pd.DataFrame,
+    real: tuple[list[np.ndarray], pd.DataFrame, pd.DataFrame],
+) -> pd.DataFrame:
+    """Per blur at ``LIKENESS_UM``, and for the real z = 00 planes: isolated nuclei's half
+    width (px) and peak over background, objects per raw plane, the diameter estimated
+    from it (px), restored objects per raw object and the restored objects' median
+    equivalent diameter (px); the ratios of the first, second, fifth and sixth to real."""
+    at = planes["distance_um"] == LIKENESS_UM
+    sources = {
+        name: (
+            observed,
+            planes[at & (planes["blur"] == name)],
+            objects[(objects["distance_um"] == LIKENESS_UM) & (objects["blur"] == name)],
+        )
+        for name, observed in observed_far.items()
+    }
+    sources[REAL_NAME] = real
+    rows = []
+    for name, (observed, rows_of, restored) in sources.items():
+        isolated = defocused_figures(observed)
+        rows.append(
+            dict(
+                blur=name,
+                hwhm=isolated["isolated_hwhm_px"],
+                peak_over_background=isolated["isolated_peak_over_background"],
+                raw_objects=float(rows_of["count_raw"].median()),
+                raw_diameter=float(np.nanmedian([estimate_diameter(p, 2.0, 5) for p in observed])),
+                restored_per_raw=rows_of["count_restored"].sum() / rows_of["count_raw"].sum(),
+                restored_diameter=float(np.median(2 * np.sqrt(restored["area_px"] / np.pi))),
+            )
+        )
+    table = pd.DataFrame(rows)
+    real_row = table[table["blur"] == REAL_NAME].iloc[0]
+    for figure in ("hwhm", "peak_over_background", "restored_per_raw", "restored_diameter"):
+        table[f"{figure}_ratio"] = table[figure] / real_row[figure]
+    return table
 
 
 def as_real_plate(
