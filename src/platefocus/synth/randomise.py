@@ -17,8 +17,9 @@ camera's expected photo-electrons of an in-focus nucleus and of the background, 
 plate bottom's glass beyond the objective's design (``bottom_mismatch_um``, spherical
 aberration: :class:`platefocus.synth.psf.Optics`): that adds as many aberrated variants
 as there are apertures, each aperture again with one mismatch of the range (spread evenly,
-interleaved so that apertures and mismatches do not rise together), so half the fields
-stay unaberrated.
+interleaved so that apertures and mismatches do not rise together): with an aperture
+range half the fields stay unaberrated, without one, one variant in
+``optics_variants + 1``.
 """
 
 from __future__ import annotations
