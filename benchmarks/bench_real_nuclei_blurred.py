@@ -217,7 +217,8 @@ def main() -> None:
     )
     summary = summarise(planes, objects)
     print(summary.round(3).to_markdown(index=False))
-    likeness = blur_likeness(observed_far, planes, objects, real_z00(fars, model, segmentation))
+    real = (fars, *real_z00(fars, model, segmentation))
+    likeness = blur_likeness(observed_far, planes, objects, real)
     print(f"\nWhich blur the real z = 00 planes are like ({LIKENESS_UM} um; ratios to real):\n")
     print(likeness.round(3).to_markdown(index=False))
     keys = [
@@ -239,9 +240,9 @@ def main() -> None:
 
 def real_z00(
     fars: list[np.ndarray], model, segmentation: SegmentationConfig
-) -> tuple[list[np.ndarray], pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The real z = 00 planes through the same one-plane comparison (no reference, no
-    operator): ``(planes, rows, restored objects)``."""
+    operator): ``(rows, restored objects)``."""
     rows, objects = [], []
     for far in fars:
         plane = far.astype(np.float32)
@@ -249,7 +250,7 @@ def real_z00(
         result = compare_single_plane(REF, plane, restored.astype(np.float32), segmentation, None)
         rows.append(result.planes.iloc[0])
         objects.append(result.objects[result.objects["source"] == "restored"])
-    return fars, pd.DataFrame(rows), pd.concat(objects, ignore_index=True)
+    return pd.DataFrame(rows), pd.concat(objects, ignore_index=True)
 
 
 def blur_likeness(

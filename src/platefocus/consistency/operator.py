@@ -98,8 +98,8 @@ def physical_kernel(
 
     side = max(psf_size_for(optics, abs(defocus_um)), size)
     side += 1 - side % 2
-    focus = best_focus_um(optics)
-    psf = widefield_psf(optics, np.array([focus, focus + defocus_um]), side)
+    focus_um = best_focus_um(optics)
+    psf = widefield_psf(optics, np.array([focus_um, focus_um + defocus_um]), side)
     canvas = (2 * side, 2 * side)
     otf = centred_transfer(psf, canvas)
     focus, defocused = otf[0], otf[1]
