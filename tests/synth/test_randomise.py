@@ -102,15 +102,22 @@ def test_bottom_mismatch_adds_aberrated_variants_focused_at_the_best_plane(tmp_p
     physics = pd.read_csv(plate / "truth" / "field_physics.csv")
     assert set(physics["bottom_mismatch_um"]) <= {0.0, 800.0, 400.0}
     aberrated = physics[physics["bottom_mismatch_um"] != 0]
-    assert len(aberrated) >= 1
+    # every well holds an aberrated and an unaberrated field (its two sites)
+    assert (physics.groupby("well")["bottom_mismatch_um"].apply(lambda m: (m > 0).sum()) == 1).all()
+    assert len(aberrated) == len(physics) // 2
+    best = pd.read_csv(plate / "truth" / "best_planes.csv").query("tile == 'field'")
+    best = best.set_index(["well", "site"])["best_z"]
     for row in aberrated.itertuples():
         tenengrad = []
         for z in range(SMALL["planes"]):
             (path,) = plate.glob(f"images/*_z_{z:02d}/*_{row.well}_s{row.site}_w1*.tif")
             image = tifffile.imread(path).astype(float)
             tenengrad.append(np.mean(np.square(np.diff(image, axis=0))))
-        # the paraxial focus lies 7-8 um (4 planes) away; jitter and tilt move it 1
-        assert abs(int(np.argmax(tenengrad)) - int(SMALL["best_plane"])) <= 1, tenengrad
+        # the paraxial focus lies 7-8 um (4 planes) away; the field's own best plane
+        # (jitter and tilt) or a neighbour is the sharpest, within 1 % (a broad aberrated
+        # PSF makes near planes tie)
+        z = round(best[row.well, row.site])
+        assert max(tenengrad[max(0, z - 1) : z + 2]) >= 0.99 * max(tenengrad), (z, tenengrad)
 
 
 @pytest.mark.parametrize("bad", [[500, 100], [-200, 500]])

@@ -17,9 +17,10 @@ camera's expected photo-electrons of an in-focus nucleus and of the background, 
 plate bottom's glass beyond the objective's design (``bottom_mismatch_um``, spherical
 aberration: :class:`platefocus.synth.psf.Optics`): that adds as many aberrated variants
 as there are apertures, each aperture again with one mismatch of the range (spread evenly,
-interleaved so that apertures and mismatches do not rise together): with an aperture
-range half the fields stay unaberrated, without one, one variant in
-``optics_variants + 1``.
+interleaved so that apertures and mismatches do not rise together). Aberrated or not is
+not drawn: it alternates between a well's sites (and the first site between wells), so half
+the fields are aberrated and every well of two sites or more, held-out wells included,
+holds both kinds; the aperture (or mismatch) within a kind is drawn.
 """
 
 from __future__ import annotations
@@ -106,7 +107,19 @@ def field_physics(spec, well_index: int, site: int) -> FieldPhysics:
     }
     variant = 0
     if any(key in ranges for key in VARIANT_KEYS):
-        variant = int(rng.integers(len(optics_variants(spec))))
+        variants = len(optics_variants(spec))
+        if "bottom_mismatch_um" in ranges:
+            # aberrated or not alternates between a well's sites (and the first site
+            # between wells), so that every well, held-out wells too, holds both kinds;
+            # the aberrated variants are the last ``optics_variants`` of the list
+            aberrated = int(spec.randomise.get("optics_variants", 4))
+            plain = variants - aberrated
+            if (well_index + site) % 2:
+                variant = plain + int(rng.integers(aberrated))
+            else:
+                variant = int(rng.integers(plain))
+        else:
+            variant = int(rng.integers(variants))
     nuclei = spec.nuclei
     if "diameter_um" in draw:
         spread = spec.nuclei.diameter_um[1] / spec.nuclei.diameter_um[0]
