@@ -154,10 +154,7 @@ def judge(
     result = compare_single_plane(
         REF, observed, restored.astype(np.float32), segmentation, reference, operator, [*operator]
     )
-    objects = result.objects
-    if objects.empty:  # neither plane holds an object: a table without columns
-        return result.planes.iloc[0], objects
-    return result.planes.iloc[0], objects[objects["source"] == "restored"]
+    return result.planes.iloc[0], result.objects[result.objects["source"] == "restored"]
 
 
 def model_operator(distance_um: int) -> dict[int, np.ndarray]:

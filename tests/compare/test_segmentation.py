@@ -111,3 +111,13 @@ def test_summary_page_is_self_contained(comparison, tmp_path):
     assert "Headline numbers" in text and "Software versions" in text
     assert "plates: [pairs]" in text
     assert text.count("<table") >= 3  # headline cards and the by-dz table
+
+
+def test_objects_table_keeps_its_columns_without_objects():
+    """A field where no plane holds an object still gives a table that can be filtered."""
+    from platefocus.compare.objects import OBJECT_COLUMNS, objects_table
+
+    table = objects_table([], dict(plate="p", well="A01", site=1))
+    assert table.empty
+    assert list(table.columns) == ["plate", "well", "site", "dz", *OBJECT_COLUMNS]
+    assert table[table["source"] == "restored"].empty

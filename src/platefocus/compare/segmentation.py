@@ -29,6 +29,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from skimage.segmentation import clear_border
 
 from platefocus.compare.distance import SinglePlaneDistance
+from platefocus.compare.objects import object_rows, objects_table
 from platefocus.dataset.normalise import intensity_span, percentile_range
 from platefocus.focus.metrics import gradient_energy
 from platefocus.io.fields import FieldRef, list_fields, read_field_channel
@@ -63,29 +64,6 @@ def image_quality(image: np.ndarray, reference: np.ndarray) -> tuple[float, floa
         psnr,
         float(structural_similarity(b, a, data_range=rng, win_size=7)),
     )
-
-
-def object_rows(labels: np.ndarray, image: np.ndarray, source: str) -> list[dict]:
-    """Area (px), mean intensity and sharpness (mean squared Sobel gradient) per object."""
-    n = int(labels.max())
-    if n == 0:
-        return []
-    index = np.arange(1, n + 1)
-    img = image.astype(np.float64)
-    grad = gradient_energy(img)
-    area = ndimage.sum_labels(np.ones_like(img), labels, index)
-    mean = ndimage.mean(img, labels, index)
-    sharp = ndimage.mean(grad, labels, index)
-    return [
-        dict(
-            source=source,
-            label=int(i),
-            area_px=float(a),
-            mean_intensity=float(m),
-            sharpness=float(s),
-        )
-        for i, a, m, s in zip(index, area, mean, sharp, strict=True)
-    ]
 
 
 def compare_field(
@@ -167,7 +145,7 @@ def compare_field(
             dict(key, dz=dz, **r, **support.get(r["label"], {}), **confidence[r["label"]])
             for r in object_rows(out_labels, out, "restored")
         ]
-    return _with_selection(FieldComparison(pd.DataFrame(rows), pd.DataFrame(objects)), meta)
+    return _with_selection(FieldComparison(pd.DataFrame(rows), objects_table(objects, key)), meta)
 
 
 def _segment_field(stack, restored, best, ref, meta, segmentation):
@@ -361,7 +339,7 @@ def compare_single_plane(
         dict(key, dz=nan, **r, **support.get(r["label"], {}), **confidence[r["label"]])
         for r in object_rows(out_labels, restored, "restored")
     ]
-    return FieldComparison(pd.DataFrame([row]), pd.DataFrame(objects))
+    return FieldComparison(pd.DataFrame([row]), objects_table(objects, key))
 
 
 def compare_plate(

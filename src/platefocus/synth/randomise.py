@@ -72,12 +72,18 @@ def check_ranges(randomise: dict) -> dict[str, tuple[float, float]]:
     return ranges
 
 
+def variant_count(spec) -> int:
+    """``randomise.optics_variants``: how many apertures (and aberrated copies) a plate
+    draws from (default 4)."""
+    return int(spec.randomise.get("optics_variants", 4))
+
+
 def optics_variants(spec) -> list:
     """The :class:`platefocus.synth.psf.Optics` every field is imaged with: the spec's
     own, or ``optics_variants`` apertures evenly spread over the randomised range; then,
     with ``bottom_mismatch_um``, the same again, each with one mismatch (module doc)."""
     ranges = check_ranges(spec.randomise)
-    count = int(spec.randomise.get("optics_variants", 4))
+    count = variant_count(spec)
     variants = [spec.optics]
     if "numerical_aperture" in ranges:
         variants = [
@@ -112,7 +118,7 @@ def field_physics(spec, well_index: int, site: int) -> FieldPhysics:
             # aberrated or not alternates between a well's sites (and the first site
             # between wells), so that every well, held-out wells too, holds both kinds;
             # the aberrated variants are the last ``optics_variants`` of the list
-            aberrated = int(spec.randomise.get("optics_variants", 4))
+            aberrated = variant_count(spec)
             plain = variants - aberrated
             if (well_index + site) % 2:
                 variant = plain + int(rng.integers(aberrated))
