@@ -1,6 +1,7 @@
 """The one real (near focus, 32 um below) pair of BBBC006 field a01 s1, read in place from
 ``../../shared/realdata/bbbc006_calibration`` (see its README): the one reader of it for
-the benchmarks that use it."""
+the benchmarks that use it; and the diameter range the real z = 00 plate is segmented
+with (``config/real_z00.yaml``), which they segment real planes with."""
 
 from __future__ import annotations
 
@@ -9,8 +10,17 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 import tifffile
+import yaml
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+#: The real z = 00 plate's settings (restored by ``make wholestack``).
+REAL_CONFIG = Path(__file__).resolve().parents[1] / "config" / "real_z00.yaml"
+
+
+def real_plate_diameter_px(config: Path = REAL_CONFIG) -> tuple[int, int]:
+    """``segmentation.diameter_px`` of the real z = 00 plate: the in-focus nuclear size
+    measured on the screen's near-focus planes, /2 to x2, pixels."""
+    return tuple(yaml.safe_load(config.read_text())["segmentation"]["diameter_px"])
 
 
 def real_pair(realdata: Path = REALDATA) -> tuple[np.ndarray, np.ndarray]:

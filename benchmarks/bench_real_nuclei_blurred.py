@@ -27,8 +27,11 @@ their median diameter). Object counts depend on how crowded the fields are, whic
 between the near-focus fields and the real z = 00 ones; the other figures much less.
 
 Each plane goes through the screen path's own comparison of a one-plane field
-(:func:`platefocus.compare.segmentation.compare_single_plane`: ``diameter_px: auto``
-estimated from the raw plane, support against the operator, confidence, ``reliable``),
+(:func:`platefocus.compare.segmentation.compare_single_plane`: segmented with the
+diameter range ``config/real_z00.yaml`` gives the real planes, the in-focus size measured
+on this screen's near-focus planes, or with ``--diameter auto`` the range estimated from
+each raw plane, which the objects' expected size then also comes from; support against
+the operator, confidence, ``reliable``),
 with the operator the pipeline would hold for a real plate: the model's kernel at the
 default optics for the stated distance, whatever blur made the plane. ``confident``: the
 objects' own verdict (confidence >= 0.5); ``reliable``: what is left of it after the plane
@@ -55,7 +58,7 @@ import imageio.v3 as iio
 import numpy as np
 import pandas as pd
 import tifffile
-from _real_pair import REALDATA, real_pair
+from _real_pair import REALDATA, real_pair, real_plate_diameter_px
 from bench_defocus_calibration import defocused_figures
 
 from platefocus.compare.reliability import (
@@ -178,6 +181,13 @@ def main() -> None:
         default=SEGMENTATION.declump,
         help="segmentation.declump for every plane, reference included",
     )
+    parser.add_argument(
+        "--diameter",
+        choices=("in-focus", "auto"),
+        default="in-focus",
+        help="segmentation.diameter_px of the blurred and restored planes: config/real_z00.yaml's"
+        " (the in-focus size) or auto (estimated from each raw plane)",
+    )
     parser.add_argument("--fields", type=int, default=8, help="near-focus planes to use (1-8)")
     args = parser.parse_args()
     t0 = time.perf_counter()
@@ -196,6 +206,8 @@ def main() -> None:
         segment_planes([near.astype(np.float64)], with_diameter(segmentation, near))[0]
         for near in nears
     ]
+    if args.diameter == "in-focus":
+        segmentation = replace(segmentation, diameter_px=real_plate_diameter_px())
     operators = {um: model_operator(um) for um in DISTANCES_UM}
     rows, objects, observed_far = [], [], {}
     for (name, um), kernel in conditions.items():

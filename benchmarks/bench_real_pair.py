@@ -2,8 +2,10 @@
 
 The real z = 00 plane of BBBC006 site a01 s1 (``../../shared/realdata/bbbc006_calibration/
 pair_a01_s1``, 32 um below focus; read in place) is restored with a trained checkpoint and
-segmented, raw and restored, with the default segmentation (``diameter_px: auto``, the range
-estimated from the raw plane, as the screen path does). Both are matched (IoU > 0.5) against
+segmented, raw and restored, with the diameter range the real z = 00 plate is segmented
+with (``config/real_z00.yaml``: the in-focus size measured on this screen's near-focus
+planes), or with ``--diameter auto`` the range estimated from the raw plane (the screen
+path's default where none is given). Both are matched (IoU > 0.5) against
 the segmentation of the same field's near-focus plane (``near_focus/..._a01__s1__w1_10.png``).
 That reference is a segmentation, not expert masks, and one field holds few nuclei away
 from the border: a proxy for the held-out real evaluation, not a substitute for it.
@@ -17,9 +19,10 @@ restored_objects=...``.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 import numpy as np
-from _real_pair import real_pair
+from _real_pair import real_pair, real_plate_diameter_px
 from skimage.segmentation import clear_border
 
 from platefocus.model_io.checkpoint import load_model
@@ -35,7 +38,16 @@ SEGMENTATION = SegmentationConfig(diameter_px=None)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", required=True, help="a trained restoration checkpoint")
+    parser.add_argument(
+        "--diameter",
+        choices=("in-focus", "auto"),
+        default="in-focus",
+        help="segmentation.diameter_px of the real planes: config/real_z00.yaml's or auto",
+    )
     args = parser.parse_args()
+    segmentation = SEGMENTATION
+    if args.diameter == "in-focus":
+        segmentation = replace(SEGMENTATION, diameter_px=real_plate_diameter_px())
     near, far = real_pair()
     far = far.astype(np.float32)
     model, _ = load_model(args.checkpoint)
@@ -43,7 +55,7 @@ def main() -> None:
     reference = clear_border(
         segment_planes([near.astype(np.float32)], with_diameter(SEGMENTATION, near))[0]
     )
-    raw_labels, out_labels = segment_planes([far, restored], with_diameter(SEGMENTATION, far))
+    raw_labels, out_labels = segment_planes([far, restored], with_diameter(segmentation, far))
     raw, out = match_objects(reference, raw_labels), match_objects(reference, out_labels)
     print("| a01 s1, 32 um below focus | objects | F1 vs near-focus segmentation |")
     print("|---|---|---|")

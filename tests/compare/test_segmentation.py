@@ -3,6 +3,7 @@
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import DEMO_DIAMETER_PX
 
@@ -121,3 +122,19 @@ def test_objects_table_keeps_its_columns_without_objects():
     assert table.empty
     assert list(table.columns) == ["plate", "well", "site", "dz", *OBJECT_COLUMNS]
     assert table[table["source"] == "restored"].empty
+    rows = [
+        dict(
+            plate="p",
+            well="A02",
+            site=1,
+            dz=2.0,
+            source="raw",
+            label=1,
+            area_px=4.0,
+            mean_intensity=1.0,
+            sharpness=0.5,
+        )
+    ]
+    both = pd.concat([table, objects_table(rows, {})], ignore_index=True)
+    assert both["area_px"].dtype == np.float64 and both["label"].dtype == np.int64
+    assert both["site"].dtype == np.int64

@@ -133,3 +133,19 @@ def test_the_summary_page_says_which_planes_the_reliable_range_does_not_carry_ov
     assert "5 of 13" in rows and "0 of 2 planes lie beyond it" in rows
     assert "1 of 2 planes explain their observation worse than every held-out plane" in rows
     assert "worse than every" not in _reliable_rows(planes.drop(columns="unlike_held_out"))
+
+
+def test_a_single_plane_says_whether_its_expected_size_was_given_or_read_off_the_blur():
+    from platefocus.report.summary_page import _single_plane_headline
+
+    focused, labels, observed = scene()
+    given = compare_single_plane(REF, observed, focused, SEGMENTATION, labels).planes
+    assert given["expected_diameter_from"].item() == "setting"
+    assert given["expected_diameter_px"].item() == pytest.approx(np.sqrt(10 * 30))
+    assert "estimated from the defocused planes" not in _single_plane_headline(given)
+    auto = SegmentationConfig(diameter_px=None)
+    estimated = compare_single_plane(REF, observed, focused, auto, labels).planes
+    assert estimated["expected_diameter_from"].item() == "raw plane"
+    # the blurred plane's blobs measure larger than the 16 px nuclei in focus
+    assert estimated["expected_diameter_px"].item() > 16 * 1.1
+    assert "estimated from the defocused planes" in _single_plane_headline(estimated)

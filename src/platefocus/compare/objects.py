@@ -8,14 +8,21 @@ from scipy import ndimage
 
 from platefocus.focus.metrics import gradient_energy
 
-#: What :func:`object_rows` says of each object.
-OBJECT_COLUMNS = ("source", "label", "area_px", "mean_intensity", "sharpness")
+#: What :func:`object_rows` says of each object, and its type.
+OBJECT_DTYPES = dict(
+    source="object", label="int64", area_px="float64", mean_intensity="float64", sharpness="float64"
+)
+OBJECT_COLUMNS = tuple(OBJECT_DTYPES)
 
 
 def objects_table(objects: list[dict], key: dict) -> pd.DataFrame:
-    """One row per object; with its key, ``dz`` and :data:`OBJECT_COLUMNS` as columns even
-    when no plane holds an object."""
-    return pd.DataFrame(objects) if objects else pd.DataFrame(columns=[*key, "dz", *OBJECT_COLUMNS])
+    """One row per object; with its key, ``dz`` and :data:`OBJECT_COLUMNS` as columns, of
+    the types they have with objects, even when no plane holds an object (so that tables
+    of many fields concatenate to numbers, not objects)."""
+    if objects:
+        return pd.DataFrame(objects)
+    dtypes = {k: pd.Series([v]).dtype for k, v in key.items()} | {"dz": "float64"}
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in (dtypes | OBJECT_DTYPES).items()})
 
 
 def object_rows(labels: np.ndarray, image: np.ndarray, source: str) -> list[dict]:

@@ -283,14 +283,18 @@ def compare_single_plane(
     kernels: dict[int, np.ndarray] | None = None,
     offsets: list[int] | None = None,
 ) -> FieldComparison:
-    """A field of one plane: no in-focus plane to compare with. The diameter range, when
-    estimated, comes from the raw plane, as the objects' expected diameter does: a
-    restored plane of split nuclei would otherwise set its own, too small, standard (and
-    let the spots through the range).
+    """A field of one plane: no in-focus plane to compare with. The objects' expected
+    diameter is the middle of ``segmentation.diameter_px`` when the setting gives the
+    in-focus size; when it is estimated (``auto``), it comes from the raw plane: a restored
+    plane of split nuclei would otherwise set its own, too small, standard (and let the
+    spots through the range). A defocused plane's blobs measure larger than its nuclei in
+    focus, so that estimate favours swollen restored objects; the row says which it was
+    (``expected_diameter_from``: ``setting`` or ``raw plane``).
 
     With ``kernels`` and ``offsets`` (the plane's possible offsets from focus, planes),
     the restored plane is checked against its observation as a stack's planes are, with
     the kernel of the offset that gives the lower consistency score (``operator_dz``)."""
+    expected_from = "setting" if segmentation.diameter_px is not None else "raw plane"
     segmentation = with_diameter(segmentation, raw)
     expected = _range_middle(segmentation.diameter_px)
     raw_labels, out_labels = segment_planes([raw, restored], segmentation)
@@ -314,6 +318,8 @@ def compare_single_plane(
         sharpness_restored=_sharpness(restored),
         truth="none",
         reference="none",
+        expected_diameter_px=expected,
+        expected_diameter_from=expected_from,
     )
     if truth_labels is not None:
         truth = clear_border(truth_labels)

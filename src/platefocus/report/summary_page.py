@@ -57,9 +57,33 @@ def _single_plane_headline(planes: pd.DataFrame) -> str:
 <td>{planes["count_restored"].sum():.0f}{_beyond_mark(planes)}</td></tr>{f1}
 <tr><td>sharpness (mean Tenengrad)</td><td>{planes["sharpness_raw"].mean():.4g}</td>
 <td>{planes["sharpness_restored"].mean():.4g}</td></tr>{_consistency_rows(planes)}\
-{_reliable_rows(planes)}
+{_expected_size_row(planes)}{_reliable_rows(planes)}
 </table><p><b>No in-focus reference</b>: this plate has one plane per field, so neither
 SSIM nor PSNR can be measured and more objects are not shown to be real objects.</p></div>"""
+
+
+def _expected_size_row(planes: pd.DataFrame) -> str:
+    """The in-focus diameter the objects' confidence measured sizes against, and where it
+    came from; a warning where it was estimated from the defocused planes themselves."""
+    source = planes.get("expected_diameter_from")
+    if source is None or source.isna().all():
+        return ""
+    diameter = planes["expected_diameter_px"].median()
+    estimated = int((source == "raw plane").sum())
+    if not estimated:
+        where = "segmentation.diameter_px"
+    else:
+        where = (
+            f"<b>estimated from the defocused planes themselves</b> ({estimated} of "
+            f"{len(planes)} fields): blurred nuclei measure larger than in focus, so the "
+            "confidence's size term favours swollen restored objects; give "
+            "segmentation.diameter_px the in-focus size (measured on in-focus fields of the "
+            "same screen)"
+        )
+    return (
+        f"<tr><td>expected in-focus diameter the confidence measures objects against, px"
+        f" (median over fields; from {where})</td><td></td><td>{diameter:.1f}</td></tr>"
+    )
 
 
 def _consistency_rows(planes: pd.DataFrame) -> str:
