@@ -149,3 +149,37 @@ def test_a_single_plane_says_whether_its_expected_size_was_given_or_read_off_the
     # the blurred plane's blobs measure larger than the 16 px nuclei in focus
     assert estimated["expected_diameter_px"].item() > 16 * 1.1
     assert "estimated from the defocused planes" in _single_plane_headline(estimated)
+
+
+def test_a_single_plane_takes_the_training_plates_in_focus_size_unless_the_setting_gives_one():
+    focused, labels, observed = scene()
+    auto = SegmentationConfig(diameter_px=None)
+    taken = compare_single_plane(REF, observed, focused, auto, labels, in_focus_diameter_px=16.0)
+    row = taken.planes.iloc[0]
+    assert row["expected_diameter_from"] == "training plate"
+    assert row["expected_diameter_px"] == pytest.approx(16.0, rel=0.05)
+    restored = taken.objects[taken.objects["source"] == "restored"]
+    assert restored["size_ratio"].between(0.8, 1.25).all()  # the in-focus disks fit it
+    given = compare_single_plane(REF, observed, focused, SEGMENTATION, labels, None, None, 40.0)
+    assert given.planes["expected_diameter_from"].item() == "setting"
+    unknown = compare_single_plane(
+        REF, observed, focused, auto, labels, in_focus_diameter_px=float("nan")
+    )
+    assert unknown.planes["expected_diameter_from"].item() == "raw plane"
+
+
+def test_the_in_focus_size_a_plate_inherits_is_its_training_plates_fields_median():
+    from platefocus.compare.reliability import in_focus_diameter_px
+
+    reference = pd.DataFrame(
+        dict(
+            plate="t",
+            well=["A01", "A01", "A02", "A03", "B01"],
+            site=1,
+            dz=[-2.0, 2.0, 2.0, 4.0, np.nan],
+            expected_diameter_px=[20.0, 20.0, 30.0, 28.0, 90.0],  # B01: a single plane
+        )
+    )
+    assert in_focus_diameter_px(reference) == 28.0  # one value per field, stacks only
+    assert in_focus_diameter_px(reference.drop(columns="expected_diameter_px")) is None
+    assert in_focus_diameter_px(reference.iloc[4:]) is None

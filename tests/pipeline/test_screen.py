@@ -10,10 +10,13 @@ import pytest
 import zarr
 from conftest import TINY, snakemake
 
+from platefocus.compare.reliability import in_focus_diameter_px
+
 SCREEN = """\
 plates: [tiny, shot]
 training: {plates: [tiny]}
 restore: {skip_within_um: 2.0}
+segmentation: {diameter_px: auto}
 synthetic:
   plates:
     shot: {planes: 1, best_plane: 0, focus_offset_um: 4.0, seed: 9}
@@ -58,6 +61,15 @@ def test_single_plane_plate_is_compared_without_a_reference(screen_run):
     assert fields["f1_raw"].notna().all() and (fields["truth"] == "true labels").all()
     page = (shot / "summary.html").read_text()
     assert "No in-focus reference" in page and "fields of one plane" in page
+    # no in-focus plane to measure its nuclei on: the training plate's in-focus size
+    training = pd.read_parquet(
+        screen_run / "results" / "tiny" / "segmentation" / "restormer" / "fields.parquet"
+    )
+    inherited = in_focus_diameter_px(training)
+    assert inherited is not None and 10 < inherited < 60
+    assert (fields["expected_diameter_from"] == "training plate").all()
+    np.testing.assert_allclose(fields["expected_diameter_px"], inherited, rtol=0.05)
+    assert "the in-focus planes of the model's training plate" in page
 
 
 @pytest.mark.e2e

@@ -9,6 +9,7 @@ rule compare_segmentation:
         truth=truth_dir,
         operator=operator_file,
         segmenter=segmenter_input,
+        reference=reliability_reference,
     output:
         fields="results/{plate}/segmentation/{model}/blocks/{block}.fields.parquet",
         objects="results/{plate}/segmentation/{model}/blocks/{block}.objects.parquet",

@@ -23,6 +23,7 @@ run_step(
         projection_regularisation=snakemake.params.projection_regularisation,
         z_step_um=snakemake.params.z_step_um,
         single_plane_defocus_um=snakemake.params.single_plane_defocus_um,
+        reference_fields=snakemake.input.get("reference") or None,
     ),
     snakemake.log[0],
 )

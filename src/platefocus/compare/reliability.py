@@ -39,6 +39,20 @@ def reliable_range(planes: pd.DataFrame, min_f1: float = MIN_F1) -> float | None
     return good
 
 
+def in_focus_diameter_px(reference: pd.DataFrame) -> float | None:
+    """The in-focus nuclear diameter (pixels) a plate of single planes inherits from the
+    model's training plate: the median over that plate's fields of each field's in-focus
+    plane's median object diameter (``expected_diameter_px`` of its Z-stack rows); None
+    where the table holds no stack field that measured one."""
+    if "expected_diameter_px" not in reference:
+        return None
+    stack = reference[reference["dz"].notna() & reference["expected_diameter_px"].notna()]
+    if stack.empty:
+        return None
+    per_field = stack.groupby(["plate", "well", "site"])["expected_diameter_px"].first()
+    return float(per_field.median())
+
+
 def plane_distance(planes: pd.DataFrame, z_step_um: float | None) -> pd.Series:
     """Each plane's distance from focus in planes: ``|dz|``, or for a plane without a
     stack (one plane per field) its estimated defocus over ``z_step_um``; NaN unknown."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import dask
@@ -36,7 +36,7 @@ from platefocus.io.fields import FieldRef, list_fields, read_field_channel
 from platefocus.io.omezarr import open_image, read_platefocus_attrs
 from platefocus.parallel import compute
 from platefocus.segment.matching import match_objects
-from platefocus.segment.nuclei import SegmentationConfig, with_diameter
+from platefocus.segment.nuclei import SegmentationConfig, diameter_range, with_diameter
 from platefocus.segment.planes import segment_planes
 
 log = logging.getLogger(__name__)
@@ -77,9 +77,9 @@ def compare_field(
     kernels: dict[int, np.ndarray] | None = None,
     projection_regularisation: float | None = 1.0,
     single_plane: SinglePlaneDistance | None = None,
+    in_focus_diameter_px: float | None = None,
 ) -> FieldComparison:
     """Compare raw, restored and in-focus planes of one field (see module docstring).
-
     With ``kernels`` (the defocus operator, ``dz -> kernel``), each restored plane whose
     offset has a kernel is checked against its observation (:func:`platefocus.consistency.
     planes.plane_consistency`: consistency columns per plane, ``support`` and ``flagged``
@@ -88,9 +88,8 @@ def compare_field(
     restored = np.asarray(open_image(restored_plate, ref.path)[0])
     meta = read_platefocus_attrs(restored_plate, ref.path)
     if len(stack) == 1:
-        return _single_plane_field(
-            ref, stack[0], restored[0], meta, segmentation, truth_labels, kernels, single_plane
-        )
+        plane_args = (truth_labels, kernels, single_plane, in_focus_diameter_px)
+        return _single_plane_field(ref, stack[0], restored[0], meta, segmentation, *plane_args)
     best = stack[ref.z_indices.index(best_z)]
     # One diameter range per field (from the in-focus plane): identical settings for all.
     segmentation = with_diameter(segmentation, best)
@@ -137,6 +136,7 @@ def compare_field(
                 sharpness_restored=_sharpness(out),
                 truth=truth_source,
                 reference="best plane",
+                expected_diameter_px=expected_diameter,
                 **consistency,
             )
         )
@@ -262,6 +262,7 @@ def _single_plane_field(
     truth_labels: np.ndarray | None,
     kernels: dict[int, np.ndarray] | None,
     single_plane: SinglePlaneDistance | None,
+    in_focus_diameter_px: float | None = None,
 ) -> FieldComparison:
     """A field of one plane, checked (with ``kernels``) at its estimated distance from
     focus (restore's, in ``meta``), else the one ``single_plane`` states; not a plane
@@ -270,7 +271,9 @@ def _single_plane_field(
     restored_here = meta.get("restored", [True])[0]
     checked = kernels and single_plane and restored_here
     offsets = single_plane.offsets(estimated) if checked else []
-    single = compare_single_plane(ref, raw, restored, segmentation, truth_labels, kernels, offsets)
+    single = compare_single_plane(
+        ref, raw, restored, segmentation, truth_labels, kernels, offsets, in_focus_diameter_px
+    )
     return _with_selection(single, meta)
 
 
@@ -282,19 +285,25 @@ def compare_single_plane(
     truth_labels: np.ndarray | None,
     kernels: dict[int, np.ndarray] | None = None,
     offsets: list[int] | None = None,
+    in_focus_diameter_px: float | None = None,
 ) -> FieldComparison:
     """A field of one plane: no in-focus plane to compare with. The objects' expected
-    diameter is the middle of ``segmentation.diameter_px`` when the setting gives the
-    in-focus size; when it is estimated (``auto``), it comes from the raw plane: a restored
-    plane of split nuclei would otherwise set its own, too small, standard (and let the
-    spots through the range). A defocused plane's blobs measure larger than its nuclei in
-    focus, so that estimate favours swollen restored objects; the row says which it was
-    (``expected_diameter_from``: ``setting`` or ``raw plane``).
+    diameter, and the segmentation's range around it, is the in-focus size: the middle of
+    ``segmentation.diameter_px`` when the setting gives it, else ``in_focus_diameter_px``
+    (the model's training plate's in-focus planes measured it), else an estimate from the
+    raw plane (a restored plane of split nuclei would set its own, too small, standard).
+    A defocused plane's blobs measure larger than its nuclei in focus, so that last
+    estimate favours swollen restored objects; the row says which it was
+    (``expected_diameter_from``: ``setting``, ``training plate`` or ``raw plane``).
 
     With ``kernels`` and ``offsets`` (the plane's possible offsets from focus, planes),
     the restored plane is checked against its observation as a stack's planes are, with
     the kernel of the offset that gives the lower consistency score (``operator_dz``)."""
     expected_from = "setting" if segmentation.diameter_px is not None else "raw plane"
+    inherited = in_focus_diameter_px is not None and np.isfinite(in_focus_diameter_px)
+    if expected_from == "raw plane" and inherited:
+        expected_from = "training plate"
+        segmentation = replace(segmentation, diameter_px=diameter_range(in_focus_diameter_px))
     segmentation = with_diameter(segmentation, raw)
     expected = _range_middle(segmentation.diameter_px)
     raw_labels, out_labels = segment_planes([raw, restored], segmentation)
@@ -363,11 +372,14 @@ def compare_plate(
     dask_settings: dict | None = None,
     progress: bool = True,
     single_plane: SinglePlaneDistance | None = None,
+    in_focus_diameter_px: float | None = None,
 ) -> FieldComparison:
     """:func:`compare_field` for every field, as Dask tasks; adds the well's dataset split
     (``train``/``val``/``test``, ``unused`` if it gave no pairs) so that held-out wells
     can be reported on their own. ``kernels``: the defocus operator (consistency);
-    ``single_plane``: the distance from focus of one-plane fields, for their check."""
+    ``single_plane``: the distance from focus of one-plane fields, for their check;
+    ``in_focus_diameter_px``: their in-focus nuclear size where the setting does not give
+    it (:func:`compare_single_plane`)."""
     field_best = best[(best["region"] == "field") & (best["channel"] == channel)]
     best_of = {
         (w, s): int(z)
@@ -390,6 +402,7 @@ def compare_plate(
                 kernels,
                 projection_regularisation,
                 single_plane,
+                in_focus_diameter_px,
             )
         )
     results = compute(tasks, workers, dask_settings, progress)

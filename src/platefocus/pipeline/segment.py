@@ -35,6 +35,7 @@ def compare_segmentation(
     projection_regularisation: float | None = 1.0,
     z_step_um: float | None = None,
     single_plane_defocus_um: float | None = None,
+    reference_fields: str | Path | None = None,
 ) -> None:
     """Segment raw, restored and in-focus planes of every field (of one block of wells).
 
@@ -43,8 +44,11 @@ def compare_segmentation(
     ``operator_path``: the training plate's defocus kernels (``operator.npz``): each
     restored plane is then checked against its observation (hallucination flags); the
     plane of a one-plane field at its estimated distance from focus, else
-    ``single_plane_defocus_um`` (over ``z_step_um``, both micrometres)."""
+    ``single_plane_defocus_um`` (over ``z_step_um``, both micrometres).
+    ``reference_fields``: the comparison of the model's training plate, whose in-focus
+    nuclear size a one-plane field takes where ``segmentation.diameter_px`` is ``auto``."""
     from platefocus.compare.distance import SinglePlaneDistance
+    from platefocus.compare.reliability import in_focus_diameter_px
     from platefocus.compare.segmentation import compare_plate
 
     if pairs_path is None:
@@ -66,6 +70,9 @@ def compare_segmentation(
         workers=workers,
         dask_settings=dask_settings,
         single_plane=SinglePlaneDistance(z_step_um, single_plane_defocus_um) if z_step_um else None,
+        in_focus_diameter_px=(
+            in_focus_diameter_px(read_table(reference_fields)) if reference_fields else None
+        ),
     )
     write_table(result.planes, out_fields)
     write_table(result.objects, out_objects)

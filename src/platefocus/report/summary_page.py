@@ -71,7 +71,12 @@ def _expected_size_row(planes: pd.DataFrame) -> str:
     diameter = planes["expected_diameter_px"].median()
     estimated = int((source == "raw plane").sum())
     if not estimated:
-        where = "segmentation.diameter_px"
+        inherited = (source == "training plate").any()
+        where = (
+            "the in-focus planes of the model's training plate"
+            if inherited
+            else "segmentation.diameter_px"
+        )
     else:
         where = (
             f"<b>estimated from the defocused planes themselves</b> ({estimated} of "

@@ -174,8 +174,14 @@ def with_diameter(config: SegmentationConfig, reference: np.ndarray) -> Segmenta
     d = estimate_diameter(reference, min_objects=MIN_OBJECTS_FOR_ESTIMATE)
     if not np.isfinite(d):
         return replace(config, diameter_px=tuple(config.fallback_diameter_px))
-    lo = max(2, round(d / DIAMETER_SPREAD))
-    return replace(config, diameter_px=(lo, max(lo, round(d * DIAMETER_SPREAD))))
+    return replace(config, diameter_px=diameter_range(d))
+
+
+def diameter_range(diameter_px: float) -> tuple[int, int]:
+    """The range ``auto`` segments with around a typical diameter (pixels):
+    ``diameter / DIAMETER_SPREAD`` to ``diameter * DIAMETER_SPREAD``, whole pixels."""
+    lo = max(2, round(diameter_px / DIAMETER_SPREAD))
+    return lo, max(lo, round(diameter_px * DIAMETER_SPREAD))
 
 
 def _threshold(smooth: np.ndarray, config: SegmentationConfig, window: int) -> np.ndarray:
