@@ -149,6 +149,15 @@ def test_a_single_plane_says_whether_its_expected_size_was_given_or_read_off_the
     # the blurred plane's blobs measure larger than the 16 px nuclei in focus
     assert estimated["expected_diameter_px"].item() > 16 * 1.1
     assert "estimated from the defocused planes" in _single_plane_headline(estimated)
+    # the restored disks are the in-focus ones: about the 16 px the range says
+    sized = SegmentationConfig(diameter_px=(8, 32))
+    fits = compare_single_plane(REF, observed, focused, sized, labels).planes
+    fit = fits["restored_size_ratio"].item()
+    assert 0.9 < fit < 1.25  # segmented a little wider than drawn
+    assert "median diameter over the expected" in _single_plane_headline(fits)
+    swollen = ndimage.grey_dilation(focused, size=(9, 9))  # 16 -> 24 px disks
+    grown = compare_single_plane(REF, observed, swollen, sized, labels).planes
+    assert grown["restored_size_ratio"].item() / fit == pytest.approx(1.5, abs=0.1)
 
 
 def test_a_single_plane_takes_the_training_plates_in_focus_size_unless_the_setting_gives_one():

@@ -349,6 +349,8 @@ def compare_single_plane(
         row.update(consistency, operator_dz=dz)
     confidence = _confidence(out_labels, raw_labels, expected, support, truth_labels)
     row["count_reliable"] = int(sum(c["reliable"] for c in confidence.values()))
+    ratios = [c["size_ratio"] for c in confidence.values()]
+    row["restored_size_ratio"] = float(np.median(ratios)) if ratios else nan
     objects = [dict(key, dz=nan, **r) for r in object_rows(raw_labels, raw, "raw")]
     objects += [
         dict(key, dz=nan, **r, **support.get(r["label"], {}), **confidence[r["label"]])

@@ -62,6 +62,10 @@ def _single_plane_headline(planes: pd.DataFrame) -> str:
 SSIM nor PSNR can be measured and more objects are not shown to be real objects.</p></div>"""
 
 
+#: The diameter ratio above which a disk overlaps a smaller concentric one by IoU < 0.5.
+SWOLLEN = 2**0.5
+
+
 def _expected_size_row(planes: pd.DataFrame) -> str:
     """The in-focus diameter the objects' confidence measured sizes against, and where it
     came from; a warning where it was estimated from the defocused planes themselves."""
@@ -85,9 +89,18 @@ def _expected_size_row(planes: pd.DataFrame) -> str:
             "segmentation.diameter_px the in-focus size (measured on in-focus fields of the "
             "same screen)"
         )
-    return (
+    row = (
         f"<tr><td>expected in-focus diameter the confidence measures objects against, px"
         f" (median over fields; from {where})</td><td></td><td>{diameter:.1f}</td></tr>"
+    )
+    ratio = planes.get("restored_size_ratio")
+    if ratio is None or ratio.isna().all():
+        return row
+    return row + (
+        f"<tr><td>restored objects' median diameter over the expected (median over fields;"
+        f" near 1 for nuclei restored to their size; an object {SWOLLEN:.2f} times as wide"
+        f" as the nucleus it stands for overlaps it by IoU &lt; 0.5, so it matches"
+        f" nothing)</td><td></td><td>{ratio.median():.2f}</td></tr>"
     )
 
 
