@@ -5,12 +5,16 @@ with (``config/real_z00.yaml``), which they segment real planes with."""
 
 from __future__ import annotations
 
+import argparse
+from dataclasses import replace
 from pathlib import Path
 
 import imageio.v3 as iio
 import numpy as np
 import tifffile
 import yaml
+
+from platefocus.segment.nuclei import SegmentationConfig
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 #: The real z = 00 plate's settings (restored by ``make wholestack``).
@@ -21,6 +25,26 @@ def real_plate_diameter_px(config: Path = REAL_CONFIG) -> tuple[int, int]:
     """``segmentation.diameter_px`` of the real z = 00 plate: the in-focus nuclear size
     measured on the screen's near-focus planes, /2 to x2, pixels."""
     return tuple(yaml.safe_load(config.read_text())["segmentation"]["diameter_px"])
+
+
+def add_diameter_argument(parser: argparse.ArgumentParser) -> None:
+    """``--diameter in-focus | auto``: segment real planes with the real plate's range
+    (:func:`real_plate_diameter_px`) or estimate it from each raw plane."""
+    parser.add_argument(
+        "--diameter",
+        choices=("in-focus", "auto"),
+        default="in-focus",
+        help="segmentation.diameter_px of the real (or blurred) and restored planes:"
+        " config/real_z00.yaml's (the in-focus size) or auto (estimated from each raw plane)",
+    )
+
+
+def with_real_plate_diameter(segmentation: SegmentationConfig, diameter: str) -> SegmentationConfig:
+    """``segmentation`` with the real plate's range for ``--diameter in-focus``, as is
+    for ``auto``."""
+    if diameter == "auto":
+        return segmentation
+    return replace(segmentation, diameter_px=real_plate_diameter_px())
 
 
 def real_pair(realdata: Path = REALDATA) -> tuple[np.ndarray, np.ndarray]:

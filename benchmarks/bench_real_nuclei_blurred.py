@@ -58,7 +58,7 @@ import imageio.v3 as iio
 import numpy as np
 import pandas as pd
 import tifffile
-from _real_pair import REALDATA, real_pair, real_plate_diameter_px
+from _real_pair import REALDATA, add_diameter_argument, real_pair, with_real_plate_diameter
 from bench_defocus_calibration import defocused_figures
 
 from platefocus.compare.reliability import (
@@ -181,13 +181,7 @@ def main() -> None:
         default=SEGMENTATION.declump,
         help="segmentation.declump for every plane, reference included",
     )
-    parser.add_argument(
-        "--diameter",
-        choices=("in-focus", "auto"),
-        default="in-focus",
-        help="segmentation.diameter_px of the blurred and restored planes: config/real_z00.yaml's"
-        " (the in-focus size) or auto (estimated from each raw plane)",
-    )
+    add_diameter_argument(parser)
     parser.add_argument("--fields", type=int, default=8, help="near-focus planes to use (1-8)")
     args = parser.parse_args()
     t0 = time.perf_counter()
@@ -206,8 +200,7 @@ def main() -> None:
         segment_planes([near.astype(np.float64)], with_diameter(segmentation, near))[0]
         for near in nears
     ]
-    if args.diameter == "in-focus":
-        segmentation = replace(segmentation, diameter_px=real_plate_diameter_px())
+    segmentation = with_real_plate_diameter(segmentation, args.diameter)
     operators = {um: model_operator(um) for um in DISTANCES_UM}
     rows, objects, observed_far = [], [], {}
     for (name, um), kernel in conditions.items():

@@ -19,10 +19,9 @@ restored_objects=...``.
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 
 import numpy as np
-from _real_pair import real_pair, real_plate_diameter_px
+from _real_pair import add_diameter_argument, real_pair, with_real_plate_diameter
 from skimage.segmentation import clear_border
 
 from platefocus.model_io.checkpoint import load_model
@@ -38,16 +37,9 @@ SEGMENTATION = SegmentationConfig(diameter_px=None)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", required=True, help="a trained restoration checkpoint")
-    parser.add_argument(
-        "--diameter",
-        choices=("in-focus", "auto"),
-        default="in-focus",
-        help="segmentation.diameter_px of the real planes: config/real_z00.yaml's or auto",
-    )
+    add_diameter_argument(parser)
     args = parser.parse_args()
-    segmentation = SEGMENTATION
-    if args.diameter == "in-focus":
-        segmentation = replace(SEGMENTATION, diameter_px=real_plate_diameter_px())
+    segmentation = with_real_plate_diameter(SEGMENTATION, args.diameter)
     near, far = real_pair()
     far = far.astype(np.float32)
     model, _ = load_model(args.checkpoint)
